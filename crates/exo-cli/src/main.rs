@@ -1,0 +1,33 @@
+//! exo: the command-line face of the exo libraries. Thin: it parses arguments, calls one
+//! library function per command, and renders the result for a human or, with `--json`,
+//! for a script. Errors end as one line on stderr and exit code 2.
+
+mod cli;
+mod commands;
+mod context;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("exo: error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let globals = cli.globals;
+    match cli.command {
+        Command::Init(args) => commands::init::run(&globals, args),
+        Command::Parse(args) => commands::parse::run(&globals, args),
+    }
+}

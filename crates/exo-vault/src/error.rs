@@ -1,0 +1,40 @@
+use std::path::PathBuf;
+
+/// Everything that can go wrong while finding, configuring or reading a vault.
+///
+/// Each variant names the path involved so the binary can print one line that says
+/// which file is at fault and what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    #[error(
+        "no vault found from {start}: pass --vault PATH, set EXO_ROOT, create exo.toml with `exo init`, or run inside a git repository"
+    )]
+    NotFound { start: PathBuf },
+
+    #[error("vault root {path} is not a directory")]
+    NotADirectory { path: PathBuf },
+
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("{path}: invalid configuration: {message} (fix the file or delete it to use the defaults)")]
+    Config { path: PathBuf, message: String },
+
+    #[error("{path}: not a note inside the vault {root}")]
+    OutsideVault { path: PathBuf, root: PathBuf },
+}
+
+impl VaultError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        VaultError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+pub type Result<T, E = VaultError> = std::result::Result<T, E>;

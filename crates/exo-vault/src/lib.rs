@@ -1,0 +1,29 @@
+//! exo-vault: what a vault and a note are. Finds the vault root, reads `exo.toml`, lists
+//! the notes on disk, parses one note into frontmatter, title, tags, headings, links and
+//! chunks, resolves links, and hashes content.
+//!
+//! It must never write to the vault, never know about the index (no SQLite, no tantivy),
+//! never print, and never panic on any input a user's files can contain.
+
+mod chunk;
+pub mod config;
+mod error;
+mod frontmatter;
+pub mod note;
+mod parse;
+pub mod path;
+pub mod resolve;
+mod root;
+pub mod scan;
+mod text;
+mod vault;
+
+pub use config::{CONFIG_FILE, Config, LinkStyle};
+pub use error::{Result, VaultError};
+pub use note::{BlockId, Chunk, Heading, Link, LinkKind, Note, Span, Tag, TagSource, TitleSource, Warning, WarningKind};
+pub use parse::{ParseOptions, decode, parse_bytes, parse_note};
+pub use resolve::{LinkResolver, Resolution};
+pub use root::discover_root;
+pub use scan::{ScanReport, ScannedFile, Skipped, scan};
+pub use text::slugify;
+pub use vault::{ContentHash, ReadNote, Vault, content_hash};

@@ -1,0 +1,502 @@
+//! Markdown in, [`Note`] out. Pure: no I/O, never panics on any input.
+//!
+//! One pulldown-cmark pass with byte offsets does the work, so whatever the CommonMark
+//! parser treats as code, HTML comments or link syntax is exactly what exo treats as such.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
+
+use crate::chunk::chunk_sections;
+use crate::config::{Config, LinkStyle};
+use crate::frontmatter::{Frontmatter, parse_frontmatter};
+use crate::note::{BlockId, Heading, Link, LinkKind, Note, Span, Tag as NoteTag, TagSource, TitleSource, Warning, WarningKind};
+use crate::path::note_stem;
+use crate::text::{LineIndex, block_id_at_end, inline_tags, slugify};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseOptions {
+    pub link_style: LinkStyle,
+    pub chunk_max_bytes: usize,
+}
+
+impl Default for ParseOptions {
+    fn default() -> Self {
+        ParseOptions::from_config(&Config::default())
+    }
+}
+
+impl ParseOptions {
+    pub fn from_config(config: &Config) -> ParseOptions {
+        ParseOptions {
+            link_style: config.links.style,
+            chunk_max_bytes: config.chunks.max_bytes,
+        }
+    }
+}
+
+/// Text of a file, replacing invalid UTF-8 with U+FFFD and saying so.
+pub fn decode(bytes: &[u8]) -> (Cow<'_, str>, Option<Warning>) {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => (Cow::Borrowed(text), None),
+        Err(e) => (
+            String::from_utf8_lossy(bytes),
+            Some(Warning::new(
+                WarningKind::NotUtf8,
+                format!(
+                    "not valid UTF-8 (first bad byte at offset {}); read with replacement characters — re-save the file as UTF-8",
+                    e.valid_up_to()
+                ),
+            )),
+        ),
+    }
+}
+
+/// Parses raw file bytes. `path` is vault-relative and only used for the fallback title.
+pub fn parse_bytes(path: &str, bytes: &[u8], options: &ParseOptions) -> Note {
+    let (text, warning) = decode(bytes);
+    let mut note = parse_note(path, &text, options);
+    if let Some(warning) = warning {
+        note.warnings.insert(0, warning);
+    }
+    note
+}
+
+pub fn parse_note(path: &str, text: &str, options: &ParseOptions) -> Note {
+    let mut walker = Walker::new(text, options.link_style);
+    let parser = Parser::new_ext(text, markdown_options()).into_offset_iter();
+    for (event, range) in parser {
+        walker.on_event(event, range);
+    }
+    walker.flush_text_run();
+    walker.into_note(path, options)
+}
+
+fn markdown_options() -> Options {
+    Options::ENABLE_YAML_STYLE_METADATA_BLOCKS
+        | Options::ENABLE_WIKILINKS
+        | Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+}
+
+/// A link or embed whose end event has not arrived yet.
+struct OpenLink {
+    is_image: bool,
+    link_type: LinkType,
+    dest: String,
+    start: usize,
+    text: String,
+}
+
+/// Consecutive text events (pulldown splits text around would-be emphasis) merged back
+/// into one run, so a tag such as `#snake_case` is seen whole.
+struct TextRun {
+    start: usize,
+    end: usize,
+    text: String,
+    /// True while `text` is byte-for-byte the source slice, so offsets map exactly.
+    verbatim: bool,
+}
+
+struct Walker<'a> {
+    source: &'a str,
+    lines: LineIndex,
+    link_style: LinkStyle,
+    in_metadata: bool,
+    yaml: String,
+    frontmatter_span: Option<Span>,
+    in_code_block: bool,
+    heading: Option<(HeadingLevel, usize, String)>,
+    headings: Vec<Heading>,
+    open_links: Vec<OpenLink>,
+    links: Vec<Link>,
+    run: Option<TextRun>,
+    tags: Vec<NoteTag>,
+    blocks: Vec<BlockId>,
+    word_count: usize,
+    plain: String,
+}
+
+impl<'a> Walker<'a> {
+    fn new(source: &'a str, link_style: LinkStyle) -> Walker<'a> {
+        Walker {
+            source,
+            lines: LineIndex::new(source),
+            link_style,
+            in_metadata: false,
+            yaml: String::new(),
+            frontmatter_span: None,
+            in_code_block: false,
+            heading: None,
+            headings: Vec::new(),
+            open_links: Vec::new(),
+            links: Vec::new(),
+            run: None,
+            tags: Vec::new(),
+            blocks: Vec::new(),
+            word_count: 0,
+            plain: String::new(),
+        }
+    }
+
+    fn on_event(&mut self, event: Event<'_>, range: Range<usize>) {
+        if !matches!(event, Event::Text(_)) {
+            self.flush_text_run();
+        }
+        match event {
+            Event::Start(tag) => self.on_start(tag, range),
+            Event::End(tag) => self.on_end(tag, range),
+            Event::Text(text) => self.on_text(&text, range),
+            Event::Code(code) => {
+                self.push_inline_text(&code);
+                self.plain.push_str(&code);
+            }
+            Event::SoftBreak | Event::HardBreak => self.plain.push('\n'),
+            Event::FootnoteReference(_)
+            | Event::Html(_)
+            | Event::InlineHtml(_)
+            | Event::InlineMath(_)
+            | Event::DisplayMath(_)
+            | Event::Rule
+            | Event::TaskListMarker(_) => {}
+        }
+    }
+
+    fn on_start(&mut self, tag: Tag<'_>, range: Range<usize>) {
+        match tag {
+            Tag::MetadataBlock(_) => self.in_metadata = true,
+            Tag::CodeBlock(kind) => {
+                self.in_code_block = true;
+                if let CodeBlockKind::Fenced(_) = kind {
+                    self.end_block();
+                }
+            }
+            Tag::Heading { level, .. } => self.heading = Some((level, range.start, String::new())),
+            Tag::Link { link_type, dest_url, .. } => self.open_link(false, link_type, &dest_url, range.start),
+            Tag::Image { link_type, dest_url, .. } => self.open_link(true, link_type, &dest_url, range.start),
+            _ => {}
+        }
+    }
+
+    fn on_end(&mut self, tag: TagEnd, range: Range<usize>) {
+        match tag {
+            TagEnd::MetadataBlock(_) => {
+                self.in_metadata = false;
+                self.frontmatter_span = Some(range.into());
+            }
+            TagEnd::CodeBlock => {
+                self.in_code_block = false;
+                self.end_block();
+            }
+            TagEnd::Heading(_) => {
+                self.close_heading(range);
+                self.end_block();
+            }
+            TagEnd::Link | TagEnd::Image => self.close_link(range),
+            TagEnd::Paragraph | TagEnd::Item | TagEnd::TableRow | TagEnd::BlockQuote(_) => self.end_block(),
+            TagEnd::TableCell => self.plain.push(' '),
+            _ => {}
+        }
+    }
+
+    fn end_block(&mut self) {
+        if !self.plain.is_empty() && !self.plain.ends_with('\n') {
+            self.plain.push('\n');
+        }
+    }
+
+    fn on_text(&mut self, text: &str, range: Range<usize>) {
+        if self.in_metadata {
+            self.yaml.push_str(text);
+            return;
+        }
+        self.plain.push_str(text);
+        if self.in_code_block {
+            return;
+        }
+        self.push_inline_text(text);
+        if !self.open_links.is_empty() {
+            // A link label is prose for counting, but never tags or block ids.
+            self.flush_text_run();
+            self.word_count += text.split_whitespace().count();
+            return;
+        }
+        let verbatim = self.source.get(range.clone()) == Some(text);
+        match &mut self.run {
+            Some(run) if run.end == range.start => {
+                run.text.push_str(text);
+                run.end = range.end;
+                run.verbatim &= verbatim;
+            }
+            _ => {
+                self.flush_text_run();
+                self.run = Some(TextRun {
+                    start: range.start,
+                    end: range.end,
+                    text: text.to_string(),
+                    verbatim,
+                });
+            }
+        }
+    }
+
+    /// Text that belongs to an open heading or link label.
+    fn push_inline_text(&mut self, text: &str) {
+        if let Some((_, _, heading_text)) = &mut self.heading {
+            heading_text.push_str(text);
+        }
+        if let Some(link) = self.open_links.last_mut() {
+            link.text.push_str(text);
+        }
+    }
+
+    fn flush_text_run(&mut self) {
+        let Some(run) = self.run.take() else { return };
+        self.word_count += run.text.split_whitespace().count();
+        let before = self.source[..run.start].chars().next_back();
+        for (offset, name) in inline_tags(&run.text, before) {
+            let at = if run.verbatim { run.start + offset } else { run.start };
+            self.tags.push(NoteTag {
+                name,
+                source: TagSource::Inline,
+                line: self.lines.line_of(at),
+            });
+        }
+        let line_continues = self.source[run.end..]
+            .split(['\n', '\r'])
+            .next()
+            .is_some_and(|rest| !rest.trim().is_empty());
+        if !line_continues {
+            if let Some(id) = block_id_at_end(&run.text, before) {
+                self.blocks.push(BlockId {
+                    id,
+                    line: self.lines.line_of(run.end.saturating_sub(1)),
+                });
+            }
+        }
+    }
+
+    fn close_heading(&mut self, range: Range<usize>) {
+        let Some((level, start, text)) = self.heading.take() else { return };
+        let text = text.trim().to_string();
+        self.headings.push(Heading {
+            level: heading_level(level),
+            slug: slugify(&text),
+            line: self.lines.line_of(start),
+            span: Span::new(start, range.end),
+            text,
+        });
+    }
+
+    fn open_link(&mut self, is_image: bool, link_type: LinkType, dest: &str, start: usize) {
+        self.open_links.push(OpenLink {
+            is_image,
+            link_type,
+            dest: dest.to_string(),
+            start,
+            text: String::new(),
+        });
+    }
+
+    fn close_link(&mut self, range: Range<usize>) {
+        let Some(open) = self.open_links.pop() else { return };
+        let span = Span::new(open.start.min(range.start), range.end);
+        let line = self.lines.line_of(span.start);
+        let link = match open.link_type {
+            LinkType::WikiLink { has_pothole } => Some(self.wiki_link(&open, has_pothole, span, line)),
+            LinkType::Autolink | LinkType::Email => None,
+            _ => markdown_link(&open, span, line),
+        };
+        // A link's label is also text of any enclosing link (an image inside a link).
+        if let Some(outer) = self.open_links.last_mut() {
+            outer.text.push_str(&open.text);
+        }
+        self.links.extend(link);
+    }
+
+    fn wiki_link(&self, open: &OpenLink, has_pothole: bool, span: Span, line: u32) -> Link {
+        let label = has_pothole.then(|| open.text.trim().to_string());
+        let (written_target, display) = match (self.link_style, label) {
+            (LinkStyle::Dendron, Some(label)) => (label, Some(open.dest.clone())),
+            (_, label) => (open.dest.clone(), label),
+        };
+        // In a table `[[a\|b]]` arrives with the escaping backslash still on the target.
+        let mut written_target = written_target.trim().trim_end_matches('\\').trim_end();
+        if self.link_style == LinkStyle::Dendron {
+            written_target = strip_dendron_vault(written_target);
+        }
+        let written_target = written_target.to_string();
+        let (target, heading, block) = split_fragment(&written_target);
+        Link {
+            kind: if open.is_image { LinkKind::Embed } else { LinkKind::Wiki },
+            target,
+            heading,
+            block,
+            display: display.filter(|d| !d.is_empty()),
+            line,
+            span,
+        }
+    }
+
+    fn into_note(self, path: &str, options: &ParseOptions) -> Note {
+        let mut warnings = Vec::new();
+        let mut plain_text = self.plain;
+        let frontmatter = match self.frontmatter_span {
+            Some(_) => parse_frontmatter(&self.yaml, &mut warnings),
+            None => {
+                if starts_with_fence(self.source) {
+                    warnings.push(Warning::new(
+                        WarningKind::UnclosedFrontmatter,
+                        "starts with --- but no frontmatter block was recognised (is the closing --- missing?); read as text",
+                    ));
+                }
+                Frontmatter::default()
+            }
+        };
+        if frontmatter.invalid {
+            plain_text = format!("{}\n{}", self.yaml, plain_text);
+        }
+        let mut tags: Vec<NoteTag> = frontmatter
+            .tags
+            .iter()
+            .map(|name| NoteTag {
+                name: name.clone(),
+                source: TagSource::Frontmatter,
+                line: 0,
+            })
+            .collect();
+        tags.extend(self.tags);
+        let (title, title_source) = choose_title(path, frontmatter.title.as_deref(), &self.headings);
+        let body_start = self.frontmatter_span.map_or(0, |s| s.end);
+        let chunks = chunk_sections(self.source, body_start, &self.headings, options.chunk_max_bytes);
+        Note {
+            title,
+            title_source,
+            frontmatter: frontmatter.value,
+            frontmatter_span: self.frontmatter_span,
+            aliases: frontmatter.aliases,
+            tags,
+            note_type: frontmatter.note_type,
+            summary: frontmatter.summary,
+            created: frontmatter.created,
+            updated: frontmatter.updated,
+            headings: self.headings,
+            blocks: self.blocks,
+            links: self.links,
+            chunks,
+            word_count: self.word_count,
+            plain_text,
+            warnings,
+        }
+    }
+}
+
+/// `dendron://vault-name/note` names a note in one of several vaults; exo sees one vault.
+fn strip_dendron_vault(target: &str) -> &str {
+    target
+        .strip_prefix("dendron://")
+        .and_then(|rest| rest.split_once('/'))
+        .map_or(target, |(_, note)| note)
+}
+
+fn starts_with_fence(source: &str) -> bool {
+    let first = source.trim_start_matches('\u{feff}').lines().next().unwrap_or("");
+    first.trim_end() == "---"
+}
+
+fn heading_level(level: HeadingLevel) -> u8 {
+    match level {
+        HeadingLevel::H1 => 1,
+        HeadingLevel::H2 => 2,
+        HeadingLevel::H3 => 3,
+        HeadingLevel::H4 => 4,
+        HeadingLevel::H5 => 5,
+        HeadingLevel::H6 => 6,
+    }
+}
+
+fn choose_title(path: &str, frontmatter_title: Option<&str>, headings: &[Heading]) -> (String, TitleSource) {
+    if let Some(title) = frontmatter_title.map(str::trim).filter(|t| !t.is_empty()) {
+        return (title.to_string(), TitleSource::Frontmatter);
+    }
+    if let Some(h1) = headings.iter().find(|h| h.level == 1 && !h.text.is_empty()) {
+        return (h1.text.clone(), TitleSource::Heading);
+    }
+    (note_stem(path).to_string(), TitleSource::FileName)
+}
+
+/// `note#heading` -> (note, heading); `note#^block` -> (note, block); `#heading` -> self.
+fn split_fragment(written: &str) -> (String, Option<String>, Option<String>) {
+    let Some((target, fragment)) = written.split_once('#') else {
+        return (written.to_string(), None, None);
+    };
+    let target = target.trim().to_string();
+    let fragment = fragment.trim();
+    if let Some(block) = fragment.strip_prefix('^') {
+        return (target, None, Some(block.to_string()).filter(|b| !b.is_empty()));
+    }
+    (target, Some(fragment.to_string()).filter(|h| !h.is_empty()), None)
+}
+
+fn has_url_scheme(dest: &str) -> bool {
+    if dest.starts_with("//") {
+        return true;
+    }
+    let Some((scheme, _)) = dest.split_once(':') else {
+        return false;
+    };
+    let mut chars = scheme.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+}
+
+/// Markdown links count when they point at a note: `.md`, `.markdown`, or no extension.
+fn markdown_link(open: &OpenLink, span: Span, line: u32) -> Option<Link> {
+    let dest = open.dest.trim();
+    if dest.is_empty() || has_url_scheme(dest) {
+        return None;
+    }
+    let (path_part, fragment) = match dest.split_once('#') {
+        Some((p, f)) => (p, Some(f)),
+        None => (dest, None),
+    };
+    let path_part = path_part.split('?').next().unwrap_or("");
+    let decoded = percent_encoding::percent_decode_str(path_part).decode_utf8_lossy().into_owned();
+    if !decoded.is_empty() && !looks_like_note(&decoded) {
+        return None;
+    }
+    let (heading, block) = match fragment.map(str::trim).filter(|f| !f.is_empty()) {
+        Some(f) => match f.strip_prefix('^') {
+            Some(block) => (None, Some(block.to_string())),
+            None => (
+                Some(percent_encoding::percent_decode_str(f).decode_utf8_lossy().into_owned()),
+                None,
+            ),
+        },
+        None => (None, None),
+    };
+    if decoded.is_empty() && heading.is_none() && block.is_none() {
+        return None;
+    }
+    Some(Link {
+        kind: if open.is_image { LinkKind::Embed } else { LinkKind::Markdown },
+        target: decoded,
+        heading,
+        block,
+        display: Some(open.text.trim().to_string()).filter(|d| !d.is_empty()),
+        line,
+        span,
+    })
+}
+
+fn looks_like_note(path: &str) -> bool {
+    if path.ends_with('/') {
+        return false;
+    }
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with(".md") || lower.ends_with(".markdown") || !name.contains('.')
+}

@@ -1,0 +1,267 @@
+//! Obsidian-compatible link resolution over the set of note paths and aliases.
+//!
+//! Order: exact path (relative to the linking note or to the root, `.md` optional), then
+//! case-insensitive path, then path suffix, then case-insensitive file stem, then
+//! frontmatter alias. Ties go to the shortest path, then the lexicographically first, so the
+//! answer never depends on scan order. Both sides are compared in Unicode NFC.
+
+use std::collections::HashMap;
+
+use unicode_normalization::UnicodeNormalization;
+
+use crate::note::{Link, LinkKind};
+use crate::path::{join_normalized, note_stem, parent_dir, strip_note_extension};
+use crate::scan::is_note_path;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution {
+    /// A note, by vault-relative path.
+    Note(String),
+    /// A non-markdown file in the vault (image, PDF…).
+    Attachment(String),
+    Unresolved,
+}
+
+impl Resolution {
+    pub fn note(&self) -> Option<&str> {
+        match self {
+            Resolution::Note(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+/// Lower-case NFC: the form both sides of a case-insensitive comparison take.
+pub fn fold(s: &str) -> String {
+    s.nfc().flat_map(char::to_lowercase).collect()
+}
+
+/// The keys under which a note can be found by a link: its stem and its aliases.
+/// A link can only resolve to a note sharing one of [`link_keys`], which lets an
+/// incremental index re-resolve just the links a renamed or new note could affect.
+pub fn note_keys(path: &str, aliases: &[String]) -> Vec<String> {
+    let mut keys = vec![fold(note_stem(path))];
+    keys.extend(aliases.iter().map(|a| fold(a.trim())));
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// (stem key, alias key) of a link target. See [`note_keys`].
+pub fn link_keys(target: &str) -> (String, String) {
+    let target = target.trim().trim_start_matches('/');
+    let last = target.rsplit('/').next().unwrap_or(target);
+    (fold(strip_note_extension(last)), fold(target))
+}
+
+#[derive(Debug, Default)]
+pub struct LinkResolver {
+    exact: HashMap<String, String>,
+    folded_path: HashMap<String, Vec<String>>,
+    stem: HashMap<String, Vec<String>>,
+    alias: HashMap<String, Vec<String>>,
+    attachment_exact: HashMap<String, String>,
+    attachment_name: HashMap<String, Vec<String>>,
+}
+
+fn better(a: &str, b: &str) -> bool {
+    (a.len(), a) < (b.len(), b)
+}
+
+fn pick_best(candidates: &[String]) -> Option<&String> {
+    candidates.iter().reduce(|best, c| if better(c, best) { c } else { best })
+}
+
+impl LinkResolver {
+    /// `notes` yields (path, aliases); `attachments` the other files links may point at.
+    pub fn new<N, A>(notes: N, attachments: A) -> LinkResolver
+    where
+        N: IntoIterator<Item = (String, Vec<String>)>,
+        A: IntoIterator<Item = String>,
+    {
+        let mut r = LinkResolver::default();
+        for (path, aliases) in notes {
+            let nfc: String = path.nfc().collect();
+            r.exact.insert(nfc.clone(), path.clone());
+            r.folded_path.entry(fold(strip_note_extension(&nfc))).or_default().push(path.clone());
+            r.stem.entry(fold(note_stem(&nfc))).or_default().push(path.clone());
+            for alias in aliases {
+                r.alias.entry(fold(alias.trim())).or_default().push(path.clone());
+            }
+        }
+        for path in attachments {
+            let nfc: String = path.nfc().collect();
+            let name = nfc.rsplit('/').next().unwrap_or(&nfc);
+            r.attachment_name.entry(fold(name)).or_default().push(path.clone());
+            r.attachment_exact.insert(nfc, path);
+        }
+        r
+    }
+
+    pub fn resolve(&self, from: &str, link: &Link) -> Resolution {
+        if link.is_self_link() {
+            return Resolution::Note(from.to_string());
+        }
+        self.resolve_target(from, &link.target, link.kind)
+    }
+
+    pub fn resolve_target(&self, from: &str, target: &str, kind: LinkKind) -> Resolution {
+        let target: String = target.trim().nfc().collect();
+        if target.is_empty() {
+            return Resolution::Note(from.to_string());
+        }
+        let rooted = target.starts_with('/');
+        let bare = target.trim_start_matches('/');
+        let relative = if rooted { None } else { join_normalized(parent_dir(from), bare) };
+        let from_root = join_normalized("", bare);
+        // Markdown links are relative to the note, as in any markdown renderer; wikilinks
+        // name a path from the vault root first, as Obsidian writes them.
+        let bases: Vec<String> = match kind {
+            LinkKind::Markdown => relative.into_iter().chain(from_root).collect(),
+            _ => from_root.into_iter().chain(relative).collect(),
+        };
+        self.by_path(&bases)
+            .or_else(|| self.by_suffix(bare))
+            .or_else(|| self.by_stem(bare))
+            .or_else(|| pick_best(self.alias.get(&fold(bare))?.as_slice()).cloned())
+            .map(Resolution::Note)
+            .or_else(|| self.attachment(&bases, bare))
+            .unwrap_or(Resolution::Unresolved)
+    }
+
+    fn by_path(&self, bases: &[String]) -> Option<String> {
+        for base in bases {
+            for candidate in [base.clone(), format!("{base}.md")] {
+                if let Some(path) = self.exact.get(&candidate) {
+                    return Some(path.clone());
+                }
+            }
+        }
+        bases
+            .iter()
+            .find_map(|base| pick_best(self.folded_path.get(&fold(strip_note_extension(base)))?.as_slice()).cloned())
+    }
+
+    fn by_suffix(&self, bare: &str) -> Option<String> {
+        if !bare.contains('/') {
+            return None;
+        }
+        let suffix = format!("/{}", fold(strip_note_extension(bare)));
+        let (stem_key, _) = link_keys(bare);
+        let candidates: Vec<String> = self
+            .stem
+            .get(&stem_key)?
+            .iter()
+            .filter(|p| fold(strip_note_extension(p)).ends_with(&suffix))
+            .cloned()
+            .collect();
+        pick_best(&candidates).cloned()
+    }
+
+    fn by_stem(&self, bare: &str) -> Option<String> {
+        if bare.contains('/') {
+            return None;
+        }
+        pick_best(self.stem.get(&fold(strip_note_extension(bare)))?.as_slice()).cloned()
+    }
+
+    fn attachment(&self, bases: &[String], bare: &str) -> Option<Resolution> {
+        if is_note_path(bare) {
+            return None;
+        }
+        bases
+            .iter()
+            .find_map(|b| self.attachment_exact.get(b).cloned())
+            .or_else(|| {
+                let name = bare.rsplit('/').next().unwrap_or(bare);
+                pick_best(self.attachment_name.get(&fold(name))?.as_slice()).cloned()
+            })
+            .map(Resolution::Attachment)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolver(paths: &[&str], aliases: &[(&str, &str)]) -> LinkResolver {
+        let notes = paths.iter().map(|p| {
+            let a = aliases.iter().filter(|(n, _)| n == p).map(|(_, a)| a.to_string()).collect();
+            (p.to_string(), a)
+        });
+        LinkResolver::new(notes, ["assets/diagram.png".to_string()])
+    }
+
+    fn wiki(r: &LinkResolver, from: &str, target: &str) -> Resolution {
+        r.resolve_target(from, target, LinkKind::Wiki)
+    }
+
+    fn note(p: &str) -> Resolution {
+        Resolution::Note(p.to_string())
+    }
+
+    #[test]
+    fn exact_path_with_or_without_extension() {
+        let r = resolver(&["a/b.md", "b.md"], &[]);
+        assert_eq!(wiki(&r, "x.md", "a/b"), note("a/b.md"));
+        assert_eq!(wiki(&r, "x.md", "a/b.md"), note("a/b.md"));
+        assert_eq!(wiki(&r, "x.md", "b"), note("b.md"));
+    }
+
+    #[test]
+    fn markdown_links_are_relative_to_the_note() {
+        let r = resolver(&["notes/b.md", "b.md", "notes/sub/c.md"], &[]);
+        assert_eq!(r.resolve_target("notes/a.md", "b.md", LinkKind::Markdown), note("notes/b.md"));
+        assert_eq!(r.resolve_target("notes/sub/c.md", "../b.md", LinkKind::Markdown), note("notes/b.md"));
+        assert_eq!(r.resolve_target("notes/a.md", "/b.md", LinkKind::Markdown), note("b.md"));
+        assert_eq!(r.resolve_target("notes/a.md", "../../x.md", LinkKind::Markdown), Resolution::Unresolved);
+    }
+
+    #[test]
+    fn stem_is_case_insensitive_and_ties_go_to_shortest_then_lexicographic() {
+        let r = resolver(&["deep/er/Note.md", "zz/note.md", "aa/note.md"], &[]);
+        assert_eq!(wiki(&r, "x.md", "NOTE"), note("aa/note.md"));
+    }
+
+    #[test]
+    fn path_suffix_matches_partial_paths() {
+        let r = resolver(&["work/projects/Plan.md", "home/Plan.md"], &[]);
+        assert_eq!(wiki(&r, "x.md", "projects/plan"), note("work/projects/Plan.md"));
+    }
+
+    #[test]
+    fn aliases_resolve_after_stems() {
+        let r = resolver(&["people/ana.md", "Ana Lima.md"], &[("people/ana.md", "Ana Lima"), ("people/ana.md", "AL")]);
+        assert_eq!(wiki(&r, "x.md", "al"), note("people/ana.md"));
+        assert_eq!(wiki(&r, "x.md", "Ana Lima"), note("Ana Lima.md"), "stem beats alias");
+    }
+
+    #[test]
+    fn nfc_on_both_sides() {
+        let decomposed = "Cafe\u{301}.md";
+        let r = resolver(&[decomposed], &[]);
+        assert_eq!(wiki(&r, "x.md", "Caf\u{e9}"), note(decomposed));
+    }
+
+    #[test]
+    fn attachments_and_unresolved() {
+        let r = resolver(&["a.md"], &[]);
+        assert_eq!(wiki(&r, "x.md", "diagram.png"), Resolution::Attachment("assets/diagram.png".into()));
+        assert_eq!(wiki(&r, "x.md", "missing"), Resolution::Unresolved);
+        assert_eq!(wiki(&r, "x.md", "missing.pdf"), Resolution::Unresolved);
+    }
+
+    #[test]
+    fn dotted_dendron_names() {
+        let r = resolver(&["dendron.topic.cli.md", "dendron.topic.md"], &[]);
+        assert_eq!(wiki(&r, "x.md", "dendron.topic.cli"), note("dendron.topic.cli.md"));
+    }
+
+    #[test]
+    fn keys_agree_between_links_and_notes() {
+        let keys = note_keys("a/My Note.md", &["Other Name".into()]);
+        assert!(keys.contains(&link_keys("My note").0));
+        assert!(keys.contains(&link_keys("x/my note.md").0));
+        assert!(keys.contains(&link_keys("other name").1));
+    }
+}
