@@ -28,6 +28,48 @@ pub enum Command {
     Init(InitArgs),
     /// Show what exo sees in one note: frontmatter, title, tags, headings, links, chunks, warnings
     Parse(ParseArgs),
+    /// Bring the index in line with the files (only what changed is re-read)
+    Index(IndexArgs),
+    /// Does the index match the files? Exit 0 when Synced, 1 otherwise, 2 on error
+    Status(StatusArgs),
+    /// Git hooks that reconcile the index on every commit, merge, checkout and rebase
+    #[command(subcommand)]
+    Hooks(HooksCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct IndexArgs {
+    /// Throw the index away and build it again from the files
+    #[arg(long)]
+    pub rebuild: bool,
+    /// Hash every note instead of trusting unchanged size and mtime
+    #[arg(long)]
+    pub verify: bool,
+    /// Print nothing on success (for hooks and scripts)
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Seconds to wait for another exo process that is writing the index
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub wait: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Hash every note instead of trusting unchanged size and mtime
+    #[arg(long)]
+    pub verify: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HooksCommand {
+    /// Write the hooks into the vault's .githooks/ (never overwriting a file) and set core.hooksPath
+    Install {
+        /// Set core.hooksPath even if that silences other hooks
+        #[arg(long)]
+        force: bool,
+    },
+    /// Say whether exo's hooks are installed and active
+    Status,
 }
 
 #[derive(Debug, Args)]

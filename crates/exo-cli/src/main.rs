@@ -29,5 +29,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Init(args) => commands::init::run(&globals, args),
         Command::Parse(args) => commands::parse::run(&globals, args),
+        Command::Index(args) => commands::index::run(&globals, args),
+        Command::Status(args) => commands::status::run(&globals, args),
+        Command::Hooks(command) => commands::hooks::run(&globals, command),
     }
 }

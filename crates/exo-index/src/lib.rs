@@ -1,1 +1,69 @@
-//! placeholder
+//! exo-index: the derived, disposable index of a vault — a SQLite catalog (notes, tags,
+//! headings, the link graph, chunks), a tantivy text index, and the reconcile loop that keeps
+//! them in line with the files, plus the status that says whether they are.
+//!
+//! It must never write to the vault's notes (only under `.exo/`), never report Synced while
+//! the files differ from what it indexed, never print, and know nothing of MCP or the CLI.
+
+mod catalog;
+mod diff;
+mod error;
+mod git;
+mod layout;
+mod lock;
+mod reconcile;
+mod schema;
+mod settings;
+mod status;
+mod text;
+mod tokenizer;
+
+use exo_vault::Vault;
+
+pub use error::{IndexError, Result};
+pub use layout::{INDEX_DIR, Layout};
+pub use reconcile::{Progress, ReconcileOptions, ReconcileReport, Renamed, Silent};
+pub use settings::TextSettings;
+pub use status::{Health, NoteWarning, REPAIR_INDEX, REPAIR_REBUILD, Status, SyncState};
+
+/// A vault together with its derived index under `.exo/`.
+pub struct Index {
+    vault: Vault,
+    layout: Layout,
+}
+
+impl Index {
+    pub fn new(vault: Vault) -> Index {
+        let layout = Layout::new(vault.root());
+        Index { vault, layout }
+    }
+
+    pub fn vault(&self) -> &Vault {
+        &self.vault
+    }
+
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// Compares the files with the index without writing anything.
+    pub fn status(&self, verify: bool) -> Result<Status> {
+        status::status(self, verify)
+    }
+
+    /// Brings the index in line with the files (the only writer; takes `.exo/lock`).
+    pub fn reconcile(&self, options: &ReconcileOptions, progress: &dyn Progress) -> Result<ReconcileReport> {
+        reconcile::reconcile(self, options, progress)
+    }
+}
+
+/// How notes are parsed: when this changes, every note must be parsed again.
+pub fn parse_fingerprint(vault: &Vault) -> String {
+    let options = vault.parse_options();
+    format!(
+        "parser {}; links {:?}; chunks {}",
+        exo_vault::PARSER_VERSION,
+        options.link_style,
+        options.chunk_max_bytes
+    )
+}

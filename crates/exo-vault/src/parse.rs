@@ -55,12 +55,17 @@ pub fn decode(bytes: &[u8]) -> (Cow<'_, str>, Option<Warning>) {
 
 /// Parses raw file bytes. `path` is vault-relative and only used for the fallback title.
 pub fn parse_bytes(path: &str, bytes: &[u8], options: &ParseOptions) -> Note {
+    parse_bytes_with_text(path, bytes, options).0
+}
+
+/// Like [`parse_bytes`], also returning the decoded text that the note's spans index into.
+pub fn parse_bytes_with_text<'b>(path: &str, bytes: &'b [u8], options: &ParseOptions) -> (Note, Cow<'b, str>) {
     let (text, warning) = decode(bytes);
     let mut note = parse_note(path, &text, options);
     if let Some(warning) = warning {
         note.warnings.insert(0, warning);
     }
-    note
+    (note, text)
 }
 
 pub fn parse_note(path: &str, text: &str, options: &ParseOptions) -> Note {

@@ -1,2 +1,5 @@
+pub mod hooks;
+pub mod index;
 pub mod init;
 pub mod parse;
+pub mod status;

@@ -1,0 +1,542 @@
+//! The SQLite catalog: connection setup, meta, and the row-level reads and writes that
+//! reconcile and queries are built from.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use exo_vault::resolve::{fold, link_keys};
+use exo_vault::{Note, note::TitleSource};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
+
+use crate::error::{Result, SqlContext};
+use crate::schema::{CREATE, SCHEMA_VERSION};
+
+pub struct Catalog {
+    pub(crate) conn: Connection,
+    pub(crate) path: PathBuf,
+}
+
+/// What the catalog knows of one path, for comparing against the disk.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The stored content hash; None for a skipped file.
+    pub hash: Option<String>,
+    pub size: i64,
+    pub mtime_ns: i64,
+    pub racy: bool,
+    pub skipped: bool,
+    pub pending: bool,
+}
+
+pub mod meta_keys {
+    pub const SCHEMA_VERSION: &str = "schema_version";
+    pub const TEXT_GENERATION: &str = "text_generation";
+    pub const REVISION: &str = "revision";
+    pub const INDEXED_AT_NS: &str = "indexed_at_ns";
+    pub const PARSE_FINGERPRINT: &str = "parse_fingerprint";
+    pub const TEXT_FINGERPRINT: &str = "text_fingerprint";
+    pub const EXO_VERSION: &str = "exo_version";
+}
+
+fn configure(conn: &Connection, path: &Path) -> Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(10)).at(path)?;
+    // WAL: readers never wait for the writer. NORMAL sync is durable across process
+    // crashes, and the index is derived, so a power cut costs at most a reindex.
+    conn.pragma_update(None, "journal_mode", "WAL").at(path)?;
+    conn.pragma_update(None, "synchronous", "NORMAL").at(path)?;
+    conn.pragma_update(None, "foreign_keys", "ON").at(path)?;
+    Ok(())
+}
+
+impl Catalog {
+    /// Opens an existing catalog; None when there is none yet.
+    pub fn open(path: &Path) -> Result<Option<Catalog>> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).at(path)?;
+        configure(&conn, path)?;
+        Ok(Some(Catalog {
+            conn,
+            path: path.to_path_buf(),
+        }))
+    }
+
+    /// Creates a fresh catalog (the file must not exist).
+    pub fn create(path: &Path) -> Result<Catalog> {
+        let conn = Connection::open(path).at(path)?;
+        configure(&conn, path)?;
+        conn.execute_batch(CREATE).at(path)?;
+        let catalog = Catalog {
+            conn,
+            path: path.to_path_buf(),
+        };
+        catalog.set_meta(meta_keys::SCHEMA_VERSION, &SCHEMA_VERSION.to_string())?;
+        catalog.set_meta(meta_keys::TEXT_GENERATION, "0")?;
+        Ok(catalog)
+    }
+
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .at(&self.path)
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        set_meta(&self.conn, &self.path, key, value)
+    }
+
+    pub fn schema_version(&self) -> Result<Option<i64>> {
+        Ok(self.meta(meta_keys::SCHEMA_VERSION)?.and_then(|v| v.parse().ok()))
+    }
+
+    pub fn text_generation(&self) -> Result<u64> {
+        Ok(self.meta(meta_keys::TEXT_GENERATION)?.and_then(|v| v.parse().ok()).unwrap_or(0))
+    }
+
+    pub fn note_count(&self) -> Result<usize> {
+        let n: i64 = self.conn.query_row("SELECT count(*) FROM notes", [], |r| r.get(0)).at(&self.path)?;
+        Ok(n as usize)
+    }
+
+    /// Every path the catalog knows: notes, skipped files, and pending intents.
+    pub fn entries(&self) -> Result<HashMap<String, Entry>> {
+        let mut entries = HashMap::new();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT path, hash, size, mtime_ns, racy FROM notes")
+            .at(&self.path)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    Entry {
+                        hash: Some(r.get(1)?),
+                        size: r.get(2)?,
+                        mtime_ns: r.get(3)?,
+                        racy: r.get::<_, i64>(4)? != 0,
+                        skipped: false,
+                        pending: false,
+                    },
+                ))
+            })
+            .at(&self.path)?;
+        for row in rows {
+            let (path, entry) = row.at(&self.path)?;
+            entries.insert(path, entry);
+        }
+        let mut stmt = self.conn.prepare("SELECT path, size, mtime_ns FROM skipped").at(&self.path)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))
+            .at(&self.path)?;
+        for row in rows {
+            let (path, size, mtime_ns) = row.at(&self.path)?;
+            entries.insert(
+                path,
+                Entry {
+                    hash: None,
+                    size,
+                    mtime_ns,
+                    racy: false,
+                    skipped: true,
+                    pending: false,
+                },
+            );
+        }
+        for path in self.pending()? {
+            entries
+                .entry(path)
+                .or_insert(Entry {
+                    hash: None,
+                    size: -1,
+                    mtime_ns: -1,
+                    racy: false,
+                    skipped: false,
+                    pending: true,
+                })
+                .pending = true;
+        }
+        Ok(entries)
+    }
+
+    pub fn pending(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare("SELECT path FROM pending ORDER BY path").at(&self.path)?;
+        let rows = stmt.query_map([], |r| r.get(0)).at(&self.path)?;
+        rows.collect::<rusqlite::Result<Vec<String>>>().at(&self.path)
+    }
+
+    /// Notes with parse warnings, and skipped files, as (path, message), sorted by path.
+    pub fn warnings(&self) -> Result<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT path, warnings FROM notes WHERE warnings IS NOT NULL")
+            .at(&self.path)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .at(&self.path)?;
+        for row in rows {
+            let (path, json) = row.at(&self.path)?;
+            let warnings: Vec<exo_vault::Warning> = serde_json::from_str(&json).unwrap_or_default();
+            out.extend(warnings.into_iter().map(|w| (path.clone(), w.message)));
+        }
+        let mut stmt = self.conn.prepare("SELECT path, reason FROM skipped").at(&self.path)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, format!("skipped: {}", r.get::<_, String>(1)?))))
+            .at(&self.path)?;
+        for row in rows {
+            out.push(row.at(&self.path)?);
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    pub fn attachments(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare("SELECT path FROM attachments").at(&self.path)?;
+        let rows = stmt.query_map([], |r| r.get(0)).at(&self.path)?;
+        rows.collect::<rusqlite::Result<Vec<String>>>().at(&self.path)
+    }
+
+    pub fn transaction(&mut self) -> Result<Tx<'_>> {
+        let path = self.path.clone();
+        let tx = self.conn.transaction().at(&path)?;
+        Ok(Tx { tx, path })
+    }
+}
+
+fn set_meta(conn: &Connection, path: &Path, key: &str, value: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )
+    .at(path)?;
+    Ok(())
+}
+
+/// The stat and hash a note row records.
+#[derive(Debug, Clone)]
+pub struct FileState<'a> {
+    pub path: &'a str,
+    pub hash: &'a str,
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub racy: bool,
+}
+
+/// A link row that needs (re-)resolution.
+#[derive(Debug)]
+pub struct LinkToResolve {
+    pub id: i64,
+    pub src_path: String,
+    pub kind: exo_vault::LinkKind,
+    pub target: String,
+}
+
+pub struct Tx<'c> {
+    tx: Transaction<'c>,
+    path: PathBuf,
+}
+
+impl Tx<'_> {
+    pub fn commit(self) -> Result<()> {
+        self.tx.commit().at(&self.path)
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        set_meta(&self.tx, &self.path, key, value)
+    }
+
+    pub fn add_pending(&self, paths: &[&str]) -> Result<()> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("INSERT OR IGNORE INTO pending(path) VALUES (?1)")
+            .at(&self.path)?;
+        for path in paths {
+            stmt.execute([path]).at(&self.path)?;
+        }
+        Ok(())
+    }
+
+    pub fn clear_pending(&self) -> Result<()> {
+        self.tx.execute("DELETE FROM pending", []).at(&self.path)?;
+        Ok(())
+    }
+
+    pub fn note_id(&self, path: &str) -> Result<Option<i64>> {
+        self.tx
+            .query_row("SELECT id FROM notes WHERE path = ?1", [path], |r| r.get(0))
+            .optional()
+            .at(&self.path)
+    }
+
+    /// The names (stem and alias keys) a note answers to now, before it changes.
+    pub fn note_keys(&self, id: i64) -> Result<Vec<String>> {
+        let path: String = self
+            .tx
+            .query_row("SELECT path FROM notes WHERE id = ?1", [id], |r| r.get(0))
+            .at(&self.path)?;
+        let mut stmt = self.tx.prepare_cached("SELECT alias FROM aliases WHERE note_id = ?1").at(&self.path)?;
+        let aliases = stmt
+            .query_map([id], |r| r.get(0))
+            .at(&self.path)?
+            .collect::<rusqlite::Result<Vec<String>>>()
+            .at(&self.path)?;
+        Ok(exo_vault::resolve::note_keys(&path, &aliases))
+    }
+
+    pub fn rename_note(&self, from: &str, to: &str) -> Result<()> {
+        self.tx
+            .execute("UPDATE notes SET path = ?2 WHERE path = ?1", [from, to])
+            .at(&self.path)?;
+        Ok(())
+    }
+
+    pub fn delete_note(&self, path: &str) -> Result<()> {
+        self.tx.execute("DELETE FROM notes WHERE path = ?1", [path]).at(&self.path)?;
+        Ok(())
+    }
+
+    pub fn delete_skipped(&self, path: &str) -> Result<()> {
+        self.tx.execute("DELETE FROM skipped WHERE path = ?1", [path]).at(&self.path)?;
+        Ok(())
+    }
+
+    pub fn record_skipped(&self, path: &str, size: i64, mtime_ns: i64, reason: &str) -> Result<()> {
+        self.delete_note(path)?;
+        self.tx
+            .execute(
+                "INSERT INTO skipped(path, size, mtime_ns, reason) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, reason = excluded.reason",
+                params![path, size, mtime_ns, reason],
+            )
+            .at(&self.path)?;
+        Ok(())
+    }
+
+    /// Same content, new stat record (a touch, or a racy entry that has since settled).
+    pub fn refresh_stat(&self, path: &str, size: i64, mtime_ns: i64, racy: bool) -> Result<()> {
+        self.tx
+            .prepare_cached("UPDATE notes SET size = ?2, mtime_ns = ?3, racy = ?4 WHERE path = ?1")
+            .at(&self.path)?
+            .execute(params![path, size, mtime_ns, racy as i64])
+            .at(&self.path)?;
+        Ok(())
+    }
+
+    /// Writes a note and all its child rows, keeping its id when the path is known.
+    /// Links are stored unresolved; [`Tx::resolve_links`] fills in their targets.
+    pub fn upsert_note(&self, file: &FileState, note: &Note, source: &str) -> Result<i64> {
+        let id = self.write_note_row(file, note)?;
+        for table in ["aliases", "tags", "headings", "blocks", "links", "chunks"] {
+            self.tx
+                .prepare_cached(&format!("DELETE FROM {table} WHERE {} = ?1", if table == "links" { "src_id" } else { "note_id" }))
+                .at(&self.path)?
+                .execute([id])
+                .at(&self.path)?;
+        }
+        self.write_children(id, note, source)?;
+        Ok(id)
+    }
+
+    fn write_note_row(&self, file: &FileState, note: &Note) -> Result<i64> {
+        let warnings = (!note.warnings.is_empty()).then(|| serde_json::to_string(&note.warnings).unwrap_or_default());
+        let frontmatter = note.frontmatter.as_ref().map(|v| v.to_string());
+        let title_source = match note.title_source {
+            TitleSource::Frontmatter => "frontmatter",
+            TitleSource::Heading => "heading",
+            TitleSource::FileName => "file_name",
+        };
+        let stem_key = fold(exo_vault::path::note_stem(file.path));
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO notes(path, hash, size, mtime_ns, racy, title, title_source, type, summary, created, updated, frontmatter, word_count, warnings, stem_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+                 ON CONFLICT(path) DO UPDATE SET hash = excluded.hash, size = excluded.size, mtime_ns = excluded.mtime_ns,
+                   racy = excluded.racy, title = excluded.title, title_source = excluded.title_source, type = excluded.type,
+                   summary = excluded.summary, created = excluded.created, updated = excluded.updated,
+                   frontmatter = excluded.frontmatter, word_count = excluded.word_count, warnings = excluded.warnings,
+                   stem_key = excluded.stem_key
+                 RETURNING id",
+            )
+            .at(&self.path)?;
+        stmt.query_row(
+            params![
+                file.path,
+                file.hash,
+                file.size as i64,
+                file.mtime_ns,
+                file.racy as i64,
+                note.title,
+                title_source,
+                note.note_type,
+                note.summary,
+                note.created,
+                note.updated,
+                frontmatter,
+                note.word_count as i64,
+                warnings,
+                stem_key,
+            ],
+            |r| r.get(0),
+        )
+        .at(&self.path)
+    }
+
+    fn write_children(&self, id: i64, note: &Note, source: &str) -> Result<()> {
+        let p = &self.path;
+        let mut stmt = self
+            .tx
+            .prepare_cached("INSERT INTO aliases(note_id, alias, alias_key) VALUES (?1, ?2, ?3)")
+            .at(p)?;
+        for alias in &note.aliases {
+            stmt.execute(params![id, alias, fold(alias.trim())]).at(p)?;
+        }
+        let mut stmt = self
+            .tx
+            .prepare_cached("INSERT INTO tags(note_id, tag, source, line) VALUES (?1, ?2, ?3, ?4)")
+            .at(p)?;
+        for tag in &note.tags {
+            let source = match tag.source {
+                exo_vault::TagSource::Frontmatter => "frontmatter",
+                exo_vault::TagSource::Inline => "inline",
+            };
+            stmt.execute(params![id, tag.name, source, tag.line]).at(p)?;
+        }
+        let mut stmt = self
+            .tx
+            .prepare_cached("INSERT INTO headings(note_id, seq, level, text, slug, line) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+            .at(p)?;
+        for (seq, h) in note.headings.iter().enumerate() {
+            stmt.execute(params![id, seq as i64, h.level, h.text, h.slug, h.line]).at(p)?;
+        }
+        let mut stmt = self
+            .tx
+            .prepare_cached("INSERT INTO blocks(note_id, block_id, line) VALUES (?1, ?2, ?3)")
+            .at(p)?;
+        for b in &note.blocks {
+            stmt.execute(params![id, b.id, b.line]).at(p)?;
+        }
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO links(src_id, seq, kind, target, heading, block, display, line, start_byte, end_byte, target_key, alias_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )
+            .at(p)?;
+        for (seq, l) in note.links.iter().enumerate() {
+            let (target_key, alias_key) = link_keys(&l.target);
+            stmt.execute(params![
+                id,
+                seq as i64,
+                l.kind.as_str(),
+                l.target,
+                l.heading,
+                l.block,
+                l.display,
+                l.line,
+                l.span.start as i64,
+                l.span.end as i64,
+                target_key,
+                alias_key
+            ])
+            .at(p)?;
+        }
+        let mut stmt = self
+            .tx
+            .prepare_cached("INSERT INTO chunks(note_id, seq, heading, start_byte, end_byte, text, text_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+            .at(p)?;
+        for (seq, c) in note.chunks.iter().enumerate() {
+            let text = source.get(c.span.start..c.span.end).unwrap_or("");
+            let text_hash = blake3::hash(text.as_bytes()).to_hex().to_string();
+            stmt.execute(params![id, seq as i64, c.heading, c.span.start as i64, c.span.end as i64, text, text_hash])
+                .at(p)?;
+        }
+        Ok(())
+    }
+
+    /// Every note path with its aliases: the name set links resolve against.
+    pub fn names(&self) -> Result<(Vec<(String, Vec<String>)>, HashMap<String, i64>)> {
+        let mut ids = HashMap::new();
+        let mut aliases: HashMap<i64, Vec<String>> = HashMap::new();
+        {
+            let mut stmt = self.tx.prepare("SELECT note_id, alias FROM aliases").at(&self.path)?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+                .at(&self.path)?;
+            for row in rows {
+                let (id, alias) = row.at(&self.path)?;
+                aliases.entry(id).or_default().push(alias);
+            }
+        }
+        let mut stmt = self.tx.prepare("SELECT id, path FROM notes").at(&self.path)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+            .at(&self.path)?;
+        let mut names = Vec::new();
+        for row in rows {
+            let (id, path) = row.at(&self.path)?;
+            names.push((path.clone(), aliases.remove(&id).unwrap_or_default()));
+            ids.insert(path, id);
+        }
+        Ok((names, ids))
+    }
+
+    /// Links that need resolving: all of them, or those from `note_ids` plus those whose
+    /// target names are among `keys`.
+    pub fn links_to_resolve(&self, all: bool, note_ids: &[i64], keys: &[String]) -> Result<Vec<LinkToResolve>> {
+        let sql = if all {
+            "SELECT l.id, n.path, l.kind, l.target FROM links l JOIN notes n ON n.id = l.src_id"
+        } else {
+            "SELECT l.id, n.path, l.kind, l.target FROM links l JOIN notes n ON n.id = l.src_id
+             WHERE l.src_id IN (SELECT value FROM json_each(?1))
+                OR l.target_key IN (SELECT value FROM json_each(?2))
+                OR l.alias_key IN (SELECT value FROM json_each(?2))"
+        };
+        let mut stmt = self.tx.prepare(sql).at(&self.path)?;
+        let map = |r: &rusqlite::Row| {
+            let kind: String = r.get(2)?;
+            Ok(LinkToResolve {
+                id: r.get(0)?,
+                src_path: r.get(1)?,
+                kind: exo_vault::LinkKind::parse(&kind).unwrap_or(exo_vault::LinkKind::Wiki),
+                target: r.get(3)?,
+            })
+        };
+        let rows = if all {
+            stmt.query_map([], map).at(&self.path)?.collect::<rusqlite::Result<Vec<_>>>()
+        } else {
+            let ids = serde_json::to_string(note_ids).unwrap_or_else(|_| "[]".into());
+            let keys = serde_json::to_string(keys).unwrap_or_else(|_| "[]".into());
+            stmt.query_map([ids, keys], map).at(&self.path)?.collect::<rusqlite::Result<Vec<_>>>()
+        };
+        rows.at(&self.path)
+    }
+
+    pub fn set_link_target(&self, link_id: i64, dst_id: Option<i64>, attachment: Option<&str>) -> Result<()> {
+        self.tx
+            .prepare_cached("UPDATE links SET dst_id = ?2, dst_attachment = ?3 WHERE id = ?1")
+            .at(&self.path)?
+            .execute(params![link_id, dst_id, attachment])
+            .at(&self.path)?;
+        Ok(())
+    }
+
+    pub fn replace_attachments(&self, added: &[String], removed: &[String]) -> Result<()> {
+        let mut insert = self
+            .tx
+            .prepare_cached("INSERT OR IGNORE INTO attachments(path, name_key) VALUES (?1, ?2)")
+            .at(&self.path)?;
+        for path in added {
+            let name = path.rsplit('/').next().unwrap_or(path);
+            insert.execute([path.as_str(), &fold(name)]).at(&self.path)?;
+        }
+        let mut delete = self.tx.prepare_cached("DELETE FROM attachments WHERE path = ?1").at(&self.path)?;
+        for path in removed {
+            delete.execute([path]).at(&self.path)?;
+        }
+        Ok(())
+    }
+}

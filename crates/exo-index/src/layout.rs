@@ -1,0 +1,36 @@
+//! Where the derived state lives: `.exo/` under the vault root.
+
+use std::path::{Path, PathBuf};
+
+pub const INDEX_DIR: &str = ".exo";
+
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub dir: PathBuf,
+    pub catalog: PathBuf,
+    pub text: PathBuf,
+    pub lock: PathBuf,
+}
+
+impl Layout {
+    pub fn new(vault_root: &Path) -> Layout {
+        let dir = vault_root.join(INDEX_DIR);
+        Layout {
+            catalog: dir.join("index.sqlite"),
+            text: dir.join("text"),
+            lock: dir.join("lock"),
+            dir,
+        }
+    }
+
+    /// The catalog and the text index, with SQLite's WAL side files: what a rebuild removes.
+    pub fn derived_files(&self) -> Vec<PathBuf> {
+        let mut files = vec![self.catalog.clone()];
+        for suffix in ["-wal", "-shm", "-journal"] {
+            let mut name = self.catalog.clone().into_os_string();
+            name.push(suffix);
+            files.push(PathBuf::from(name));
+        }
+        files
+    }
+}

@@ -1,0 +1,470 @@
+//! `exo index`: scan, diff, apply. Only what changed is read, parsed and rewritten.
+//!
+//! Crash safety comes from the order of commits:
+//! 1. the paths about to change are recorded in `pending` and committed;
+//! 2. the text index is updated and committed (its payload is the new generation);
+//! 3. the catalog rows, the new hashes and the generation are committed, clearing `pending`.
+//!
+//! A crash after 1 or 2 leaves those paths pending, which reads as OutOfSync, and the next
+//! run redoes them. Nothing can read as Synced while the text index and the files differ.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use exo_vault::resolve::{fold, note_keys};
+use exo_vault::{LinkResolver, Note, ReadNote, Resolution, ScannedFile, Skipped, Vault};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::catalog::{Catalog, Entry, FileState, Tx, meta_keys};
+use crate::diff::{self, Diff, is_racy, now_ns};
+use crate::error::{IndexError, Result, io_err};
+use crate::git::head_revision;
+use crate::layout::Layout;
+use crate::lock::WriterLock;
+use crate::settings::TextSettings;
+use crate::status::degraded_reason;
+use crate::text::{TextDoc, TextIndex, TextWriter, fingerprint};
+use crate::{Index, parse_fingerprint};
+
+#[derive(Debug, Clone)]
+pub struct ReconcileOptions {
+    /// Throw the index away and build it again from the files.
+    pub rebuild: bool,
+    /// Hash every note instead of trusting unchanged stat records.
+    pub verify: bool,
+    /// How long to wait for another writer to finish.
+    pub wait: Duration,
+}
+
+impl Default for ReconcileOptions {
+    fn default() -> Self {
+        ReconcileOptions {
+            rebuild: false,
+            verify: false,
+            wait: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Receives progress while notes are read and indexed (a progress bar, or nothing).
+pub trait Progress: Sync {
+    fn start(&self, _total: u64) {}
+    fn advance(&self, _n: u64) {}
+    fn finish(&self) {}
+}
+
+pub struct Silent;
+
+impl Progress for Silent {}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Renamed {
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct ReconcileReport {
+    pub new: Vec<String>,
+    pub modified: Vec<String>,
+    pub deleted: Vec<String>,
+    pub renamed: Vec<Renamed>,
+    /// Present but not indexed (too large, binary), with the reason.
+    pub skipped: Vec<Skipped>,
+    /// Deleted between the scan and the read; picked up as deleted.
+    pub vanished: Vec<String>,
+    /// Why the whole index was rebuilt, when it was.
+    pub rebuilt: Option<String>,
+    pub notes: usize,
+    pub revision: Option<String>,
+    pub elapsed_ms: u64,
+}
+
+impl ReconcileReport {
+    /// Notes whose index entries were written or removed.
+    pub fn changed(&self) -> usize {
+        self.new.len() + self.modified.len() + self.deleted.len() + self.renamed.len()
+    }
+}
+
+/// Paths read and parsed per batch: bounds memory on huge vaults while keeping both cores busy.
+const BATCH: usize = 256;
+/// Above this many notes to write, the text writer uses both cores and a bigger arena.
+const BULK: usize = 200;
+
+pub(crate) fn reconcile(index: &Index, options: &ReconcileOptions, progress: &dyn Progress) -> Result<ReconcileReport> {
+    let started = Instant::now();
+    let _lock = WriterLock::acquire(&index.layout().lock, options.wait)?;
+    let vault = index.vault();
+    let settings = TextSettings::from_config(vault.root(), vault.config())?;
+    let rebuild = rebuild_reason(index, options, &settings)?;
+    match run(index, options, progress, &settings, rebuild.clone(), started) {
+        // The text index broke in a way the health check could not see (a file vanished
+        // under it): it is derived, so rebuild rather than leave the user stuck.
+        Err(e @ (IndexError::Text { .. } | IndexError::Degraded { .. })) if rebuild.is_none() => {
+            let reason = Some(Some(format!("text index unusable: {e}")));
+            run(index, options, progress, &settings, reason, started)
+        }
+        result => result,
+    }
+}
+
+fn run(
+    index: &Index,
+    options: &ReconcileOptions,
+    progress: &dyn Progress,
+    settings: &TextSettings,
+    rebuild: Option<Option<String>>,
+    started: Instant,
+) -> Result<ReconcileReport> {
+    let layout = index.layout();
+    let vault = index.vault();
+    let (mut catalog, text) = match &rebuild {
+        Some(_) => fresh_index(layout, settings, vault)?,
+        None => open_index(layout, settings)?,
+    };
+    let entries = catalog.entries()?;
+    let scan = vault.scan()?;
+    let diff = diff::compute(vault, &entries, &scan, options.verify);
+    let mut report = ReconcileReport {
+        rebuilt: rebuild.flatten(),
+        revision: head_revision(vault.root()),
+        ..ReconcileReport::default()
+    };
+    let old_attachments: BTreeSet<String> = catalog.attachments()?.into_iter().collect();
+    let new_attachments: BTreeSet<String> = scan.attachments.iter().cloned().collect();
+    let attachments_changed = old_attachments != new_attachments;
+    if diff.is_noop() && !attachments_changed && report.rebuilt.is_none() && catalog.note_count()? > 0 {
+        if catalog.meta(meta_keys::REVISION)? != report.revision {
+            catalog.set_meta(meta_keys::REVISION, report.revision.as_deref().unwrap_or(""))?;
+        }
+        report.notes = catalog.note_count()?;
+        report.elapsed_ms = started.elapsed().as_millis() as u64;
+        return Ok(report);
+    }
+    let scanned: HashMap<&str, &ScannedFile> = scan.notes.iter().map(|f| (f.path.as_str(), f)).collect();
+    let plan = Plan {
+        vault,
+        diff: &diff,
+        entries: &entries,
+        scanned: &scanned,
+        full: report.rebuilt.is_some() || entries.is_empty(),
+        attachments: (&old_attachments, &new_attachments),
+        all_attachments: &scan.attachments,
+    };
+    apply(&mut catalog, &text, &plan, &mut report, settings, progress)?;
+    report.notes = catalog.note_count()?;
+    report.elapsed_ms = started.elapsed().as_millis() as u64;
+    Ok(report)
+}
+
+/// Some(Some(reason)) to rebuild and say why, Some(None) for a first build, None to update.
+fn rebuild_reason(index: &Index, options: &ReconcileOptions, settings: &TextSettings) -> Result<Option<Option<String>>> {
+    if options.rebuild {
+        return Ok(Some(Some("requested with --rebuild".into())));
+    }
+    let catalog = match Catalog::open(&index.layout().catalog) {
+        Ok(Some(catalog)) => catalog,
+        Ok(None) => return Ok(Some(None)),
+        Err(e) => return Ok(Some(Some(e.to_string()))),
+    };
+    Ok(degraded_reason(index, &catalog, settings)
+        .unwrap_or_else(|e| Some(e.to_string()))
+        .map(Some))
+}
+
+/// Empty catalog and text index. The fingerprints go in at once so an interrupted first
+/// build reads as OutOfSync (every note new) rather than as a configuration change.
+fn fresh_index(layout: &Layout, settings: &TextSettings, vault: &Vault) -> Result<(Catalog, TextIndex)> {
+    std::fs::create_dir_all(&layout.dir).map_err(io_err(&layout.dir))?;
+    // Catalog first: if this is interrupted, what is left reads as Missing or Degraded and
+    // the next run rebuilds again. The text folder is moved aside in one atomic rename so a
+    // half-deleted text index can never be mistaken for a whole one.
+    for file in layout.derived_files() {
+        remove_if_present(&file)?;
+    }
+    if layout.text.exists() {
+        let discard = layout.dir.join(format!("text.discard.{}", now_ns()));
+        std::fs::rename(&layout.text, &discard).map_err(io_err(&layout.text))?;
+    }
+    remove_discarded(layout)?;
+    let text = TextIndex::create(&layout.text, settings)?;
+    let catalog = Catalog::create(&layout.catalog)?;
+    catalog.set_meta(meta_keys::PARSE_FINGERPRINT, &parse_fingerprint(vault))?;
+    catalog.set_meta(meta_keys::TEXT_FINGERPRINT, &fingerprint(settings))?;
+    Ok((catalog, text))
+}
+
+fn remove_discarded(layout: &Layout) -> Result<()> {
+    let entries = std::fs::read_dir(&layout.dir).map_err(io_err(&layout.dir))?;
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with("text.discard.") {
+            remove_if_present(&entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+fn remove_if_present(path: &Path) -> Result<()> {
+    let result = if path.is_dir() { std::fs::remove_dir_all(path) } else { std::fs::remove_file(path) };
+    match result {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_err(path)(e)),
+        _ => Ok(()),
+    }
+}
+
+fn open_index(layout: &Layout, settings: &TextSettings) -> Result<(Catalog, TextIndex)> {
+    let catalog = Catalog::open(&layout.catalog)?.ok_or_else(|| IndexError::Missing {
+        path: layout.catalog.clone(),
+    })?;
+    let text = TextIndex::open(&layout.text, settings)?;
+    Ok((catalog, text))
+}
+
+struct Plan<'a> {
+    vault: &'a Vault,
+    diff: &'a Diff,
+    entries: &'a HashMap<String, Entry>,
+    scanned: &'a HashMap<&'a str, &'a ScannedFile>,
+    full: bool,
+    attachments: (&'a BTreeSet<String>, &'a BTreeSet<String>),
+    all_attachments: &'a [String],
+}
+
+/// What reading one path gave, parsed when it is a note.
+struct Loaded {
+    path: String,
+    read: ReadNote,
+    read_at_ns: i64,
+    parsed: Option<(Note, String)>,
+}
+
+fn load(vault: &Vault, path: &str) -> Loaded {
+    let read_at_ns = now_ns();
+    let read = vault.read(path);
+    let parsed = match &read {
+        ReadNote::Read { bytes, .. } => {
+            let (note, text) = exo_vault::parse_bytes_with_text(path, bytes, &vault.parse_options());
+            Some((note, text.into_owned()))
+        }
+        _ => None,
+    };
+    Loaded {
+        path: path.to_string(),
+        read,
+        read_at_ns,
+        parsed,
+    }
+}
+
+/// State gathered while writing, used to resolve links at the end.
+#[derive(Default)]
+struct Changes {
+    written_ids: Vec<i64>,
+    keys: BTreeSet<String>,
+    claimed: HashSet<String>,
+}
+
+fn apply(
+    catalog: &mut Catalog,
+    text: &TextIndex,
+    plan: &Plan,
+    report: &mut ReconcileReport,
+    settings: &TextSettings,
+    progress: &dyn Progress,
+) -> Result<()> {
+    let diff = plan.diff;
+    let touched: Vec<&str> = diff.new.iter().chain(&diff.modified).chain(&diff.deleted).map(String::as_str).collect();
+    if !touched.is_empty() {
+        let intent = catalog.transaction()?;
+        intent.add_pending(&touched)?;
+        intent.commit()?;
+    }
+    let generation = catalog.text_generation()? + 1;
+    let to_read: Vec<&String> = diff.new.iter().chain(&diff.modified).collect();
+    let mut writer = match touched.is_empty() {
+        true => None,
+        false => Some(text.writer(to_read.len() > BULK)?),
+    };
+    if let Some(writer) = writer.as_mut() {
+        for path in &touched {
+            writer.delete(path);
+        }
+    }
+    let tx = catalog.transaction()?;
+    let mut changes = Changes::default();
+    let deleted_by_hash = hashes_of(&diff.deleted, plan.entries);
+    progress.start(to_read.len() as u64);
+    for batch in to_read.chunks(BATCH) {
+        let loaded: Vec<Loaded> = batch.par_iter().map(|path| load(plan.vault, path)).collect();
+        for item in loaded {
+            write_loaded(&tx, writer.as_mut(), item, plan, &deleted_by_hash, &mut changes, report)?;
+            progress.advance(1);
+        }
+    }
+    progress.finish();
+    let unclaimed: Vec<&String> = diff.deleted.iter().filter(|p| !changes.claimed.contains(*p)).collect();
+    for path in unclaimed {
+        forget(&tx, path, &mut changes)?;
+        report.deleted.push(path.clone());
+    }
+    for r in &diff.refresh {
+        tx.refresh_stat(&r.path, r.size, r.mtime_ns, r.racy)?;
+    }
+    for path in &diff.skipped_gone {
+        tx.delete_skipped(path)?;
+    }
+    update_attachments(&tx, plan, &mut changes)?;
+    resolve_links(&tx, plan, &changes)?;
+    tx.set_meta(meta_keys::REVISION, report.revision.as_deref().unwrap_or(""))?;
+    tx.set_meta(meta_keys::INDEXED_AT_NS, &now_ns().to_string())?;
+    tx.set_meta(meta_keys::PARSE_FINGERPRINT, &parse_fingerprint(plan.vault))?;
+    tx.set_meta(meta_keys::TEXT_FINGERPRINT, &fingerprint(settings))?;
+    tx.set_meta(meta_keys::EXO_VERSION, env!("CARGO_PKG_VERSION"))?;
+    tx.clear_pending()?;
+    if let Some(writer) = writer {
+        tx.set_meta(meta_keys::TEXT_GENERATION, &generation.to_string())?;
+        commit_text(writer, generation)?;
+    }
+    tx.commit()
+}
+
+fn commit_text(writer: TextWriter, generation: u64) -> Result<()> {
+    writer.commit(generation)
+}
+
+fn hashes_of(paths: &[String], entries: &HashMap<String, Entry>) -> HashMap<String, Vec<String>> {
+    let mut by_hash: HashMap<String, Vec<String>> = HashMap::new();
+    for path in paths {
+        if let Some(hash) = entries.get(path).and_then(|e| e.hash.clone()) {
+            by_hash.entry(hash).or_default().push(path.clone());
+        }
+    }
+    for paths in by_hash.values_mut() {
+        paths.sort();
+    }
+    by_hash
+}
+
+fn write_loaded(
+    tx: &Tx,
+    writer: Option<&mut TextWriter>,
+    item: Loaded,
+    plan: &Plan,
+    deleted_by_hash: &HashMap<String, Vec<String>>,
+    changes: &mut Changes,
+    report: &mut ReconcileReport,
+) -> Result<()> {
+    let is_new = plan.diff.new.binary_search(&item.path).is_ok();
+    let Loaded {
+        path,
+        read,
+        read_at_ns,
+        parsed,
+    } = item;
+    match (read, parsed) {
+        (ReadNote::Read { hash, size, mtime_ns, .. }, Some((note, source))) => {
+            let renamed_from = if is_new { claim_rename(deleted_by_hash, hash.as_str(), changes) } else { None };
+            if let Some(from) = &renamed_from {
+                collect_old_keys(tx, from, changes)?;
+                tx.rename_note(from, &path)?;
+            } else if !is_new {
+                collect_old_keys(tx, &path, changes)?;
+            }
+            let file = FileState {
+                path: &path,
+                hash: hash.as_str(),
+                size,
+                mtime_ns,
+                racy: is_racy(mtime_ns, read_at_ns),
+            };
+            let id = tx.upsert_note(&file, &note, &source)?;
+            tx.delete_skipped(&path)?;
+            changes.keys.extend(note_keys(&path, &note.aliases));
+            changes.written_ids.push(id);
+            if let Some(writer) = writer {
+                writer.add(&text_doc(&path, &note))?;
+            }
+            match renamed_from {
+                Some(from) => report.renamed.push(Renamed { from, to: path }),
+                None if is_new => report.new.push(path),
+                None => report.modified.push(path),
+            }
+        }
+        (ReadNote::Skipped(skipped), _) => {
+            forget(tx, &path, changes)?;
+            let (size, mtime) = plan.scanned.get(path.as_str()).map_or((0, 0), |f| (f.size as i64, f.mtime_ns));
+            tx.record_skipped(&path, size, mtime, &skipped.reason)?;
+            report.skipped.push(skipped);
+        }
+        _ => {
+            forget(tx, &path, changes)?;
+            tx.delete_skipped(&path)?;
+            report.vanished.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// A new file whose bytes equal a deleted note's is that note, moved.
+fn claim_rename(deleted_by_hash: &HashMap<String, Vec<String>>, hash: &str, changes: &mut Changes) -> Option<String> {
+    let candidates = deleted_by_hash.get(hash)?;
+    let from = candidates.iter().find(|p| !changes.claimed.contains(*p))?.clone();
+    changes.claimed.insert(from.clone());
+    Some(from)
+}
+
+fn collect_old_keys(tx: &Tx, path: &str, changes: &mut Changes) -> Result<()> {
+    if let Some(id) = tx.note_id(path)? {
+        changes.keys.extend(tx.note_keys(id)?);
+    }
+    Ok(())
+}
+
+/// Removes a note's rows, remembering its names so links to it get re-resolved.
+fn forget(tx: &Tx, path: &str, changes: &mut Changes) -> Result<()> {
+    collect_old_keys(tx, path, changes)?;
+    tx.delete_note(path)?;
+    tx.delete_skipped(path)
+}
+
+fn text_doc<'a>(path: &'a str, note: &'a Note) -> TextDoc<'a> {
+    TextDoc {
+        path,
+        title: &note.title,
+        aliases: &note.aliases,
+        headings: note.headings.iter().map(|h| h.text.as_str()).collect(),
+        tags: note.tags.iter().map(|t| t.name.as_str()).collect(),
+        body: &note.plain_text,
+    }
+}
+
+fn update_attachments(tx: &Tx, plan: &Plan, changes: &mut Changes) -> Result<()> {
+    let (old, new) = plan.attachments;
+    let added: Vec<String> = new.difference(old).cloned().collect();
+    let removed: Vec<String> = old.difference(new).cloned().collect();
+    for path in added.iter().chain(&removed) {
+        changes.keys.insert(fold(path.rsplit('/').next().unwrap_or(path)));
+    }
+    tx.replace_attachments(&added, &removed)
+}
+
+fn resolve_links(tx: &Tx, plan: &Plan, changes: &Changes) -> Result<()> {
+    if !plan.full && changes.written_ids.is_empty() && changes.keys.is_empty() {
+        return Ok(());
+    }
+    let (names, ids) = tx.names()?;
+    let resolver = LinkResolver::new(names, plan.all_attachments.iter().cloned());
+    let keys: Vec<String> = changes.keys.iter().cloned().collect();
+    for link in tx.links_to_resolve(plan.full, &changes.written_ids, &keys)? {
+        let (dst, attachment) = match resolver.resolve_target(&link.src_path, &link.target, link.kind) {
+            Resolution::Note(path) => (ids.get(&path).copied(), None),
+            Resolution::Attachment(path) => (None, Some(path)),
+            Resolution::Unresolved => (None, None),
+        };
+        tx.set_link_target(link.id, dst, attachment.as_deref())?;
+    }
+    Ok(())
+}

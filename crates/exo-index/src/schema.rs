@@ -1,0 +1,126 @@
+//! The catalog's tables. A change here bumps [`SCHEMA_VERSION`]; an index with another
+//! version is Degraded and `exo index` rebuilds it (it is derived, so nothing is lost).
+
+pub const SCHEMA_VERSION: i64 = 1;
+
+pub const CREATE: &str = r#"
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+-- One row per indexed note. `racy` marks a note whose mtime was too close to the moment it
+-- was read for the stat record to prove it unchanged later; such notes are re-hashed.
+CREATE TABLE notes (
+    id           INTEGER PRIMARY KEY,
+    path         TEXT NOT NULL UNIQUE,
+    hash         TEXT NOT NULL,
+    size         INTEGER NOT NULL,
+    mtime_ns     INTEGER NOT NULL,
+    racy         INTEGER NOT NULL DEFAULT 0,
+    title        TEXT NOT NULL,
+    title_source TEXT NOT NULL,
+    type         TEXT,
+    summary      TEXT,
+    created      TEXT,
+    updated      TEXT,
+    frontmatter  TEXT,
+    word_count   INTEGER NOT NULL,
+    warnings     TEXT,
+    stem_key     TEXT NOT NULL
+);
+CREATE INDEX notes_stem_key ON notes(stem_key);
+CREATE INDEX notes_type ON notes(type);
+
+CREATE TABLE aliases (
+    note_id   INTEGER NOT NULL REFERENCES notes(id) ON DELETE CASCADE,
+    alias     TEXT NOT NULL,
+    alias_key TEXT NOT NULL
+);
+CREATE INDEX aliases_note ON aliases(note_id);
+CREATE INDEX aliases_key ON aliases(alias_key);
+
+CREATE TABLE tags (
+    note_id INTEGER NOT NULL REFERENCES notes(id) ON DELETE CASCADE,
+    tag     TEXT NOT NULL,
+    source  TEXT NOT NULL,
+    line    INTEGER NOT NULL
+);
+CREATE INDEX tags_note ON tags(note_id);
+CREATE INDEX tags_tag ON tags(tag);
+
+CREATE TABLE headings (
+    note_id INTEGER NOT NULL REFERENCES notes(id) ON DELETE CASCADE,
+    seq     INTEGER NOT NULL,
+    level   INTEGER NOT NULL,
+    text    TEXT NOT NULL,
+    slug    TEXT NOT NULL,
+    line    INTEGER NOT NULL
+);
+CREATE INDEX headings_note ON headings(note_id);
+
+CREATE TABLE blocks (
+    note_id  INTEGER NOT NULL REFERENCES notes(id) ON DELETE CASCADE,
+    block_id TEXT NOT NULL,
+    line     INTEGER NOT NULL
+);
+CREATE INDEX blocks_note ON blocks(note_id);
+
+-- The graph. `dst_id` is the resolved note (NULL when unresolved or an attachment);
+-- `target_key`/`alias_key` are the names a note must have to satisfy the link, so adding
+-- or removing a note re-resolves only the links that could change.
+CREATE TABLE links (
+    id             INTEGER PRIMARY KEY,
+    src_id         INTEGER NOT NULL REFERENCES notes(id) ON DELETE CASCADE,
+    seq            INTEGER NOT NULL,
+    kind           TEXT NOT NULL,
+    target         TEXT NOT NULL,
+    heading        TEXT,
+    block          TEXT,
+    display        TEXT,
+    line           INTEGER NOT NULL,
+    start_byte     INTEGER NOT NULL,
+    end_byte       INTEGER NOT NULL,
+    target_key     TEXT NOT NULL,
+    alias_key      TEXT NOT NULL,
+    dst_id         INTEGER REFERENCES notes(id) ON DELETE SET NULL,
+    dst_attachment TEXT
+);
+CREATE INDEX links_src ON links(src_id);
+CREATE INDEX links_dst ON links(dst_id);
+CREATE INDEX links_target_key ON links(target_key);
+CREATE INDEX links_alias_key ON links(alias_key);
+
+CREATE TABLE chunks (
+    note_id    INTEGER NOT NULL REFERENCES notes(id) ON DELETE CASCADE,
+    seq        INTEGER NOT NULL,
+    heading    TEXT,
+    start_byte INTEGER NOT NULL,
+    end_byte   INTEGER NOT NULL,
+    text       TEXT NOT NULL,
+    text_hash  TEXT NOT NULL,
+    PRIMARY KEY (note_id, seq)
+);
+CREATE INDEX chunks_text_hash ON chunks(text_hash);
+
+CREATE TABLE attachments (
+    path     TEXT PRIMARY KEY,
+    name_key TEXT NOT NULL
+);
+
+-- Files seen but deliberately not indexed (too large, binary), with their stat record so
+-- an unchanged skipped file is not reconsidered on every run.
+CREATE TABLE skipped (
+    path     TEXT PRIMARY KEY,
+    size     INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    reason   TEXT NOT NULL
+);
+
+-- Write-ahead intent: paths whose text-index documents may be ahead of this catalog.
+-- Written and committed before the text index is touched, cleared in the same transaction
+-- that records the new hashes. Anything here reads as OutOfSync.
+CREATE TABLE pending (
+    path TEXT PRIMARY KEY
+);
+"#;

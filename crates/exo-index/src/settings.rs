@@ -1,0 +1,102 @@
+//! The parts of `exo.toml` this layer owns: `[search] language`.
+
+use exo_vault::{CONFIG_FILE, Config, VaultError};
+use serde::Deserialize;
+use tantivy::tokenizer::Language;
+
+use crate::error::Result;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextSettings {
+    /// Stemming language, None for no stemming.
+    pub language: Option<Language>,
+    pub language_name: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default)]
+struct SearchSection {
+    language: String,
+}
+
+impl Default for SearchSection {
+    fn default() -> Self {
+        SearchSection {
+            language: "english".into(),
+        }
+    }
+}
+
+const LANGUAGES: &[(&str, Language)] = &[
+    ("arabic", Language::Arabic),
+    ("danish", Language::Danish),
+    ("dutch", Language::Dutch),
+    ("english", Language::English),
+    ("finnish", Language::Finnish),
+    ("french", Language::French),
+    ("german", Language::German),
+    ("greek", Language::Greek),
+    ("hungarian", Language::Hungarian),
+    ("italian", Language::Italian),
+    ("norwegian", Language::Norwegian),
+    ("portuguese", Language::Portuguese),
+    ("romanian", Language::Romanian),
+    ("russian", Language::Russian),
+    ("spanish", Language::Spanish),
+    ("swedish", Language::Swedish),
+    ("tamil", Language::Tamil),
+    ("turkish", Language::Turkish),
+];
+
+impl TextSettings {
+    pub fn from_config(root: &std::path::Path, config: &Config) -> Result<TextSettings> {
+        let bad = |message: String| VaultError::Config {
+            path: root.join(CONFIG_FILE),
+            message,
+        };
+        // Only `language` belongs to the text index; other [search] keys are the ranker's.
+        let section: SearchSection = match config.search.get("language") {
+            Some(value) => toml::Value::Table(toml::Table::from_iter([("language".to_string(), value.clone())]))
+                .try_into()
+                .map_err(|e: toml::de::Error| bad(format!("[search] language: {}", e.message())))?,
+            None => SearchSection::default(),
+        };
+        let name = section.language.trim().to_lowercase();
+        if name == "none" {
+            return Ok(TextSettings {
+                language: None,
+                language_name: name,
+            });
+        }
+        let language = LANGUAGES.iter().find(|(n, _)| *n == name).map(|(_, l)| *l).ok_or_else(|| {
+            let names: Vec<&str> = LANGUAGES.iter().map(|(n, _)| *n).collect();
+            bad(format!(
+                "[search] language = {name:?} is not supported; use one of {} or \"none\"",
+                names.join(", ")
+            ))
+        })?;
+        Ok(TextSettings {
+            language: Some(language),
+            language_name: name,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_defaults_and_validation() {
+        let root = std::path::Path::new("/v");
+        let default = TextSettings::from_config(root, &Config::default()).unwrap();
+        assert_eq!(default.language, Some(Language::English));
+        let german = Config::parse("[search]\nlanguage = \"German\"\n").unwrap();
+        assert_eq!(TextSettings::from_config(root, &german).unwrap().language, Some(Language::German));
+        let none = Config::parse("[search]\nlanguage = \"none\"\n").unwrap();
+        assert_eq!(TextSettings::from_config(root, &none).unwrap().language, None);
+        let bad = Config::parse("[search]\nlanguage = \"klingon\"\n").unwrap();
+        let err = TextSettings::from_config(root, &bad).unwrap_err().to_string();
+        assert!(err.contains("klingon") && err.contains("exo.toml"), "{err}");
+    }
+}

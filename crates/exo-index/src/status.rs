@@ -1,0 +1,155 @@
+//! `exo status`: does the index match the files? Argo CD's two dimensions — Sync (files vs
+//! index) and Health (is the index usable) — plus the command that repairs it.
+
+use serde::Serialize;
+
+use crate::catalog::{Catalog, meta_keys};
+use crate::diff;
+use crate::error::{IndexError, Result};
+use crate::schema::SCHEMA_VERSION;
+use crate::settings::TextSettings;
+use crate::text::{TextIndex, fingerprint};
+use crate::{Index, parse_fingerprint};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum SyncState {
+    Synced,
+    OutOfSync,
+    Missing,
+    Degraded,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Health {
+    Healthy,
+    Progressing,
+    Degraded,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NoteWarning {
+    pub path: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    pub status: SyncState,
+    pub modified: Vec<String>,
+    pub new: Vec<String>,
+    pub deleted: Vec<String>,
+    /// The command that brings the index back in line; None when nothing is needed.
+    pub repair: Option<String>,
+    pub health: Health,
+    /// Why the index is Degraded or Missing.
+    pub reason: Option<String>,
+    /// The git commit the vault was at when it was last indexed.
+    pub revision: Option<String>,
+    /// When the index was last written (RFC 3339, UTC).
+    pub indexed_at: Option<String>,
+    pub notes: usize,
+    pub warnings: Vec<NoteWarning>,
+}
+
+impl Status {
+    fn without_index(state: SyncState, reason: String, repair: &str) -> Status {
+        Status {
+            status: state,
+            modified: Vec::new(),
+            new: Vec::new(),
+            deleted: Vec::new(),
+            repair: Some(repair.to_string()),
+            health: Health::Degraded,
+            reason: Some(reason),
+            revision: None,
+            indexed_at: None,
+            notes: 0,
+            warnings: Vec::new(),
+        }
+    }
+
+    pub fn is_synced(&self) -> bool {
+        self.status == SyncState::Synced && self.health != Health::Degraded
+    }
+}
+
+pub const REPAIR_INDEX: &str = "exo index";
+pub const REPAIR_REBUILD: &str = "exo index --rebuild";
+
+/// Why an existing index cannot be trusted, if it cannot; checked before any diff.
+pub(crate) fn degraded_reason(index: &Index, catalog: &Catalog, settings: &TextSettings) -> Result<Option<String>> {
+    match catalog.schema_version() {
+        Ok(Some(SCHEMA_VERSION)) => {}
+        Ok(Some(v)) => return Ok(Some(format!("index schema v{v}; this exo needs v{SCHEMA_VERSION}"))),
+        Ok(None) => return Ok(Some("index catalog has no schema version".into())),
+        Err(e) => return Ok(Some(format!("index catalog unreadable: {e}"))),
+    }
+    if catalog.meta(meta_keys::PARSE_FINGERPRINT)?.as_deref() != Some(parse_fingerprint(index.vault()).as_str()) {
+        return Ok(Some("exo.toml changed how notes are parsed (links style or chunk size)".into()));
+    }
+    if catalog.meta(meta_keys::TEXT_FINGERPRINT)?.as_deref() != Some(fingerprint(settings).as_str()) {
+        return Ok(Some("the search language or text analysis changed".into()));
+    }
+    let text = match TextIndex::open(&index.layout().text, settings) {
+        Ok(text) => text,
+        Err(IndexError::Degraded { reason }) => return Ok(Some(reason)),
+        Err(e) => return Ok(Some(format!("text index unreadable: {e}"))),
+    };
+    let text_generation = match text.generation() {
+        Ok(generation) => generation,
+        Err(e) => return Ok(Some(format!("text index unreadable: {e}"))),
+    };
+    // The text index commits first, so after a crash it may be one generation ahead, with
+    // the affected paths still recorded as pending. Anything else means the two diverged.
+    let catalog_generation = catalog.text_generation()?;
+    let ahead_by_pending = text_generation == catalog_generation + 1 && !catalog.pending()?.is_empty();
+    if text_generation != catalog_generation && !ahead_by_pending {
+        return Ok(Some(format!(
+            "text index generation {text_generation} does not match the catalog's {catalog_generation}"
+        )));
+    }
+    Ok(None)
+}
+
+pub(crate) fn status(index: &Index, verify: bool) -> Result<Status> {
+    let layout = index.layout();
+    let settings = TextSettings::from_config(index.vault().root(), index.vault().config())?;
+    let catalog = match Catalog::open(&layout.catalog) {
+        Ok(Some(catalog)) => catalog,
+        Ok(None) => {
+            return Ok(Status::without_index(
+                SyncState::Missing,
+                "no index yet".into(),
+                REPAIR_INDEX,
+            ));
+        }
+        Err(e) => return Ok(Status::without_index(SyncState::Degraded, e.to_string(), REPAIR_REBUILD)),
+    };
+    if let Some(reason) = degraded_reason(index, &catalog, &settings).unwrap_or_else(|e| Some(e.to_string())) {
+        return Ok(Status::without_index(SyncState::Degraded, reason, REPAIR_REBUILD));
+    }
+    let entries = catalog.entries()?;
+    let scan = index.vault().scan()?;
+    let diff = diff::compute(index.vault(), &entries, &scan, verify);
+    let in_sync = !diff.has_changes();
+    Ok(Status {
+        status: if in_sync { SyncState::Synced } else { SyncState::OutOfSync },
+        repair: (!in_sync).then(|| REPAIR_INDEX.to_string()),
+        modified: diff.modified,
+        new: diff.new,
+        deleted: diff.deleted,
+        health: Health::Healthy,
+        reason: None,
+        revision: catalog.meta(meta_keys::REVISION)?.filter(|r| !r.is_empty()),
+        indexed_at: catalog
+            .meta(meta_keys::INDEXED_AT_NS)?
+            .and_then(|ns| ns.parse::<u64>().ok())
+            .map(|ns| humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_nanos(ns)).to_string()),
+        notes: catalog.note_count()?,
+        warnings: catalog
+            .warnings()?
+            .into_iter()
+            .map(|(path, message)| NoteWarning { path, message })
+            .collect(),
+    })
+}

@@ -1,0 +1,121 @@
+//! Word tokenizer that also finds Chinese, Japanese and Korean text: alphanumeric runs are
+//! words, and runs of CJK characters (written without spaces) become overlapping character
+//! bigrams, the standard trick that lets BM25 match CJK without a dictionary.
+
+use std::iter::Peekable;
+use std::str::CharIndices;
+
+use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
+
+#[derive(Clone, Default)]
+pub struct WordAndCjkTokenizer {
+    token: Token,
+}
+
+pub struct WordAndCjkStream<'a> {
+    text: &'a str,
+    chars: Peekable<CharIndices<'a>>,
+    token: &'a mut Token,
+    /// The current CJK character was already emitted as the second half of a bigram.
+    covered: bool,
+}
+
+impl Tokenizer for WordAndCjkTokenizer {
+    type TokenStream<'a> = WordAndCjkStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> WordAndCjkStream<'a> {
+        self.token.reset();
+        WordAndCjkStream {
+            text,
+            chars: text.char_indices().peekable(),
+            token: &mut self.token,
+            covered: false,
+        }
+    }
+}
+
+pub fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF      // Hiragana, Katakana
+        | 0x3400..=0x4DBF    // CJK Extension A
+        | 0x4E00..=0x9FFF    // CJK Unified Ideographs
+        | 0xF900..=0xFAFF    // CJK Compatibility Ideographs
+        | 0x1100..=0x11FF    // Hangul Jamo
+        | 0x3130..=0x318F    // Hangul Compatibility Jamo
+        | 0xAC00..=0xD7AF    // Hangul Syllables
+        | 0x20000..=0x2A6DF) // CJK Extension B
+}
+
+impl WordAndCjkStream<'_> {
+    fn emit(&mut self, from: usize, to: usize) -> bool {
+        self.token.offset_from = from;
+        self.token.offset_to = to;
+        self.token.text.push_str(&self.text[from..to]);
+        true
+    }
+}
+
+impl TokenStream for WordAndCjkStream<'_> {
+    fn advance(&mut self) -> bool {
+        self.token.text.clear();
+        self.token.position = self.token.position.wrapping_add(1);
+        while let Some((start, c)) = self.chars.next() {
+            if is_cjk(c) {
+                let next = self.chars.peek().copied().filter(|&(_, d)| is_cjk(d));
+                let was_covered = std::mem::replace(&mut self.covered, next.is_some());
+                match next {
+                    Some((at, d)) => return self.emit(start, at + d.len_utf8()),
+                    None if was_covered => continue,
+                    None => return self.emit(start, start + c.len_utf8()),
+                }
+            }
+            self.covered = false;
+            if c.is_alphanumeric() {
+                let mut end = start + c.len_utf8();
+                while let Some(&(at, d)) = self.chars.peek() {
+                    if !d.is_alphanumeric() || is_cjk(d) {
+                        break;
+                    }
+                    end = at + d.len_utf8();
+                    self.chars.next();
+                }
+                return self.emit(start, end);
+            }
+        }
+        false
+    }
+
+    fn token(&self) -> &Token {
+        self.token
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.token
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens(text: &str) -> Vec<String> {
+        let mut tokenizer = WordAndCjkTokenizer::default();
+        let mut stream = tokenizer.token_stream(text);
+        let mut out = Vec::new();
+        while stream.advance() {
+            out.push(stream.token().text.clone());
+        }
+        out
+    }
+
+    #[test]
+    fn words_and_bigrams() {
+        assert_eq!(tokens("Hello, tax-payer 42!"), vec!["Hello", "tax", "payer", "42"]);
+        assert_eq!(tokens("知识管理"), vec!["知识", "识管", "管理"]);
+        assert_eq!(tokens("猫 is 可爱"), vec!["猫", "is", "可爱"]);
+        assert_eq!(tokens("rust語"), vec!["rust", "語"]);
+        assert_eq!(tokens("ノート를"), vec!["ノー", "ート", "ト를"]);
+        assert_eq!(tokens("한국어 검색"), vec!["한국", "국어", "검색"]);
+        assert!(tokens("").is_empty());
+    }
+}

@@ -1,0 +1,10 @@
+//! End-to-end tests: they drive the real `exo` binary (and real git, whose hooks call it)
+//! in temporary vaults, and check results against the files themselves.
+
+mod support;
+
+mod cli_basics;
+mod crash;
+mod faults;
+mod git_hooks;
+mod sync;

@@ -1,0 +1,183 @@
+//! The OutOfSync badge: what exo status reports as files change, and what exo index does.
+
+use std::time::{Duration, SystemTime};
+
+use crate::support::*;
+
+fn indexed_vault() -> TestVault {
+    let vault = TestVault::plain();
+    vault.exo_ok(["init"]);
+    vault.write("a.md", "# Alpha\n\nLinks to [[b]].\n");
+    vault.write("b.md", "# Beta\n\nBack to [[a]].\n");
+    vault.write("sub/c.md", "# Gamma\n");
+    vault.exo_ok(["index"]);
+    assert_eq!(vault.status(), "Synced");
+    vault
+}
+
+fn list(json: &serde_json::Value, key: &str) -> Vec<String> {
+    json[key].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn missing_before_the_first_index() {
+    let vault = TestVault::plain();
+    vault.exo_ok(["init"]);
+    vault.write("a.md", "x");
+    let json = vault.status_json();
+    assert_eq!(json["status"], "Missing");
+    assert_eq!(json["repair"], "exo index");
+    assert_eq!(vault.status(), "Missing");
+}
+
+#[test]
+fn edit_new_and_delete_are_listed_then_reconciled() {
+    let vault = indexed_vault();
+    vault.write("a.md", "# Alpha\n\nEdited.\n");
+    vault.write("new note.md", "# Fresh");
+    vault.remove("sub/c.md");
+    let json = vault.status_json();
+    assert_eq!(json["status"], "OutOfSync");
+    assert_eq!(list(&json, "modified"), vec!["a.md"]);
+    assert_eq!(list(&json, "new"), vec!["new note.md"]);
+    assert_eq!(list(&json, "deleted"), vec!["sub/c.md"]);
+    assert_eq!(json["repair"], "exo index");
+
+    let human = stdout(&vault.exo(["status"]));
+    assert!(human.starts_with("OutOfSync  ·  1 modified, 1 new, 1 deleted"), "{human}");
+    assert!(human.contains("deleted  sub/c.md"), "{human}");
+
+    let summary = vault.exo_ok(["index"]);
+    assert!(summary.starts_with("exo: indexed 3 notes (1 new, 1 modified, 1 deleted) in "), "{summary}");
+    assert!(summary.trim_end().contains("— Synced"), "{summary}");
+    assert_eq!(vault.status(), "Synced");
+
+    let contents = vault.index_contents();
+    assert_eq!(contents.notes, vault.files_on_disk(), "catalog matches the files");
+    assert_eq!(contents.text_paths, vec!["a.md", "b.md", "new note.md"], "no ghost documents");
+}
+
+#[test]
+fn index_json_summary() {
+    let vault = indexed_vault();
+    vault.write("b.md", "# Beta\n\nChanged.\n");
+    let json: serde_json::Value = serde_json::from_str(&vault.exo_ok(["index", "--json"])).unwrap();
+    assert_eq!(list(&json, "modified"), vec!["b.md"]);
+    assert_eq!(json["status"]["status"], "Synced");
+    assert_eq!(json["notes"], 3);
+    assert!(json["elapsed_ms"].is_u64());
+}
+
+#[test]
+fn quiet_index_prints_nothing() {
+    let vault = indexed_vault();
+    vault.write("a.md", "changed");
+    let out = vault.exo(["index", "--quiet"]);
+    assert!(out.status.success());
+    assert!(out.stdout.is_empty() && out.stderr.is_empty());
+    assert_eq!(vault.status(), "Synced");
+}
+
+#[test]
+fn rename_keeps_the_note_and_fixes_links() {
+    let vault = indexed_vault();
+    std::fs::rename(vault.root.join("b.md"), vault.root.join("sub/b.md")).unwrap();
+    let json = vault.status_json();
+    assert_eq!(list(&json, "new"), vec!["sub/b.md"]);
+    assert_eq!(list(&json, "deleted"), vec!["b.md"]);
+    let report: serde_json::Value = serde_json::from_str(&vault.exo_ok(["index", "--json"])).unwrap();
+    assert_eq!(report["renamed"], serde_json::json!([{"from": "b.md", "to": "sub/b.md"}]));
+    assert_eq!(vault.status(), "Synced");
+    let db = rusqlite::Connection::open(vault.root.join(".exo/index.sqlite")).unwrap();
+    let dst: String = db
+        .query_row(
+            "SELECT d.path FROM links l JOIN notes s ON s.id = l.src_id JOIN notes d ON d.id = l.dst_id WHERE s.path = 'a.md'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(dst, "sub/b.md", "[[b]] now resolves to the moved note");
+    assert_eq!(vault.index_contents().text_paths, vec!["a.md", "sub/b.md", "sub/c.md"]);
+}
+
+#[test]
+fn links_re_resolve_when_their_target_appears_or_disappears() {
+    let vault = indexed_vault();
+    vault.write("d.md", "[[Zeta]] and [[b]]");
+    vault.exo_ok(["index"]);
+    let resolved = |target: &str| -> Option<String> {
+        let db = rusqlite::Connection::open(vault.root.join(".exo/index.sqlite")).unwrap();
+        db.query_row(
+            "SELECT d.path FROM links l JOIN notes s ON s.id = l.src_id LEFT JOIN notes d ON d.id = l.dst_id WHERE s.path = 'd.md' AND l.target = ?1",
+            [target],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    assert_eq!(resolved("Zeta"), None);
+    vault.write("z/Zeta.md", "# Zeta");
+    vault.exo_ok(["index"]);
+    assert_eq!(resolved("Zeta").as_deref(), Some("z/Zeta.md"));
+    vault.remove("b.md");
+    vault.exo_ok(["index"]);
+    assert_eq!(resolved("b"), None);
+    vault.write("other/B.md", "---\naliases: [unused]\n---\n");
+    vault.exo_ok(["index"]);
+    assert_eq!(resolved("b").as_deref(), Some("other/B.md"), "case-insensitive stem");
+}
+
+#[test]
+fn racy_clean_edit_is_caught() {
+    let vault = TestVault::plain();
+    vault.exo_ok(["init"]);
+    vault.write("n.md", "version one\n");
+    let path = vault.root.join("n.md");
+    let mtime = filetime::FileTime::from_last_modification_time(&std::fs::metadata(&path).unwrap());
+    vault.exo_ok(["index"]);
+    // Same size, same mtime: exactly what a second edit within one timestamp tick looks like.
+    std::fs::write(&path, "version two\n").unwrap();
+    filetime::set_file_mtime(&path, mtime).unwrap();
+    let json = vault.status_json();
+    assert_eq!(list(&json, "modified"), vec!["n.md"], "{json}");
+    vault.exo_ok(["index"]);
+    assert_eq!(vault.status(), "Synced");
+}
+
+#[test]
+fn old_stat_is_trusted_unless_verify() {
+    let vault = TestVault::plain();
+    vault.exo_ok(["init"]);
+    vault.write("n.md", "version one\n");
+    let path = vault.root.join("n.md");
+    let old = filetime::FileTime::from_system_time(SystemTime::now() - Duration::from_secs(3600));
+    filetime::set_file_mtime(&path, old).unwrap();
+    vault.exo_ok(["index"]);
+    std::fs::write(&path, "version two\n").unwrap();
+    filetime::set_file_mtime(&path, old).unwrap();
+    assert_eq!(vault.status(), "Synced", "the stat fast path trusts an old, unchanged stat record");
+    let out = vault.exo(["status", "--verify", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list(&json, "modified"), vec!["n.md"], "--verify hashes everything");
+    vault.exo_ok(["index", "--verify"]);
+    assert_eq!(vault.index_contents().notes, vault.files_on_disk());
+}
+
+#[test]
+fn touch_without_change_stays_synced() {
+    let vault = indexed_vault();
+    let path = vault.root.join("a.md");
+    filetime::set_file_mtime(&path, filetime::FileTime::from_system_time(SystemTime::now() - Duration::from_secs(60))).unwrap();
+    assert_eq!(vault.status(), "Synced");
+    let summary = vault.exo_ok(["index"]);
+    assert!(summary.contains("indexed 0 notes"), "{summary}");
+}
+
+#[test]
+fn ignored_and_hidden_files_are_not_notes() {
+    let vault = indexed_vault();
+    vault.write(".obsidian/x.md", "x");
+    vault.write("node_modules/y.md", "y");
+    vault.write(".gitignore", ".exo/\ndrafts/\n");
+    vault.write("drafts/z.md", "z");
+    assert_eq!(vault.status(), "Synced");
+}
