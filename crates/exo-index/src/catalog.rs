@@ -9,7 +9,7 @@ use exo_vault::{Note, note::TitleSource};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 
 use crate::error::{Result, SqlContext};
-use crate::schema::{CREATE, SCHEMA_VERSION};
+use crate::schema::{CREATE, CREATE_INDEXES, SCHEMA_VERSION};
 
 pub struct Catalog {
     pub(crate) conn: Connection,
@@ -45,6 +45,10 @@ fn configure(conn: &Connection, path: &Path) -> Result<()> {
     conn.pragma_update(None, "journal_mode", "WAL").at(path)?;
     conn.pragma_update(None, "synchronous", "NORMAL").at(path)?;
     conn.pragma_update(None, "foreign_keys", "ON").at(path)?;
+    // A large index rewrite must not spill its page cache into the WAL mid-transaction;
+    // 64 MiB is a ceiling, not an allocation, so small runs do not pay for it.
+    conn.pragma_update(None, "cache_size", -65536).at(path)?;
+    conn.pragma_update(None, "temp_store", "MEMORY").at(path)?;
     Ok(())
 }
 
@@ -259,6 +263,10 @@ impl Tx<'_> {
         Ok(())
     }
 
+    pub fn create_indexes(&self) -> Result<()> {
+        self.tx.execute_batch(CREATE_INDEXES).at(&self.path)
+    }
+
     pub fn clear_pending(&self) -> Result<()> {
         self.tx.execute("DELETE FROM pending", []).at(&self.path)?;
         Ok(())
@@ -326,9 +334,18 @@ impl Tx<'_> {
     }
 
     /// Writes a note and all its child rows, keeping its id when the path is known.
-    /// Links are stored unresolved; [`Tx::resolve_links`] fills in their targets.
-    pub fn upsert_note(&self, file: &FileState, note: &Note, source: &str) -> Result<i64> {
+    /// Links are stored unresolved; `resolve_links` in reconcile fills in their targets.
+    /// `known` says the path may already have rows to replace; a new note has none.
+    pub fn upsert_note(&self, file: &FileState, note: &Note, source: &str, known: bool) -> Result<i64> {
         let id = self.write_note_row(file, note)?;
+        if known {
+            self.delete_children(id)?;
+        }
+        self.write_children(id, note, source)?;
+        Ok(id)
+    }
+
+    fn delete_children(&self, id: i64) -> Result<()> {
         for table in ["aliases", "tags", "headings", "blocks", "links", "chunks"] {
             self.tx
                 .prepare_cached(&format!("DELETE FROM {table} WHERE {} = ?1", if table == "links" { "src_id" } else { "note_id" }))
@@ -336,8 +353,7 @@ impl Tx<'_> {
                 .execute([id])
                 .at(&self.path)?;
         }
-        self.write_children(id, note, source)?;
-        Ok(id)
+        Ok(())
     }
 
     fn write_note_row(&self, file: &FileState, note: &Note) -> Result<i64> {

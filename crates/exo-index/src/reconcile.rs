@@ -297,13 +297,26 @@ fn apply(
     let mut changes = Changes::default();
     let deleted_by_hash = hashes_of(&diff.deleted, plan.entries);
     progress.start(to_read.len() as u64);
-    for batch in to_read.chunks(BATCH) {
-        let loaded: Vec<Loaded> = batch.par_iter().map(|path| load(plan.vault, path)).collect();
-        for item in loaded {
-            write_loaded(&tx, writer.as_mut(), item, plan, &deleted_by_hash, &mut changes, report)?;
-            progress.advance(1);
+    // Reading and parsing the next batch overlaps with writing this one.
+    let vault = plan.vault;
+    std::thread::scope(|scope| -> Result<()> {
+        let (sender, batches) = std::sync::mpsc::sync_channel::<Vec<Loaded>>(1);
+        scope.spawn(move || {
+            for batch in to_read.chunks(BATCH) {
+                let loaded: Vec<Loaded> = batch.par_iter().map(|path| load(vault, path)).collect();
+                if sender.send(loaded).is_err() {
+                    break;
+                }
+            }
+        });
+        for loaded in batches {
+            for item in loaded {
+                write_loaded(&tx, writer.as_mut(), item, plan, &deleted_by_hash, &mut changes, report)?;
+                progress.advance(1);
+            }
         }
-    }
+        Ok(())
+    })?;
     progress.finish();
     let unclaimed: Vec<&String> = diff.deleted.iter().filter(|p| !changes.claimed.contains(*p)).collect();
     for path in unclaimed {
@@ -317,6 +330,7 @@ fn apply(
         tx.delete_skipped(path)?;
     }
     update_attachments(&tx, plan, &mut changes)?;
+    tx.create_indexes()?;
     resolve_links(&tx, plan, &changes)?;
     tx.set_meta(meta_keys::REVISION, report.revision.as_deref().unwrap_or(""))?;
     tx.set_meta(meta_keys::INDEXED_AT_NS, &now_ns().to_string())?;
@@ -380,7 +394,8 @@ fn write_loaded(
                 mtime_ns,
                 racy: is_racy(mtime_ns, read_at_ns),
             };
-            let id = tx.upsert_note(&file, &note, &source)?;
+            let known = !is_new || renamed_from.is_some() || plan.entries.get(&path).is_some_and(|e| e.pending);
+            let id = tx.upsert_note(&file, &note, &source, known)?;
             tx.delete_skipped(&path)?;
             changes.keys.extend(note_keys(&path, &note.aliases));
             changes.written_ids.push(id);

@@ -3,6 +3,24 @@
 
 pub const SCHEMA_VERSION: i64 = 1;
 
+/// Secondary indexes, created after the rows on a full build (a sorted build is much faster
+/// than maintaining them row by row) and re-asserted at the end of every run.
+pub const CREATE_INDEXES: &str = r#"
+CREATE INDEX IF NOT EXISTS notes_stem_key ON notes(stem_key);
+CREATE INDEX IF NOT EXISTS notes_type ON notes(type);
+CREATE INDEX IF NOT EXISTS aliases_note ON aliases(note_id);
+CREATE INDEX IF NOT EXISTS aliases_key ON aliases(alias_key);
+CREATE INDEX IF NOT EXISTS tags_note ON tags(note_id);
+CREATE INDEX IF NOT EXISTS tags_tag ON tags(tag);
+CREATE INDEX IF NOT EXISTS headings_note ON headings(note_id);
+CREATE INDEX IF NOT EXISTS blocks_note ON blocks(note_id);
+CREATE INDEX IF NOT EXISTS links_src ON links(src_id);
+CREATE INDEX IF NOT EXISTS links_dst ON links(dst_id);
+CREATE INDEX IF NOT EXISTS links_target_key ON links(target_key);
+CREATE INDEX IF NOT EXISTS links_alias_key ON links(alias_key);
+CREATE INDEX IF NOT EXISTS chunks_text_hash ON chunks(text_hash);
+"#;
+
 pub const CREATE: &str = r#"
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
@@ -29,16 +47,12 @@ CREATE TABLE notes (
     warnings     TEXT,
     stem_key     TEXT NOT NULL
 );
-CREATE INDEX notes_stem_key ON notes(stem_key);
-CREATE INDEX notes_type ON notes(type);
 
 CREATE TABLE aliases (
     note_id   INTEGER NOT NULL REFERENCES notes(id) ON DELETE CASCADE,
     alias     TEXT NOT NULL,
     alias_key TEXT NOT NULL
 );
-CREATE INDEX aliases_note ON aliases(note_id);
-CREATE INDEX aliases_key ON aliases(alias_key);
 
 CREATE TABLE tags (
     note_id INTEGER NOT NULL REFERENCES notes(id) ON DELETE CASCADE,
@@ -46,8 +60,6 @@ CREATE TABLE tags (
     source  TEXT NOT NULL,
     line    INTEGER NOT NULL
 );
-CREATE INDEX tags_note ON tags(note_id);
-CREATE INDEX tags_tag ON tags(tag);
 
 CREATE TABLE headings (
     note_id INTEGER NOT NULL REFERENCES notes(id) ON DELETE CASCADE,
@@ -57,14 +69,12 @@ CREATE TABLE headings (
     slug    TEXT NOT NULL,
     line    INTEGER NOT NULL
 );
-CREATE INDEX headings_note ON headings(note_id);
 
 CREATE TABLE blocks (
     note_id  INTEGER NOT NULL REFERENCES notes(id) ON DELETE CASCADE,
     block_id TEXT NOT NULL,
     line     INTEGER NOT NULL
 );
-CREATE INDEX blocks_note ON blocks(note_id);
 
 -- The graph. `dst_id` is the resolved note (NULL when unresolved or an attachment);
 -- `target_key`/`alias_key` are the names a note must have to satisfy the link, so adding
@@ -86,10 +96,6 @@ CREATE TABLE links (
     dst_id         INTEGER REFERENCES notes(id) ON DELETE SET NULL,
     dst_attachment TEXT
 );
-CREATE INDEX links_src ON links(src_id);
-CREATE INDEX links_dst ON links(dst_id);
-CREATE INDEX links_target_key ON links(target_key);
-CREATE INDEX links_alias_key ON links(alias_key);
 
 CREATE TABLE chunks (
     note_id    INTEGER NOT NULL REFERENCES notes(id) ON DELETE CASCADE,
@@ -101,7 +107,6 @@ CREATE TABLE chunks (
     text_hash  TEXT NOT NULL,
     PRIMARY KEY (note_id, seq)
 );
-CREATE INDEX chunks_text_hash ON chunks(text_hash);
 
 CREATE TABLE attachments (
     path     TEXT PRIMARY KEY,

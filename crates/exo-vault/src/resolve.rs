@@ -33,6 +33,9 @@ impl Resolution {
 
 /// Lower-case NFC: the form both sides of a case-insensitive comparison take.
 pub fn fold(s: &str) -> String {
+    if s.is_ascii() {
+        return s.to_ascii_lowercase();
+    }
     s.nfc().flat_map(char::to_lowercase).collect()
 }
 

@@ -107,16 +107,14 @@ fn build_walker(root: &Path, config: &Config) -> Result<ignore::WalkParallel> {
         .follow_links(true)
         .overrides(overrides)
         .threads(0)
-        .filter_entry(move |entry| !is_always_ignored(&walk_root, entry));
+        .filter_entry(move |entry| entry.path() == walk_root || !is_always_ignored(entry));
     Ok(builder.build_parallel())
 }
 
-fn is_always_ignored(root: &Path, entry: &DirEntry) -> bool {
-    let Ok(rel) = entry.path().strip_prefix(root) else {
-        return false;
-    };
-    rel.components()
-        .any(|c| ALWAYS_IGNORED.iter().any(|ignored| c.as_os_str() == *ignored))
+/// Only the entry's own name needs checking: the walk never descends into an ignored folder.
+fn is_always_ignored(entry: &DirEntry) -> bool {
+    let name = entry.file_name();
+    ALWAYS_IGNORED.iter().any(|ignored| name == *ignored)
 }
 
 enum Found {
