@@ -82,13 +82,8 @@ fn vault_flag_and_env_select_the_vault() {
     vault.exo_ok(["init"]);
     vault.write("a.md", "# A");
     let elsewhere = tempfile::tempdir().unwrap();
-    let out = vault
-        .exo_cmd()
-        .current_dir(elsewhere.path())
-        .args(["index", "--vault"])
-        .arg(&vault.root)
-        .output()
-        .unwrap();
+    let out =
+        vault.exo_cmd().current_dir(elsewhere.path()).args(["index", "--vault"]).arg(&vault.root).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let out = vault
         .exo_cmd()

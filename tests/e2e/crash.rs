@@ -52,7 +52,8 @@ fn mutate(vault: &TestVault, rng: &mut Rng, round: u64) {
     }
     for _ in 0..rng.below(3) {
         let path = &existing[rng.below(existing.len() as u64) as usize];
-        let _ = std::fs::rename(vault.root.join(path), vault.root.join(format!("moved-{round}-{}.md", rng.below(1000))));
+        let _ =
+            std::fs::rename(vault.root.join(path), vault.root.join(format!("moved-{round}-{}.md", rng.below(1000))));
     }
 }
 
@@ -74,13 +75,10 @@ fn check_never_falsely_synced(vault: &TestVault, context: &str) -> bool {
 
 #[test]
 fn sigkill_at_random_points_never_leaves_a_false_synced() {
-    let seed = std::env::var("EXO_CRASH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-            now.as_nanos() as u64 ^ u64::from(std::process::id())
-        });
+    let seed = std::env::var("EXO_CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        now.as_nanos() as u64 ^ u64::from(std::process::id())
+    });
     eprintln!("crash test seed: {seed} (rerun with EXO_CRASH_SEED={seed})");
     let mut rng = Rng(seed | 1);
     let vault = TestVault::plain();
@@ -119,7 +117,10 @@ fn sigkill_at_random_points_never_leaves_a_false_synced() {
         }
         if round % 5 == 0 {
             vault.exo_ok(["index", "--quiet"]);
-            assert!(check_never_falsely_synced(&vault, &format!("{context}, after a full run")), "a completed run must end Synced");
+            assert!(
+                check_never_falsely_synced(&vault, &format!("{context}, after a full run")),
+                "a completed run must end Synced"
+            );
         }
     }
     eprintln!("{interrupted}/{rounds} runs killed mid-way; {synced_after_kill} ended Synced anyway");

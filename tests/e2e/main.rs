@@ -7,4 +7,5 @@ mod cli_basics;
 mod crash;
 mod faults;
 mod git_hooks;
+mod search;
 mod sync;

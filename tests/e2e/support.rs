@@ -50,17 +50,10 @@ impl TestVault {
         let root = dir.path().join(name);
         let home = dir.path().join("home");
         std::fs::create_dir_all(&home).unwrap();
-        let clone = TestVault {
-            _dir: dir,
-            root: root.clone(),
-            home,
-        };
+        let clone = TestVault { _dir: dir, root: root.clone(), home };
         let out = clone.command("git", &self.root).args(["clone", "-q"]).arg(&self.root).arg(&root).output().unwrap();
         assert!(out.status.success(), "git clone: {}", String::from_utf8_lossy(&out.stderr));
-        TestVault {
-            root: root.canonicalize().unwrap(),
-            ..clone
-        }
+        TestVault { root: root.canonicalize().unwrap(), ..clone }
     }
 
     fn command(&self, program: impl AsRef<OsStr>, cwd: &Path) -> Command {
@@ -174,11 +167,7 @@ impl TestVault {
             notes.insert(p, h);
         }
         let pending: i64 = db.query_row("SELECT count(*) FROM pending", [], |r| r.get(0)).unwrap();
-        IndexContents {
-            notes,
-            pending: pending as usize,
-            text_paths: text_index_paths(&self.root.join(".exo/text")),
-        }
+        IndexContents { notes, pending: pending as usize, text_paths: text_index_paths(&self.root.join(".exo/text")) }
     }
 }
 

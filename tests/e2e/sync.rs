@@ -166,7 +166,8 @@ fn old_stat_is_trusted_unless_verify() {
 fn touch_without_change_stays_synced() {
     let vault = indexed_vault();
     let path = vault.root.join("a.md");
-    filetime::set_file_mtime(&path, filetime::FileTime::from_system_time(SystemTime::now() - Duration::from_secs(60))).unwrap();
+    filetime::set_file_mtime(&path, filetime::FileTime::from_system_time(SystemTime::now() - Duration::from_secs(60)))
+        .unwrap();
     assert_eq!(vault.status(), "Synced");
     let summary = vault.exo_ok(["index"]);
     assert!(summary.contains("indexed 0 notes"), "{summary}");

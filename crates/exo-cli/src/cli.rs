@@ -32,6 +32,8 @@ pub enum Command {
     Index(IndexArgs),
     /// Does the index match the files? Exit 0 when Synced, 1 otherwise, 2 on error
     Status(StatusArgs),
+    /// Ranked search (bm25, vectors, graph) with snippets; warns when the index is stale
+    Search(SearchArgs),
     /// Git hooks that reconcile the index on every commit, merge, checkout and rebase
     #[command(subcommand)]
     Hooks(HooksCommand),
@@ -82,4 +84,49 @@ pub struct InitArgs {
 pub struct ParseArgs {
     /// The note file to parse
     pub note: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum SearchMode {
+    Bm25,
+    Vector,
+    Hybrid,
+}
+
+impl From<SearchMode> for exo_index::search::Mode {
+    fn from(mode: SearchMode) -> Self {
+        match mode {
+            SearchMode::Bm25 => exo_index::search::Mode::Bm25,
+            SearchMode::Vector => exo_index::search::Mode::Vector,
+            SearchMode::Hybrid => exo_index::search::Mode::Hybrid,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// What to look for (words, "a phrase", title:word, term*)
+    #[arg(required = true, num_args = 1..)]
+    pub query: Vec<String>,
+    /// Which signals rank the hits
+    #[arg(long, value_enum, default_value_t = SearchMode::Hybrid)]
+    pub mode: SearchMode,
+    /// How many hits to show
+    #[arg(long, short = 'n', default_value_t = 10)]
+    pub limit: usize,
+    /// Only notes with this tag (nested tags included); repeat to require several
+    #[arg(long, value_name = "TAG")]
+    pub tag: Vec<String>,
+    /// Only notes of this frontmatter type; repeat to allow several
+    #[arg(long = "type", value_name = "TYPE")]
+    pub r#type: Vec<String>,
+    /// Only notes whose path starts with this
+    #[arg(long, value_name = "PREFIX")]
+    pub path: Option<String>,
+    /// Only notes whose frontmatter KEY holds VALUE; repeat to require several
+    #[arg(long = "where", value_name = "KEY=VALUE")]
+    pub r#where: Vec<String>,
+    /// Show each signal's score and rank
+    #[arg(long)]
+    pub explain: bool,
 }

@@ -31,6 +31,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Parse(args) => commands::parse::run(&globals, args),
         Command::Index(args) => commands::index::run(&globals, args),
         Command::Status(args) => commands::status::run(&globals, args),
+        Command::Search(args) => commands::search::run(&globals, args),
         Command::Hooks(command) => commands::hooks::run(&globals, command),
     }
 }

@@ -78,29 +78,19 @@ struct Repo {
 }
 
 fn open(vault_root: &Path) -> Result<Repo, HooksError> {
-    let repo = git2::Repository::discover(vault_root).map_err(|_| HooksError::NoRepository {
-        path: vault_root.to_path_buf(),
-    })?;
+    let repo = git2::Repository::discover(vault_root)
+        .map_err(|_| HooksError::NoRepository { path: vault_root.to_path_buf() })?;
     let workdir = repo
         .workdir()
-        .ok_or_else(|| HooksError::Bare {
-            path: vault_root.to_path_buf(),
-        })?
+        .ok_or_else(|| HooksError::Bare { path: vault_root.to_path_buf() })?
         .canonicalize()
-        .map_err(|source| HooksError::Io {
-            path: vault_root.to_path_buf(),
-            source,
-        })?;
+        .map_err(|source| HooksError::Io { path: vault_root.to_path_buf(), source })?;
     let hooks_dir = vault_root.join(HOOKS_DIR);
     let hooks_path = hooks_dir
         .strip_prefix(&workdir)
         .map(|rel| rel.to_string_lossy().replace('\\', "/"))
         .unwrap_or_else(|_| hooks_dir.to_string_lossy().into_owned());
-    Ok(Repo {
-        repo,
-        hooks_dir,
-        hooks_path,
-    })
+    Ok(Repo { repo, hooks_dir, hooks_path })
 }
 
 pub fn status(vault_root: &Path) -> Result<HooksStatus, HooksError> {
@@ -155,24 +145,13 @@ pub fn install(vault_root: &Path, force: bool) -> Result<InstallReport, HooksErr
         make_executable(&path).map_err(io(&path))?;
         written.push(name.to_string());
     }
-    repo.repo
-        .config()?
-        .open_level(git2::ConfigLevel::Local)?
-        .set_str("core.hooksPath", &repo.hooks_path)?;
-    Ok(InstallReport {
-        hooks_path: repo.hooks_path.clone(),
-        written,
-        kept,
-        status: status_of(&repo)?,
-    })
+    repo.repo.config()?.open_level(git2::ConfigLevel::Local)?.set_str("core.hooksPath", &repo.hooks_path)?;
+    Ok(InstallReport { hooks_path: repo.hooks_path.clone(), written, kept, status: status_of(&repo)? })
 }
 
 fn refuse_to_disable_other_hooks(repo: &Repo, configured: Option<&str>) -> Result<(), HooksError> {
     if let Some(current) = configured.filter(|c| c.trim_end_matches('/') != repo.hooks_path) {
-        return Err(HooksError::OtherHooksPath {
-            current: current.to_string(),
-            wanted: repo.hooks_path.clone(),
-        });
+        return Err(HooksError::OtherHooksPath { current: current.to_string(), wanted: repo.hooks_path.clone() });
     }
     if configured.is_some() {
         return Ok(());
@@ -190,10 +169,7 @@ fn refuse_to_disable_other_hooks(repo: &Repo, configured: Option<&str>) -> Resul
     if active.is_empty() {
         Ok(())
     } else {
-        Err(HooksError::WouldDisable {
-            names: active.join(", "),
-            wanted: repo.hooks_path.clone(),
-        })
+        Err(HooksError::WouldDisable { names: active.join(", "), wanted: repo.hooks_path.clone() })
     }
 }
 

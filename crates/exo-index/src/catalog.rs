@@ -61,10 +61,7 @@ impl Catalog {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).at(path)?;
         configure(&conn, path)?;
-        Ok(Some(Catalog {
-            conn,
-            path: path.to_path_buf(),
-        }))
+        Ok(Some(Catalog { conn, path: path.to_path_buf() }))
     }
 
     /// Creates a fresh catalog (the file must not exist).
@@ -72,20 +69,14 @@ impl Catalog {
         let conn = Connection::open(path).at(path)?;
         configure(&conn, path)?;
         conn.execute_batch(CREATE).at(path)?;
-        let catalog = Catalog {
-            conn,
-            path: path.to_path_buf(),
-        };
+        let catalog = Catalog { conn, path: path.to_path_buf() };
         catalog.set_meta(meta_keys::SCHEMA_VERSION, &SCHEMA_VERSION.to_string())?;
         catalog.set_meta(meta_keys::TEXT_GENERATION, "0")?;
         Ok(catalog)
     }
 
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
-        self.conn
-            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-            .optional()
-            .at(&self.path)
+        self.conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional().at(&self.path)
     }
 
     pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
@@ -108,10 +99,7 @@ impl Catalog {
     /// Every path the catalog knows: notes, skipped files, and pending intents.
     pub fn entries(&self) -> Result<HashMap<String, Entry>> {
         let mut entries = HashMap::new();
-        let mut stmt = self
-            .conn
-            .prepare("SELECT path, hash, size, mtime_ns, racy FROM notes")
-            .at(&self.path)?;
+        let mut stmt = self.conn.prepare("SELECT path, hash, size, mtime_ns, racy FROM notes").at(&self.path)?;
         let rows = stmt
             .query_map([], |r| {
                 Ok((
@@ -137,29 +125,12 @@ impl Catalog {
             .at(&self.path)?;
         for row in rows {
             let (path, size, mtime_ns) = row.at(&self.path)?;
-            entries.insert(
-                path,
-                Entry {
-                    hash: None,
-                    size,
-                    mtime_ns,
-                    racy: false,
-                    skipped: true,
-                    pending: false,
-                },
-            );
+            entries.insert(path, Entry { hash: None, size, mtime_ns, racy: false, skipped: true, pending: false });
         }
         for path in self.pending()? {
             entries
                 .entry(path)
-                .or_insert(Entry {
-                    hash: None,
-                    size: -1,
-                    mtime_ns: -1,
-                    racy: false,
-                    skipped: false,
-                    pending: true,
-                })
+                .or_insert(Entry { hash: None, size: -1, mtime_ns: -1, racy: false, skipped: false, pending: true })
                 .pending = true;
         }
         Ok(entries)
@@ -174,13 +145,9 @@ impl Catalog {
     /// Notes with parse warnings, and skipped files, as (path, message), sorted by path.
     pub fn warnings(&self) -> Result<Vec<(String, String)>> {
         let mut out = Vec::new();
-        let mut stmt = self
-            .conn
-            .prepare("SELECT path, warnings FROM notes WHERE warnings IS NOT NULL")
-            .at(&self.path)?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-            .at(&self.path)?;
+        let mut stmt =
+            self.conn.prepare("SELECT path, warnings FROM notes WHERE warnings IS NOT NULL").at(&self.path)?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).at(&self.path)?;
         for row in rows {
             let (path, json) = row.at(&self.path)?;
             let warnings: Vec<exo_vault::Warning> = serde_json::from_str(&json).unwrap_or_default();
@@ -219,6 +186,9 @@ fn set_meta(conn: &Connection, path: &Path, key: &str, value: &str) -> Result<()
     Ok(())
 }
 
+/// (path, aliases) of every note, and the row id of each path.
+pub type NameSet = (Vec<(String, Vec<String>)>, HashMap<String, i64>);
+
 /// The stat and hash a note row records.
 #[derive(Debug, Clone)]
 pub struct FileState<'a> {
@@ -253,10 +223,7 @@ impl Tx<'_> {
     }
 
     pub fn add_pending(&self, paths: &[&str]) -> Result<()> {
-        let mut stmt = self
-            .tx
-            .prepare_cached("INSERT OR IGNORE INTO pending(path) VALUES (?1)")
-            .at(&self.path)?;
+        let mut stmt = self.tx.prepare_cached("INSERT OR IGNORE INTO pending(path) VALUES (?1)").at(&self.path)?;
         for path in paths {
             stmt.execute([path]).at(&self.path)?;
         }
@@ -273,18 +240,13 @@ impl Tx<'_> {
     }
 
     pub fn note_id(&self, path: &str) -> Result<Option<i64>> {
-        self.tx
-            .query_row("SELECT id FROM notes WHERE path = ?1", [path], |r| r.get(0))
-            .optional()
-            .at(&self.path)
+        self.tx.query_row("SELECT id FROM notes WHERE path = ?1", [path], |r| r.get(0)).optional().at(&self.path)
     }
 
     /// The names (stem and alias keys) a note answers to now, before it changes.
     pub fn note_keys(&self, id: i64) -> Result<Vec<String>> {
-        let path: String = self
-            .tx
-            .query_row("SELECT path FROM notes WHERE id = ?1", [id], |r| r.get(0))
-            .at(&self.path)?;
+        let path: String =
+            self.tx.query_row("SELECT path FROM notes WHERE id = ?1", [id], |r| r.get(0)).at(&self.path)?;
         let mut stmt = self.tx.prepare_cached("SELECT alias FROM aliases WHERE note_id = ?1").at(&self.path)?;
         let aliases = stmt
             .query_map([id], |r| r.get(0))
@@ -295,9 +257,7 @@ impl Tx<'_> {
     }
 
     pub fn rename_note(&self, from: &str, to: &str) -> Result<()> {
-        self.tx
-            .execute("UPDATE notes SET path = ?2 WHERE path = ?1", [from, to])
-            .at(&self.path)?;
+        self.tx.execute("UPDATE notes SET path = ?2 WHERE path = ?1", [from, to]).at(&self.path)?;
         Ok(())
     }
 
@@ -348,7 +308,10 @@ impl Tx<'_> {
     fn delete_children(&self, id: i64) -> Result<()> {
         for table in ["aliases", "tags", "headings", "blocks", "links", "chunks"] {
             self.tx
-                .prepare_cached(&format!("DELETE FROM {table} WHERE {} = ?1", if table == "links" { "src_id" } else { "note_id" }))
+                .prepare_cached(&format!(
+                    "DELETE FROM {table} WHERE {} = ?1",
+                    if table == "links" { "src_id" } else { "note_id" }
+                ))
                 .at(&self.path)?
                 .execute([id])
                 .at(&self.path)?;
@@ -403,17 +366,13 @@ impl Tx<'_> {
 
     fn write_children(&self, id: i64, note: &Note, source: &str) -> Result<()> {
         let p = &self.path;
-        let mut stmt = self
-            .tx
-            .prepare_cached("INSERT INTO aliases(note_id, alias, alias_key) VALUES (?1, ?2, ?3)")
-            .at(p)?;
+        let mut stmt =
+            self.tx.prepare_cached("INSERT INTO aliases(note_id, alias, alias_key) VALUES (?1, ?2, ?3)").at(p)?;
         for alias in &note.aliases {
             stmt.execute(params![id, alias, fold(alias.trim())]).at(p)?;
         }
-        let mut stmt = self
-            .tx
-            .prepare_cached("INSERT INTO tags(note_id, tag, source, line) VALUES (?1, ?2, ?3, ?4)")
-            .at(p)?;
+        let mut stmt =
+            self.tx.prepare_cached("INSERT INTO tags(note_id, tag, source, line) VALUES (?1, ?2, ?3, ?4)").at(p)?;
         for tag in &note.tags {
             let source = match tag.source {
                 exo_vault::TagSource::Frontmatter => "frontmatter",
@@ -423,15 +382,15 @@ impl Tx<'_> {
         }
         let mut stmt = self
             .tx
-            .prepare_cached("INSERT INTO headings(note_id, seq, level, text, slug, line) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+            .prepare_cached(
+                "INSERT INTO headings(note_id, seq, level, text, slug, line) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
             .at(p)?;
         for (seq, h) in note.headings.iter().enumerate() {
             stmt.execute(params![id, seq as i64, h.level, h.text, h.slug, h.line]).at(p)?;
         }
-        let mut stmt = self
-            .tx
-            .prepare_cached("INSERT INTO blocks(note_id, block_id, line) VALUES (?1, ?2, ?3)")
-            .at(p)?;
+        let mut stmt =
+            self.tx.prepare_cached("INSERT INTO blocks(note_id, block_id, line) VALUES (?1, ?2, ?3)").at(p)?;
         for b in &note.blocks {
             stmt.execute(params![id, b.id, b.line]).at(p)?;
         }
@@ -473,24 +432,21 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Every note path with its aliases: the name set links resolve against.
-    pub fn names(&self) -> Result<(Vec<(String, Vec<String>)>, HashMap<String, i64>)> {
+    /// Every note path with its aliases (the name set links resolve against), and each
+    /// path's row id.
+    pub fn names(&self) -> Result<NameSet> {
         let mut ids = HashMap::new();
         let mut aliases: HashMap<i64, Vec<String>> = HashMap::new();
         {
             let mut stmt = self.tx.prepare("SELECT note_id, alias FROM aliases").at(&self.path)?;
-            let rows = stmt
-                .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
-                .at(&self.path)?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))).at(&self.path)?;
             for row in rows {
                 let (id, alias) = row.at(&self.path)?;
                 aliases.entry(id).or_default().push(alias);
             }
         }
         let mut stmt = self.tx.prepare("SELECT id, path FROM notes").at(&self.path)?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
-            .at(&self.path)?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))).at(&self.path)?;
         let mut names = Vec::new();
         for row in rows {
             let (id, path) = row.at(&self.path)?;

@@ -18,10 +18,7 @@ use crate::catalog::Entry;
 pub const RACY_WINDOW_NS: i64 = 2_000_000_000;
 
 pub fn now_ns() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)).unwrap_or(0)
 }
 
 pub fn is_racy(mtime_ns: i64, read_at_ns: i64) -> bool {
@@ -65,11 +62,8 @@ enum Verdict {
 }
 
 pub fn compute(vault: &Vault, entries: &HashMap<String, Entry>, scan: &ScanReport, verify: bool) -> Diff {
-    let verdicts: Vec<(&ScannedFile, Verdict)> = scan
-        .notes
-        .par_iter()
-        .map(|file| (file, judge(vault, entries.get(&file.path), file, verify)))
-        .collect();
+    let verdicts: Vec<(&ScannedFile, Verdict)> =
+        scan.notes.par_iter().map(|file| (file, judge(vault, entries.get(&file.path), file, verify))).collect();
     let mut diff = Diff::default();
     for (file, verdict) in verdicts {
         match verdict {
@@ -117,12 +111,7 @@ fn judge(vault: &Vault, entry: Option<&Entry>, file: &ScannedFile, verify: bool)
             if size as i64 == entry.size && mtime_ns == entry.mtime_ns && racy == entry.racy {
                 Verdict::Unchanged
             } else {
-                Verdict::Refresh(StatRefresh {
-                    path: file.path.clone(),
-                    size: size as i64,
-                    mtime_ns,
-                    racy,
-                })
+                Verdict::Refresh(StatRefresh { path: file.path.clone(), size: size as i64, mtime_ns, racy })
             }
         }
         // Gone since the scan: the next scan reports it deleted; say modified for now.

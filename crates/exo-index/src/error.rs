@@ -50,19 +50,13 @@ pub(crate) trait SqlContext<T> {
 
 impl<T> SqlContext<T> for rusqlite::Result<T> {
     fn at(self, path: &std::path::Path) -> Result<T> {
-        self.map_err(|source| IndexError::Sqlite {
-            path: path.to_path_buf(),
-            source,
-        })
+        self.map_err(|source| IndexError::Sqlite { path: path.to_path_buf(), source })
     }
 }
 
 impl<T> SqlContext<T> for tantivy::Result<T> {
     fn at(self, path: &std::path::Path) -> Result<T> {
-        self.map_err(|source| IndexError::Text {
-            path: path.to_path_buf(),
-            source,
-        })
+        self.map_err(|source| IndexError::Text { path: path.to_path_buf(), source })
     }
 }
 

@@ -15,12 +15,7 @@ pub struct Layout {
 impl Layout {
     pub fn new(vault_root: &Path) -> Layout {
         let dir = vault_root.join(INDEX_DIR);
-        Layout {
-            catalog: dir.join("index.sqlite"),
-            text: dir.join("text"),
-            lock: dir.join("lock"),
-            dir,
-        }
+        Layout { catalog: dir.join("index.sqlite"), text: dir.join("text"), lock: dir.join("lock"), dir }
     }
 
     /// The catalog and the text index, with SQLite's WAL side files: what a rebuild removes.

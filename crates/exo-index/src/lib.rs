@@ -13,6 +13,7 @@ mod layout;
 mod lock;
 mod reconcile;
 mod schema;
+pub mod search;
 mod settings;
 mod status;
 mod text;
@@ -51,6 +52,17 @@ impl Index {
         status::status(self, verify)
     }
 
+    /// Ranked, explained search; `vectors` is None when the index has none (or the caller
+    /// wants none), and hybrid then ranks by bm25 and graph.
+    pub fn search(
+        &self,
+        request: &search::SearchRequest,
+        vectors: Option<&dyn search::VectorSearch>,
+        weights: &search::Weights,
+    ) -> Result<search::SearchResults> {
+        search::search(self, request, vectors, weights)
+    }
+
     /// Brings the index in line with the files (the only writer; takes `.exo/lock`).
     pub fn reconcile(&self, options: &ReconcileOptions, progress: &dyn Progress) -> Result<ReconcileReport> {
         reconcile::reconcile(self, options, progress)
@@ -60,10 +72,5 @@ impl Index {
 /// How notes are parsed: when this changes, every note must be parsed again.
 pub fn parse_fingerprint(vault: &Vault) -> String {
     let options = vault.parse_options();
-    format!(
-        "parser {}; links {:?}; chunks {}",
-        exo_vault::PARSER_VERSION,
-        options.link_style,
-        options.chunk_max_bytes
-    )
+    format!("parser {}; links {:?}; chunks {}", exo_vault::PARSER_VERSION, options.link_style, options.chunk_max_bytes)
 }

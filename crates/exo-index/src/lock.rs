@@ -23,12 +23,7 @@ impl WriterLock {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(io_err(dir))?;
         }
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)
-            .map_err(io_err(path))?;
+        let file = OpenOptions::new().create(true).truncate(false).write(true).open(path).map_err(io_err(path))?;
         let started = Instant::now();
         loop {
             match file.try_lock() {
@@ -37,10 +32,7 @@ impl WriterLock {
                     std::thread::sleep(Duration::from_millis(25));
                 }
                 Err(TryLockError::WouldBlock) => {
-                    return Err(IndexError::Locked {
-                        path: path.to_path_buf(),
-                        waited_secs: wait.as_secs(),
-                    });
+                    return Err(IndexError::Locked { path: path.to_path_buf(), waited_secs: wait.as_secs() });
                 }
                 Err(TryLockError::Error(e)) => return Err(io_err(path)(e)),
             }

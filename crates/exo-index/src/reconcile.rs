@@ -40,11 +40,7 @@ pub struct ReconcileOptions {
 
 impl Default for ReconcileOptions {
     fn default() -> Self {
-        ReconcileOptions {
-            rebuild: false,
-            verify: false,
-            wait: Duration::from_secs(30),
-        }
+        ReconcileOptions { rebuild: false, verify: false, wait: Duration::from_secs(30) }
     }
 }
 
@@ -161,7 +157,11 @@ fn run(
 }
 
 /// Some(Some(reason)) to rebuild and say why, Some(None) for a first build, None to update.
-fn rebuild_reason(index: &Index, options: &ReconcileOptions, settings: &TextSettings) -> Result<Option<Option<String>>> {
+fn rebuild_reason(
+    index: &Index,
+    options: &ReconcileOptions,
+    settings: &TextSettings,
+) -> Result<Option<Option<String>>> {
     if options.rebuild {
         return Ok(Some(Some("requested with --rebuild".into())));
     }
@@ -170,9 +170,7 @@ fn rebuild_reason(index: &Index, options: &ReconcileOptions, settings: &TextSett
         Ok(None) => return Ok(Some(None)),
         Err(e) => return Ok(Some(Some(e.to_string()))),
     };
-    Ok(degraded_reason(index, &catalog, settings)
-        .unwrap_or_else(|e| Some(e.to_string()))
-        .map(Some))
+    Ok(degraded_reason(index, &catalog, settings).unwrap_or_else(|e| Some(e.to_string())).map(Some))
 }
 
 /// Empty catalog and text index. The fingerprints go in at once so an interrupted first
@@ -216,9 +214,8 @@ fn remove_if_present(path: &Path) -> Result<()> {
 }
 
 fn open_index(layout: &Layout, settings: &TextSettings) -> Result<(Catalog, TextIndex)> {
-    let catalog = Catalog::open(&layout.catalog)?.ok_or_else(|| IndexError::Missing {
-        path: layout.catalog.clone(),
-    })?;
+    let catalog =
+        Catalog::open(&layout.catalog)?.ok_or_else(|| IndexError::Missing { path: layout.catalog.clone() })?;
     let text = TextIndex::open(&layout.text, settings)?;
     Ok((catalog, text))
 }
@@ -251,12 +248,7 @@ fn load(vault: &Vault, path: &str) -> Loaded {
         }
         _ => None,
     };
-    Loaded {
-        path: path.to_string(),
-        read,
-        read_at_ns,
-        parsed,
-    }
+    Loaded { path: path.to_string(), read, read_at_ns, parsed }
 }
 
 /// State gathered while writing, used to resolve links at the end.
@@ -372,12 +364,7 @@ fn write_loaded(
     report: &mut ReconcileReport,
 ) -> Result<()> {
     let is_new = plan.diff.new.binary_search(&item.path).is_ok();
-    let Loaded {
-        path,
-        read,
-        read_at_ns,
-        parsed,
-    } = item;
+    let Loaded { path, read, read_at_ns, parsed } = item;
     match (read, parsed) {
         (ReadNote::Read { hash, size, mtime_ns, .. }, Some((note, source))) => {
             let renamed_from = if is_new { claim_rename(deleted_by_hash, hash.as_str(), changes) } else { None };
@@ -387,13 +374,8 @@ fn write_loaded(
             } else if !is_new {
                 collect_old_keys(tx, &path, changes)?;
             }
-            let file = FileState {
-                path: &path,
-                hash: hash.as_str(),
-                size,
-                mtime_ns,
-                racy: is_racy(mtime_ns, read_at_ns),
-            };
+            let file =
+                FileState { path: &path, hash: hash.as_str(), size, mtime_ns, racy: is_racy(mtime_ns, read_at_ns) };
             let known = !is_new || renamed_from.is_some() || plan.entries.get(&path).is_some_and(|e| e.pending);
             let id = tx.upsert_note(&file, &note, &source, known)?;
             tx.delete_skipped(&path)?;

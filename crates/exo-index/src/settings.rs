@@ -21,9 +21,7 @@ struct SearchSection {
 
 impl Default for SearchSection {
     fn default() -> Self {
-        SearchSection {
-            language: "english".into(),
-        }
+        SearchSection { language: "english".into() }
     }
 }
 
@@ -50,10 +48,7 @@ const LANGUAGES: &[(&str, Language)] = &[
 
 impl TextSettings {
     pub fn from_config(root: &std::path::Path, config: &Config) -> Result<TextSettings> {
-        let bad = |message: String| VaultError::Config {
-            path: root.join(CONFIG_FILE),
-            message,
-        };
+        let bad = |message: String| VaultError::Config { path: root.join(CONFIG_FILE), message };
         // Only `language` belongs to the text index; other [search] keys are the ranker's.
         let section: SearchSection = match config.search.get("language") {
             Some(value) => toml::Value::Table(toml::Table::from_iter([("language".to_string(), value.clone())]))
@@ -63,22 +58,13 @@ impl TextSettings {
         };
         let name = section.language.trim().to_lowercase();
         if name == "none" {
-            return Ok(TextSettings {
-                language: None,
-                language_name: name,
-            });
+            return Ok(TextSettings { language: None, language_name: name });
         }
         let language = LANGUAGES.iter().find(|(n, _)| *n == name).map(|(_, l)| *l).ok_or_else(|| {
             let names: Vec<&str> = LANGUAGES.iter().map(|(n, _)| *n).collect();
-            bad(format!(
-                "[search] language = {name:?} is not supported; use one of {} or \"none\"",
-                names.join(", ")
-            ))
+            bad(format!("[search] language = {name:?} is not supported; use one of {} or \"none\"", names.join(", ")))
         })?;
-        Ok(TextSettings {
-            language: Some(language),
-            language_name: name,
-        })
+        Ok(TextSettings { language: Some(language), language_name: name })
     }
 }
 

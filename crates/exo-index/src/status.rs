@@ -117,11 +117,7 @@ pub(crate) fn status(index: &Index, verify: bool) -> Result<Status> {
     let catalog = match Catalog::open(&layout.catalog) {
         Ok(Some(catalog)) => catalog,
         Ok(None) => {
-            return Ok(Status::without_index(
-                SyncState::Missing,
-                "no index yet".into(),
-                REPAIR_INDEX,
-            ));
+            return Ok(Status::without_index(SyncState::Missing, "no index yet".into(), REPAIR_INDEX));
         }
         Err(e) => return Ok(Status::without_index(SyncState::Degraded, e.to_string(), REPAIR_REBUILD)),
     };
@@ -141,15 +137,23 @@ pub(crate) fn status(index: &Index, verify: bool) -> Result<Status> {
         health: Health::Healthy,
         reason: None,
         revision: catalog.meta(meta_keys::REVISION)?.filter(|r| !r.is_empty()),
-        indexed_at: catalog
-            .meta(meta_keys::INDEXED_AT_NS)?
-            .and_then(|ns| ns.parse::<u64>().ok())
-            .map(|ns| humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_nanos(ns)).to_string()),
+        indexed_at: catalog.meta(meta_keys::INDEXED_AT_NS)?.and_then(|ns| ns.parse::<u64>().ok()).map(|ns| {
+            humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_nanos(ns)).to_string()
+        }),
         notes: catalog.note_count()?,
-        warnings: catalog
-            .warnings()?
-            .into_iter()
-            .map(|(path, message)| NoteWarning { path, message })
-            .collect(),
+        warnings: catalog.warnings()?.into_iter().map(|(path, message)| NoteWarning { path, message }).collect(),
     })
+}
+
+/// Synced or OutOfSync and how many notes differ, by the stat fast path alone: the check
+/// search runs beside every query. Degraded indexes are caught by the query itself.
+pub(crate) fn sync_state(index: &Index) -> Result<(SyncState, usize)> {
+    let Some(catalog) = Catalog::open(&index.layout().catalog)? else {
+        return Ok((SyncState::Missing, 0));
+    };
+    let entries = catalog.entries()?;
+    let scan = index.vault().scan()?;
+    let diff = diff::compute(index.vault(), &entries, &scan, false);
+    let stale = diff.new.len() + diff.modified.len() + diff.deleted.len();
+    Ok((if stale == 0 { SyncState::Synced } else { SyncState::OutOfSync }, stale))
 }

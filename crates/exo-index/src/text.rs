@@ -76,25 +76,17 @@ impl TextIndex {
         let (schema, fields) = schema();
         let index = Index::create_in_dir(dir, schema).at(dir)?;
         register_analyzer(&index, settings);
-        Ok(TextIndex {
-            index,
-            fields,
-            dir: dir.to_path_buf(),
-        })
+        Ok(TextIndex { index, fields, dir: dir.to_path_buf() })
     }
 
     pub fn open(dir: &Path, settings: &TextSettings) -> Result<TextIndex> {
         if !dir.join("meta.json").is_file() {
-            return Err(IndexError::Degraded {
-                reason: format!("text index missing at {}", dir.display()),
-            });
+            return Err(IndexError::Degraded { reason: format!("text index missing at {}", dir.display()) });
         }
         let index = Index::open_in_dir(dir).at(dir)?;
         let (expected, fields) = schema();
         if index.schema() != expected {
-            return Err(IndexError::Degraded {
-                reason: "text index has another schema".into(),
-            });
+            return Err(IndexError::Degraded { reason: "text index has another schema".into() });
         }
         register_analyzer(&index, settings);
         // Opening a reader opens every segment the last commit lists, so a text index with
@@ -102,15 +94,13 @@ impl TextIndex {
         let reader: std::result::Result<tantivy::IndexReader, _> =
             index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into();
         if let Err(e) = reader {
-            return Err(IndexError::Degraded {
-                reason: format!("text index is damaged ({e})"),
-            });
+            return Err(IndexError::Degraded { reason: format!("text index is damaged ({e})") });
         }
-        Ok(TextIndex {
-            index,
-            fields,
-            dir: dir.to_path_buf(),
-        })
+        Ok(TextIndex { index, fields, dir: dir.to_path_buf() })
+    }
+
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// The catalog generation recorded with the last text commit.
@@ -126,11 +116,7 @@ impl TextIndex {
         // A writer killed mid-commit leaves files no commit references; the next writer
         // would collide with them by name, so clear them before writing anything.
         writer.garbage_collect_files().wait().at(&self.dir)?;
-        Ok(TextWriter {
-            writer,
-            fields: self.fields,
-            dir: self.dir.clone(),
-        })
+        Ok(TextWriter { writer, fields: self.fields, dir: self.dir.clone() })
     }
 }
 

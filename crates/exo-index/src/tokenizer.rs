@@ -25,12 +25,7 @@ impl Tokenizer for WordAndCjkTokenizer {
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> WordAndCjkStream<'a> {
         self.token.reset();
-        WordAndCjkStream {
-            text,
-            chars: text.char_indices().peekable(),
-            token: &mut self.token,
-            covered: false,
-        }
+        WordAndCjkStream { text, chars: text.char_indices().peekable(), token: &mut self.token, covered: false }
     }
 }
 

@@ -19,9 +19,7 @@ fn note_deleted_between_scan_and_read_is_reported_and_skipped() {
     std::fs::write(dir.path().join("stays.md"), "# Stays").unwrap();
     std::fs::write(dir.path().join("goes.md"), "# Goes").unwrap();
     let index = Index::new(Vault::open(dir.path()).unwrap());
-    let report = index
-        .reconcile(&ReconcileOptions::default(), &DeleteOnStart(dir.path().join("goes.md")))
-        .unwrap();
+    let report = index.reconcile(&ReconcileOptions::default(), &DeleteOnStart(dir.path().join("goes.md"))).unwrap();
     assert_eq!(report.vanished, vec!["goes.md"]);
     assert_eq!(report.new, vec!["stays.md"]);
     let status = index.status(false).unwrap();

@@ -21,10 +21,7 @@ pub(crate) fn chunk_sections(source: &str, body_start: usize, headings: &[Headin
         }
         let heading_text = heading.map(|h| h.text.clone());
         for span in split_to_cap(source, start, end, max_bytes) {
-            chunks.push(Chunk {
-                heading: heading_text.clone(),
-                span,
-            });
+            chunks.push(Chunk { heading: heading_text.clone(), span });
         }
     }
     chunks

@@ -94,16 +94,11 @@ impl Config {
 
     fn validate(&self) -> Result<(), String> {
         if self.chunks.max_bytes < 64 {
-            return Err(format!(
-                "chunks.max_bytes = {} is too small (at least 64)",
-                self.chunks.max_bytes
-            ));
+            return Err(format!("chunks.max_bytes = {} is too small (at least 64)", self.chunks.max_bytes));
         }
         for folder in &self.notes {
             if Path::new(folder).is_absolute() || folder.split(['/', '\\']).any(|c| c == "..") {
-                return Err(format!(
-                    "notes folder {folder:?} must be relative and stay inside the vault"
-                ));
+                return Err(format!("notes folder {folder:?} must be relative and stay inside the vault"));
             }
         }
         Ok(())

@@ -30,10 +30,7 @@ pub enum VaultError {
 
 impl VaultError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        VaultError::Io {
-            path: path.into(),
-            source,
-        }
+        VaultError::Io { path: path.into(), source }
     }
 }
 

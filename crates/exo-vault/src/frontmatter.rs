@@ -28,10 +28,7 @@ pub(crate) fn parse_frontmatter(yaml: &str, warnings: &mut Vec<Warning>) -> Fron
                 WarningKind::InvalidFrontmatter,
                 format!("invalid YAML frontmatter ({}); read as plain text — fix the YAML", one_line(&e.to_string())),
             ));
-            return Frontmatter {
-                invalid: true,
-                ..Frontmatter::default()
-            };
+            return Frontmatter { invalid: true, ..Frontmatter::default() };
         }
     };
     let map = match value {
@@ -40,15 +37,9 @@ pub(crate) fn parse_frontmatter(yaml: &str, warnings: &mut Vec<Warning>) -> Fron
         other => {
             warnings.push(Warning::new(
                 WarningKind::InvalidFrontmatter,
-                format!(
-                    "frontmatter is a {} rather than key: value pairs; ignored",
-                    json_kind(&other)
-                ),
+                format!("frontmatter is a {} rather than key: value pairs; ignored", json_kind(&other)),
             ));
-            return Frontmatter {
-                invalid: true,
-                ..Frontmatter::default()
-            };
+            return Frontmatter { invalid: true, ..Frontmatter::default() };
         }
     };
     Frontmatter {
@@ -98,10 +89,7 @@ fn string_list(v: Option<&Value>, split_words: bool) -> Vec<String> {
     match v {
         Some(Value::Array(items)) => out.extend(items.iter().filter_map(|i| scalar(Some(i)))),
         Some(Value::String(s)) if split_words => out.extend(
-            s.split(|c: char| c == ',' || c.is_whitespace())
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .map(String::from),
+            s.split(|c: char| c == ',' || c.is_whitespace()).map(str::trim).filter(|t| !t.is_empty()).map(String::from),
         ),
         Some(other) => out.extend(scalar(Some(other))),
         None => {}

@@ -20,7 +20,9 @@ mod vault;
 
 pub use config::{CONFIG_FILE, Config, LinkStyle};
 pub use error::{Result, VaultError};
-pub use note::{BlockId, Chunk, Heading, Link, LinkKind, Note, Span, Tag, TagSource, TitleSource, Warning, WarningKind};
+pub use note::{
+    BlockId, Chunk, Heading, Link, LinkKind, Note, Span, Tag, TagSource, TitleSource, Warning, WarningKind,
+};
 pub use parse::{ParseOptions, decode, parse_bytes, parse_bytes_with_text, parse_note};
 
 /// Bumped whenever parsing changes what it finds, so indexes built by an older parser are

@@ -11,7 +11,9 @@ use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, LinkType, Options, Pars
 use crate::chunk::chunk_sections;
 use crate::config::{Config, LinkStyle};
 use crate::frontmatter::{Frontmatter, parse_frontmatter};
-use crate::note::{BlockId, Heading, Link, LinkKind, Note, Span, Tag as NoteTag, TagSource, TitleSource, Warning, WarningKind};
+use crate::note::{
+    BlockId, Heading, Link, LinkKind, Note, Span, Tag as NoteTag, TagSource, TitleSource, Warning, WarningKind,
+};
 use crate::path::note_stem;
 use crate::text::{LineIndex, block_id_at_end, inline_tags, slugify};
 
@@ -29,10 +31,7 @@ impl Default for ParseOptions {
 
 impl ParseOptions {
     pub fn from_config(config: &Config) -> ParseOptions {
-        ParseOptions {
-            link_style: config.links.style,
-            chunk_max_bytes: config.chunks.max_bytes,
-        }
+        ParseOptions { link_style: config.links.style, chunk_max_bytes: config.chunks.max_bytes }
     }
 }
 
@@ -238,12 +237,7 @@ impl<'a> Walker<'a> {
             }
             _ => {
                 self.flush_text_run();
-                self.run = Some(TextRun {
-                    start: range.start,
-                    end: range.end,
-                    text: text.to_string(),
-                    verbatim,
-                });
+                self.run = Some(TextRun { start: range.start, end: range.end, text: text.to_string(), verbatim });
             }
         }
     }
@@ -264,23 +258,12 @@ impl<'a> Walker<'a> {
         let before = self.source[..run.start].chars().next_back();
         for (offset, name) in inline_tags(&run.text, before) {
             let at = if run.verbatim { run.start + offset } else { run.start };
-            self.tags.push(NoteTag {
-                name,
-                source: TagSource::Inline,
-                line: self.lines.line_of(at),
-            });
+            self.tags.push(NoteTag { name, source: TagSource::Inline, line: self.lines.line_of(at) });
         }
-        let line_continues = self.source[run.end..]
-            .split(['\n', '\r'])
-            .next()
-            .is_some_and(|rest| !rest.trim().is_empty());
-        if !line_continues {
-            if let Some(id) = block_id_at_end(&run.text, before) {
-                self.blocks.push(BlockId {
-                    id,
-                    line: self.lines.line_of(run.end.saturating_sub(1)),
-                });
-            }
+        let line_continues =
+            self.source[run.end..].split(['\n', '\r']).next().is_some_and(|rest| !rest.trim().is_empty());
+        if !line_continues && let Some(id) = block_id_at_end(&run.text, before) {
+            self.blocks.push(BlockId { id, line: self.lines.line_of(run.end.saturating_sub(1)) });
         }
     }
 
@@ -297,13 +280,7 @@ impl<'a> Walker<'a> {
     }
 
     fn open_link(&mut self, is_image: bool, link_type: LinkType, dest: &str, start: usize) {
-        self.open_links.push(OpenLink {
-            is_image,
-            link_type,
-            dest: dest.to_string(),
-            start,
-            text: String::new(),
-        });
+        self.open_links.push(OpenLink { is_image, link_type, dest: dest.to_string(), start, text: String::new() });
     }
 
     fn close_link(&mut self, range: Range<usize>) {
@@ -367,11 +344,7 @@ impl<'a> Walker<'a> {
         let mut tags: Vec<NoteTag> = frontmatter
             .tags
             .iter()
-            .map(|name| NoteTag {
-                name: name.clone(),
-                source: TagSource::Frontmatter,
-                line: 0,
-            })
+            .map(|name| NoteTag { name: name.clone(), source: TagSource::Frontmatter, line: 0 })
             .collect();
         tags.extend(self.tags);
         let (title, title_source) = choose_title(path, frontmatter.title.as_deref(), &self.headings);
@@ -401,10 +374,7 @@ impl<'a> Walker<'a> {
 
 /// `dendron://vault-name/note` names a note in one of several vaults; exo sees one vault.
 fn strip_dendron_vault(target: &str) -> &str {
-    target
-        .strip_prefix("dendron://")
-        .and_then(|rest| rest.split_once('/'))
-        .map_or(target, |(_, note)| note)
+    target.strip_prefix("dendron://").and_then(|rest| rest.split_once('/')).map_or(target, |(_, note)| note)
 }
 
 fn starts_with_fence(source: &str) -> bool {
@@ -476,10 +446,7 @@ fn markdown_link(open: &OpenLink, span: Span, line: u32) -> Option<Link> {
     let (heading, block) = match fragment.map(str::trim).filter(|f| !f.is_empty()) {
         Some(f) => match f.strip_prefix('^') {
             Some(block) => (None, Some(block.to_string())),
-            None => (
-                Some(percent_encoding::percent_decode_str(f).decode_utf8_lossy().into_owned()),
-                None,
-            ),
+            None => (Some(percent_encoding::percent_decode_str(f).decode_utf8_lossy().into_owned()), None),
         },
         None => (None, None),
     };

@@ -6,12 +6,13 @@ use std::path::{Component, Path};
 /// when the name is not UTF-8.
 pub fn rel_path_string(root: &Path, abs: &Path) -> Result<String, String> {
     // Fast path, taken for every file a scan sees: plain string slicing.
-    if let (Some(root_str), Some(abs_str)) = (root.to_str(), abs.to_str()) {
-        if let Some(rest) = abs_str.strip_prefix(root_str).and_then(|r| r.strip_prefix(std::path::MAIN_SEPARATOR)) {
-            if std::path::MAIN_SEPARATOR == '/' && !rest.contains("/./") && !rest.contains("//") {
-                return Ok(rest.to_string());
-            }
-        }
+    if std::path::MAIN_SEPARATOR == '/'
+        && let (Some(root_str), Some(abs_str)) = (root.to_str(), abs.to_str())
+        && let Some(rest) = abs_str.strip_prefix(root_str).and_then(|r| r.strip_prefix('/'))
+        && !rest.contains("/./")
+        && !rest.contains("//")
+    {
+        return Ok(rest.to_string());
     }
     let rel = abs.strip_prefix(root).unwrap_or(abs);
     let mut parts = Vec::new();
@@ -55,8 +56,11 @@ pub fn note_stem(path: &str) -> &str {
 }
 
 pub fn strip_note_extension(name: &str) -> &str {
-    let lower_ends = |ext: &str| name.len() > ext.len() && name.is_char_boundary(name.len() - ext.len())
-        && name[name.len() - ext.len()..].eq_ignore_ascii_case(ext);
+    let lower_ends = |ext: &str| {
+        name.len() > ext.len()
+            && name.is_char_boundary(name.len() - ext.len())
+            && name[name.len() - ext.len()..].eq_ignore_ascii_case(ext)
+    };
     if lower_ends(".md") {
         &name[..name.len() - 3]
     } else if lower_ends(".markdown") {

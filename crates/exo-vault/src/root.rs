@@ -15,9 +15,7 @@ pub fn discover_root(explicit: Option<&Path>, env_root: Option<&Path>, cwd: &Pat
         .or_else(|| nearest_ancestor_with(cwd, |dir| dir.join(".git").exists()));
     match found {
         Some(dir) => canonical_dir(&dir),
-        None => Err(VaultError::NotFound {
-            start: cwd.to_path_buf(),
-        }),
+        None => Err(VaultError::NotFound { start: cwd.to_path_buf() }),
     }
 }
 
@@ -27,11 +25,7 @@ fn nearest_ancestor_with(start: &Path, is_root: impl Fn(&Path) -> bool) -> Optio
 
 fn canonical_dir(path: &Path) -> Result<PathBuf> {
     let canonical = path.canonicalize().map_err(|e| VaultError::io(path, e))?;
-    if canonical.is_dir() {
-        Ok(canonical)
-    } else {
-        Err(VaultError::NotADirectory { path: canonical })
-    }
+    if canonical.is_dir() { Ok(canonical) } else { Err(VaultError::NotADirectory { path: canonical }) }
 }
 
 #[cfg(test)]
@@ -85,9 +79,6 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("f.md");
         fs::write(&file, "x").unwrap();
-        assert!(matches!(
-            discover_root(Some(&file), None, dir.path()),
-            Err(VaultError::NotADirectory { .. })
-        ));
+        assert!(matches!(discover_root(Some(&file), None, dir.path()), Err(VaultError::NotADirectory { .. })));
     }
 }

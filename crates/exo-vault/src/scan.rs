@@ -80,10 +80,9 @@ fn build_walker(root: &Path, config: &Config) -> Result<ignore::WalkParallel> {
             message: format!("ignore glob {glob:?}: {e}"),
         })?;
     }
-    let overrides = overrides.build().map_err(|e| VaultError::Config {
-        path: root.join(crate::config::CONFIG_FILE),
-        message: e.to_string(),
-    })?;
+    let overrides = overrides
+        .build()
+        .map_err(|e| VaultError::Config { path: root.join(crate::config::CONFIG_FILE), message: e.to_string() })?;
 
     let starts: Vec<PathBuf> = if config.notes.is_empty() {
         vec![root.to_path_buf()]
@@ -148,24 +147,14 @@ fn classify(root: &Path, canonical_root: &Path, entry: &DirEntry) -> Option<Foun
         }
     };
     if entry.path_is_symlink() && !stays_inside(canonical_root, entry.path()) {
-        return Some(Found::Skipped(Skipped {
-            path,
-            reason: "symlink leads outside the vault; not followed".into(),
-        }));
+        return Some(Found::Skipped(Skipped { path, reason: "symlink leads outside the vault; not followed".into() }));
     }
     if !is_note_path(&path) {
         return Some(Found::Attachment(path));
     }
     match entry.metadata() {
-        Ok(meta) => Some(Found::Note(ScannedFile {
-            path,
-            size: meta.len(),
-            mtime_ns: mtime_ns(&meta),
-        })),
-        Err(e) => Some(Found::Skipped(Skipped {
-            path,
-            reason: format!("cannot stat: {e}"),
-        })),
+        Ok(meta) => Some(Found::Note(ScannedFile { path, size: meta.len(), mtime_ns: mtime_ns(&meta) })),
+        Err(e) => Some(Found::Skipped(Skipped { path, reason: format!("cannot stat: {e}") })),
     }
 }
 
@@ -185,11 +174,7 @@ pub fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
 /// The stat record of one note, for callers that check a single file.
 pub fn stat_note(root: &Path, rel: &str) -> std::io::Result<ScannedFile> {
     let meta = std::fs::metadata(root.join(rel))?;
-    Ok(ScannedFile {
-        path: rel.to_string(),
-        size: meta.len(),
-        mtime_ns: mtime_ns(&meta),
-    })
+    Ok(ScannedFile { path: rel.to_string(), size: meta.len(), mtime_ns: mtime_ns(&meta) })
 }
 
 #[cfg(test)]
@@ -231,10 +216,7 @@ mod tests {
         write(root, "drafts/d.md", "d");
         write(root, "README.md", "r");
         write(root, "keep.md", "k");
-        let config = Config {
-            ignore: vec!["README.md".into()],
-            ..Config::default()
-        };
+        let config = Config { ignore: vec!["README.md".into()], ..Config::default() };
         let report = scan(root, &config).unwrap();
         assert_eq!(paths(&report), vec!["keep.md"]);
     }
@@ -245,10 +227,7 @@ mod tests {
         let root = dir.path();
         write(root, "notes/a.md", "a");
         write(root, "other/b.md", "b");
-        let config = Config {
-            notes: vec!["notes".into()],
-            ..Config::default()
-        };
+        let config = Config { notes: vec!["notes".into()], ..Config::default() };
         assert_eq!(paths(&scan(root, &config).unwrap()), vec!["notes/a.md"]);
     }
 

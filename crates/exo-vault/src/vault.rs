@@ -93,15 +93,10 @@ impl Vault {
         let absolute = cwd.join(given);
         let absolute = absolute.canonicalize().map_err(|e| VaultError::io(&absolute, e))?;
         if !absolute.starts_with(&self.root) {
-            return Err(VaultError::OutsideVault {
-                path: absolute,
-                root: self.root.clone(),
-            });
+            return Err(VaultError::OutsideVault { path: absolute, root: self.root.clone() });
         }
-        rel_path_string(&self.root, &absolute).map_err(|shown| VaultError::OutsideVault {
-            path: PathBuf::from(shown),
-            root: self.root.clone(),
-        })
+        rel_path_string(&self.root, &absolute)
+            .map_err(|shown| VaultError::OutsideVault { path: PathBuf::from(shown), root: self.root.clone() })
     }
 
     pub fn read(&self, rel: &str) -> ReadNote {
@@ -130,12 +125,7 @@ impl Vault {
         if memchr::memchr(0, &bytes[..bytes.len().min(BINARY_SNIFF_BYTES)]).is_some() {
             return skipped(rel, "looks binary (contains NUL bytes); not indexed".into());
         }
-        ReadNote::Read {
-            hash: content_hash(&bytes),
-            size: bytes.len() as u64,
-            mtime_ns,
-            bytes,
-        }
+        ReadNote::Read { hash: content_hash(&bytes), size: bytes.len() as u64, mtime_ns, bytes }
     }
 
     pub fn parse(&self, rel: &str, bytes: &[u8]) -> Note {
@@ -144,10 +134,7 @@ impl Vault {
 }
 
 fn skipped(path: &str, reason: String) -> ReadNote {
-    ReadNote::Skipped(Skipped {
-        path: path.to_string(),
-        reason,
-    })
+    ReadNote::Skipped(Skipped { path: path.to_string(), reason })
 }
 
 #[cfg(test)]

@@ -1,12 +1,17 @@
 //! Every syntax and edge case the parser promises, through the public API.
 
-use exo_vault::{LinkKind, LinkStyle, Note, ParseOptions, TagSource, TitleSource, WarningKind, parse_bytes, parse_note};
+use exo_vault::{
+    LinkKind, LinkStyle, Note, ParseOptions, TagSource, TitleSource, WarningKind, parse_bytes, parse_note,
+};
 
 fn parse(text: &str) -> Note {
     parse_note("folder/My Note.md", text, &ParseOptions::default())
 }
 
-fn targets(note: &Note) -> Vec<(LinkKind, &str, Option<&str>, Option<&str>, Option<&str>)> {
+/// (kind, target, heading, block, display) of each link.
+type LinkParts<'a> = (LinkKind, &'a str, Option<&'a str>, Option<&'a str>, Option<&'a str>);
+
+fn targets(note: &Note) -> Vec<LinkParts<'_>> {
     note.links
         .iter()
         .map(|l| (l.kind, l.target.as_str(), l.heading.as_deref(), l.block.as_deref(), l.display.as_deref()))
@@ -91,10 +96,7 @@ fn link_lines_and_spans() {
 
 #[test]
 fn dendron_style_swaps_label_and_target() {
-    let options = ParseOptions {
-        link_style: LinkStyle::Dendron,
-        ..ParseOptions::default()
-    };
+    let options = ParseOptions { link_style: LinkStyle::Dendron, ..ParseOptions::default() };
     let note = parse_note("a.md", "[[The Label|dendron.topic.cli]] [[dendron://vault/x.y]]", &options);
     assert_eq!(note.links[0].target, "dendron.topic.cli");
     assert_eq!(note.links[0].display.as_deref(), Some("The Label"));
@@ -187,18 +189,18 @@ fn block_ids() {
 
 #[test]
 fn tags_not_in_headings_markers_urls_or_numbers() {
-    let note = parse("# Heading\n\n## About #rust\n\nSee #123, #nested/deep/tag and https://x.io/a#b and [x](#anchor).\n#start of line\n");
+    let note = parse(
+        "# Heading\n\n## About #rust\n\nSee #123, #nested/deep/tag and https://x.io/a#b and [x](#anchor).\n#start of line\n",
+    );
     assert_eq!(tag_names(&note), vec!["rust", "nested/deep/tag", "start"]);
 }
 
 #[test]
 fn chunks_follow_headings_and_respect_the_cap() {
     let long_para = "word ".repeat(100);
-    let text = format!("---\ntitle: t\n---\nIntro text.\n\n# A\n\n{long_para}\n\n{long_para}\n\n## Empty\n## B\nshort\n");
-    let options = ParseOptions {
-        chunk_max_bytes: 300,
-        ..ParseOptions::default()
-    };
+    let text =
+        format!("---\ntitle: t\n---\nIntro text.\n\n# A\n\n{long_para}\n\n{long_para}\n\n## Empty\n## B\nshort\n");
+    let options = ParseOptions { chunk_max_bytes: 300, ..ParseOptions::default() };
     let note = parse_note("x.md", &text, &options);
     let headings: Vec<_> = note.chunks.iter().map(|c| c.heading.as_deref()).collect();
     assert_eq!(headings.first(), Some(&None), "intro before the first heading");
@@ -222,7 +224,22 @@ fn word_count_skips_code_and_frontmatter() {
 
 #[test]
 fn odd_input_does_not_panic() {
-    for text in ["", "---", "---\n---", "[[", "]]", "[[]]", "![[]]", "[[|]]", "[[#]]", "[[#^]]", "#", "^", "\u{feff}# BOM title", "\r\n\r\n# crlf\r\n[[x]]\r\n"] {
+    for text in [
+        "",
+        "---",
+        "---\n---",
+        "[[",
+        "]]",
+        "[[]]",
+        "![[]]",
+        "[[|]]",
+        "[[#]]",
+        "[[#^]]",
+        "#",
+        "^",
+        "\u{feff}# BOM title",
+        "\r\n\r\n# crlf\r\n[[x]]\r\n",
+    ] {
         let _ = parse(text);
     }
     let crlf = parse("---\r\ntitle: crlf\r\n---\r\nbody [[x]]\r\n");

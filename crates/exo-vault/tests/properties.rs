@@ -51,14 +51,14 @@ fn fenceless() -> impl Strategy<Value = String> {
 
 fn check_span(text: &str, span: Span, what: &str) {
     assert!(span.start <= span.end && span.end <= text.len(), "{what} span {span:?} out of bounds");
-    assert!(text.is_char_boundary(span.start) && text.is_char_boundary(span.end), "{what} span {span:?} not on char boundaries");
+    assert!(
+        text.is_char_boundary(span.start) && text.is_char_boundary(span.end),
+        "{what} span {span:?} not on char boundaries"
+    );
 }
 
 fn options(dendron: bool) -> ParseOptions {
-    ParseOptions {
-        link_style: if dendron { LinkStyle::Dendron } else { LinkStyle::Obsidian },
-        chunk_max_bytes: 64,
-    }
+    ParseOptions { link_style: if dendron { LinkStyle::Dendron } else { LinkStyle::Obsidian }, chunk_max_bytes: 64 }
 }
 
 proptest! {

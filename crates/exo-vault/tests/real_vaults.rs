@@ -35,10 +35,8 @@ fn parse_vault(root: &Path, config: &Config) -> Parsed {
             (f.path.clone(), parse_bytes(&f.path, &bytes, &options))
         })
         .collect();
-    let resolver = LinkResolver::new(
-        notes.iter().map(|(p, n)| (p.clone(), n.aliases.clone())),
-        report.attachments.clone(),
-    );
+    let resolver =
+        LinkResolver::new(notes.iter().map(|(p, n)| (p.clone(), n.aliases.clone())), report.attachments.clone());
     Parsed { notes, resolver }
 }
 
@@ -125,10 +123,7 @@ fn foam_docs_links_in_code_blocks_do_not_count() {
 fn dendron_site_resolves_most_links_with_the_dendron_switch() {
     let Some(root) = eval_vault("dendron-site/vault") else { return };
     let ratio = |style| {
-        let config = Config {
-            links: exo_vault::config::LinkConfig { style },
-            ..Config::default()
-        };
+        let config = Config { links: exo_vault::config::LinkConfig { style }, ..Config::default() };
         let parsed = parse_vault(&root, &config);
         let (mut total, mut resolved) = (0usize, 0usize);
         for (path, note) in &parsed.notes {

@@ -43,11 +43,7 @@ struct IndexJson<'a> {
 
 pub fn run(globals: &Globals, args: IndexArgs) -> Result<ExitCode> {
     let index = Index::new(open_vault(globals)?);
-    let options = ReconcileOptions {
-        rebuild: args.rebuild,
-        verify: args.verify,
-        wait: Duration::from_secs(args.wait),
-    };
+    let options = ReconcileOptions { rebuild: args.rebuild, verify: args.verify, wait: Duration::from_secs(args.wait) };
     let show_bar = !args.quiet && !globals.json && std::io::stderr().is_terminal();
     let bar = ProgressBar::hidden();
     bar.set_style(
@@ -55,21 +51,15 @@ pub fn run(globals: &Globals, args: IndexArgs) -> Result<ExitCode> {
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
-    let report = if show_bar {
-        index.reconcile(&options, &Bar(bar))?
-    } else {
-        index.reconcile(&options, &exo_index::Silent)?
-    };
+    let report =
+        if show_bar { index.reconcile(&options, &Bar(bar))? } else { index.reconcile(&options, &exo_index::Silent)? };
     if args.quiet {
         return Ok(ExitCode::SUCCESS);
     }
     // Check rather than assume: a file edited during the run leaves the index behind.
     let status = index.status(false)?;
     if globals.json {
-        print_json(&IndexJson {
-            report: &report,
-            status: &status,
-        })?;
+        print_json(&IndexJson { report: &report, status: &status })?;
     } else {
         print_human(&report, &status);
     }
@@ -86,12 +76,8 @@ fn print_human(report: &ReconcileReport, status: &Status) {
     for path in &report.vanished {
         eprintln!("exo: warning: {path}: deleted while indexing; it is no longer in the index");
     }
-    let mut counts = format!(
-        "{} new, {} modified, {} deleted",
-        report.new.len(),
-        report.modified.len(),
-        report.deleted.len()
-    );
+    let mut counts =
+        format!("{} new, {} modified, {} deleted", report.new.len(), report.modified.len(), report.deleted.len());
     if !report.renamed.is_empty() {
         counts.push_str(&format!(", {} renamed", report.renamed.len()));
     }

@@ -26,11 +26,8 @@ pub fn run(globals: &Globals, args: InitArgs) -> Result<ExitCode> {
     fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let config_written = write_config_if_missing(&dir)?;
     let gitignore_updated = ignore_exo_dir(&dir)?;
-    let report = InitReport {
-        root: dir.canonicalize().unwrap_or(dir).display().to_string(),
-        config_written,
-        gitignore_updated,
-    };
+    let report =
+        InitReport { root: dir.canonicalize().unwrap_or(dir).display().to_string(), config_written, gitignore_updated };
     if globals.json {
         print_json(&report)?;
     } else {

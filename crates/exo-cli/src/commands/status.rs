@@ -28,7 +28,9 @@ pub fn badge_line(status: &Status) -> String {
     match status.status {
         SyncState::OutOfSync => {
             let mut counts = Vec::new();
-            for (n, what) in [(status.modified.len(), "modified"), (status.new.len(), "new"), (status.deleted.len(), "deleted")] {
+            for (n, what) in
+                [(status.modified.len(), "modified"), (status.new.len(), "new"), (status.deleted.len(), "deleted")]
+            {
                 if n > 0 {
                     counts.push(format!("{n} {what}"));
                 }

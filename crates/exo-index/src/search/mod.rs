@@ -1,0 +1,250 @@
+//! Ranked, explained search: bm25 (tantivy), vector (chunk cosine) and graph (neighbours
+//! of strong hits) signals, fused by normalised score fusion, filtered by tag, type, path
+//! and frontmatter, each hit carrying why it ranked and a highlighted snippet.
+
+mod bm25;
+mod filter;
+mod fuse;
+mod graph;
+mod snippet;
+
+use serde::Serialize;
+
+use crate::Index;
+use crate::catalog::Catalog;
+use crate::error::{IndexError, Result};
+use crate::settings::TextSettings;
+use crate::status::SyncState;
+use crate::text::TextIndex;
+
+pub use filter::Filters;
+pub use fuse::{Weights, weights_from_config};
+pub use snippet::Snippet;
+
+/// Which signals rank the hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Bm25,
+    Vector,
+    Hybrid,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Signal {
+    Bm25,
+    Vector,
+    Graph,
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchRequest {
+    pub query: String,
+    pub mode: Mode,
+    pub limit: usize,
+    pub filters: Filters,
+}
+
+/// One signal's view of a hit: its raw score and 1-based rank in that signal's list.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct SignalScore {
+    pub rank: usize,
+    pub score: f32,
+    /// The score after normalisation to 0..1, as fused.
+    pub normalized: f32,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SignalScores {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bm25: Option<SignalScore>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vector: Option<SignalScore>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graph: Option<SignalScore>,
+}
+
+impl SignalScores {
+    fn get_mut(&mut self, signal: Signal) -> &mut Option<SignalScore> {
+        match signal {
+            Signal::Bm25 => &mut self.bm25,
+            Signal::Vector => &mut self.vector,
+            Signal::Graph => &mut self.graph,
+        }
+    }
+
+    pub fn matched_on(&self) -> Vec<Signal> {
+        let mut signals = Vec::new();
+        if self.bm25.is_some() {
+            signals.push(Signal::Bm25);
+        }
+        if self.vector.is_some() {
+            signals.push(Signal::Vector);
+        }
+        if self.graph.is_some() {
+            signals.push(Signal::Graph);
+        }
+        signals
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    pub path: String,
+    pub title: String,
+    #[serde(rename = "type")]
+    pub note_type: Option<String>,
+    pub score: f32,
+    pub matched_on: Vec<Signal>,
+    pub signals: SignalScores,
+    /// The heading of the chunk the snippet comes from (None: before the first heading).
+    pub heading: Option<String>,
+    pub snippet: Snippet,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResults {
+    pub query: String,
+    pub mode: Mode,
+    /// The signals that actually contributed (hybrid without vectors: bm25 and graph).
+    pub signals_used: Vec<Signal>,
+    pub hits: Vec<Hit>,
+    /// Whether the index matched the files when the query ran (a stat check, no hashing).
+    pub index_status: SyncState,
+    /// How many notes differ from the index, when it is OutOfSync.
+    pub stale_notes: usize,
+    /// Things the reader should know about how this answer was made.
+    pub notes: Vec<String>,
+}
+
+/// Vectors for the vector signal: the query's embedding and the stored chunk vectors.
+pub trait VectorSearch {
+    /// Up to `k` notes by their best chunk's cosine with the query, best first:
+    /// (note path, cosine, chunk index of the best chunk).
+    fn nearest(&self, query: &str, k: usize) -> Result<Vec<(String, f32, usize)>>;
+}
+
+/// Candidates each signal contributes before fusion and filtering.
+const CANDIDATES: usize = 100;
+const CANDIDATES_FILTERED: usize = 2000;
+
+pub fn search(
+    index: &Index,
+    request: &SearchRequest,
+    vectors: Option<&dyn VectorSearch>,
+    weights: &Weights,
+) -> Result<SearchResults> {
+    let query = request.query.trim();
+    if query.is_empty() {
+        return Err(IndexError::Invalid("empty query: give some words to search for".into()));
+    }
+    let layout = index.layout();
+    let catalog =
+        Catalog::open(&layout.catalog)?.ok_or_else(|| IndexError::Missing { path: layout.catalog.clone() })?;
+    let settings = TextSettings::from_config(index.vault().root(), index.vault().config())?;
+
+    // The staleness check walks the vault; it runs beside the query, not before it.
+    let (freshness, ranked) = std::thread::scope(|scope| {
+        let freshness = scope.spawn(|| crate::status::sync_state(index));
+        let ranked = rank(index, &catalog, &settings, request, query, vectors, weights);
+        (freshness.join(), ranked)
+    });
+    let mut results = ranked?;
+    match freshness {
+        Ok(Ok((state, stale))) => {
+            results.index_status = state;
+            results.stale_notes = stale;
+        }
+        Ok(Err(e)) => results.notes.push(format!("could not check the index against the files: {e}")),
+        Err(_) => results.notes.push("could not check the index against the files".into()),
+    }
+    Ok(results)
+}
+
+fn rank(
+    index: &Index,
+    catalog: &Catalog,
+    settings: &TextSettings,
+    request: &SearchRequest,
+    query: &str,
+    vectors: Option<&dyn VectorSearch>,
+    weights: &Weights,
+) -> Result<SearchResults> {
+    let text = TextIndex::open(&index.layout().text, settings)?;
+    let depth = if request.filters.is_empty() { CANDIDATES } else { CANDIDATES_FILTERED };
+    let depth = depth.max(request.limit);
+    let mut notes = Vec::new();
+    let mut lists: Vec<(Signal, Vec<(String, f32)>)> = Vec::new();
+    let mut best_chunk: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+
+    let (bm25_hits, parse_errors) = bm25::search(&text, query, depth)?;
+    if parse_errors {
+        notes.push("the query had syntax errors; it was searched as plain words".into());
+    }
+    if request.mode != Mode::Vector {
+        lists.push((Signal::Bm25, bm25_hits));
+    }
+    if request.mode != Mode::Bm25 {
+        match vectors {
+            Some(vectors) => {
+                let nearest = vectors.nearest(query, depth)?;
+                let mut list = Vec::with_capacity(nearest.len());
+                for (path, cosine, chunk) in nearest {
+                    best_chunk.insert(path.clone(), chunk);
+                    list.push((path, cosine));
+                }
+                lists.push((Signal::Vector, list));
+            }
+            None if request.mode == Mode::Vector => {
+                return Err(IndexError::Invalid(
+                    "this index has no vectors yet: run `exo index` to embed the notes, or search with --mode bm25"
+                        .into(),
+                ));
+            }
+            None => notes.push("no vectors in this index: hybrid ranked by bm25 and graph only".into()),
+        }
+    }
+    let filter = filter::Compiled::new(catalog, &request.filters)?;
+    for (_, list) in &mut lists {
+        list.retain(|(path, _)| filter.admits(path));
+    }
+    if request.mode != Mode::Vector || vectors.is_some() {
+        let seeds = fuse::fuse(&lists, weights);
+        let graph_list = graph::neighbours(catalog, &seeds, depth)?;
+        let graph_list: Vec<(String, f32)> = graph_list.into_iter().filter(|(p, _)| filter.admits(p)).collect();
+        if !graph_list.is_empty() && weights.graph > 0.0 {
+            lists.push((Signal::Graph, graph_list));
+        }
+    }
+    let signals_used: Vec<Signal> = lists.iter().filter(|(_, l)| !l.is_empty()).map(|(s, _)| *s).collect();
+    let fused = fuse::fuse(&lists, weights);
+    let terms = snippet::query_terms(&text, query);
+    let mut hits = Vec::new();
+    for candidate in fused.into_iter().take(request.limit) {
+        let Some(meta) = filter.meta(&candidate.path)? else {
+            continue;
+        };
+        let chunk = best_chunk.get(&candidate.path).copied();
+        let (heading, snippet) = snippet::best(catalog, &text, meta.id, &terms, chunk)?;
+        hits.push(Hit {
+            path: candidate.path,
+            title: meta.title,
+            note_type: meta.note_type,
+            score: candidate.score,
+            matched_on: candidate.signals.matched_on(),
+            signals: candidate.signals,
+            heading,
+            snippet,
+        });
+    }
+    Ok(SearchResults {
+        query: query.to_string(),
+        mode: request.mode,
+        signals_used,
+        hits,
+        index_status: SyncState::Synced,
+        stale_notes: 0,
+        notes,
+    })
+}
