@@ -134,3 +134,20 @@ fn search_without_an_index_says_how_to_make_one() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("exo index"), "{err}");
 }
+
+#[test]
+fn ranking_settings_come_from_exo_toml_and_are_validated() {
+    let v = vault();
+    // With the body weighed at zero and no title boost, only the path field can match.
+    v.write(
+        "exo.toml",
+        "[search.boosts]\nbody = 0.0\ntitle = 0.0\naliases = 0.0\nheadings = 0.0\ntags = 0.0\npath = 1.0\n",
+    );
+    assert_eq!(paths(&search_json(&v, &["flashcard", "--mode", "bm25"])), ["projects/Flashcard app.md"]);
+    assert!(paths(&search_json(&v, &["ebbinghaus", "--mode", "bm25"])).is_empty());
+    v.write("exo.toml", "[search.weights]\nbm25 = 1.0\nvectr = 2.0\n");
+    let out = v.exo(["search", "memory"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("exo.toml") && err.contains("vectr"), "{err}");
+}

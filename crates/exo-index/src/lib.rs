@@ -58,9 +58,8 @@ impl Index {
         &self,
         request: &search::SearchRequest,
         vectors: Option<&dyn search::VectorSearch>,
-        weights: &search::Weights,
     ) -> Result<search::SearchResults> {
-        search::search(self, request, vectors, weights)
+        search::search(self, request, vectors)
     }
 
     /// Brings the index in line with the files (the only writer; takes `.exo/lock`).

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
-use exo_index::search::{Filters, Hit, SearchRequest, SearchResults, Snippet, weights_from_config};
+use exo_index::search::{Filters, Hit, SearchRequest, SearchResults, Snippet};
 use exo_index::{Index, SyncState};
 
 use crate::cli::{Globals, SearchArgs};
@@ -20,8 +20,7 @@ pub fn run(globals: &Globals, args: SearchArgs) -> Result<ExitCode> {
     let filters =
         Filters { tags: args.tag, types: args.r#type, path_prefix: args.path, fields: parse_where(&args.r#where)? };
     let request = SearchRequest { query, mode: args.mode.into(), limit: args.limit.max(1), filters };
-    let weights = weights_from_config(index.vault().root(), index.vault().config())?;
-    let results = index.search(&request, None, &weights)?;
+    let results = index.search(&request, None)?;
     if globals.json {
         print_json(&results)?;
     } else {

@@ -67,20 +67,6 @@ fn bounds(list: &[(String, f32)]) -> (f32, f32) {
     list.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), (_, s)| (lo.min(*s), hi.max(*s)))
 }
 
-/// `[search.weights]` from exo.toml, defaults for what it leaves out.
-pub fn weights_from_config(root: &std::path::Path, config: &exo_vault::Config) -> crate::Result<Weights> {
-    let Some(table) = config.search.get("weights") else {
-        return Ok(Weights::default());
-    };
-    table.clone().try_into().map_err(|e: toml::de::Error| {
-        exo_vault::VaultError::Config {
-            path: root.join(exo_vault::CONFIG_FILE),
-            message: format!("[search.weights]: {} (keys: bm25, vector, graph; numbers)", e.message()),
-        }
-        .into()
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

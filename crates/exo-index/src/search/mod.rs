@@ -17,8 +17,9 @@ use crate::settings::TextSettings;
 use crate::status::SyncState;
 use crate::text::TextIndex;
 
+pub use bm25::Boosts;
 pub use filter::Filters;
-pub use fuse::{Weights, weights_from_config};
+pub use fuse::Weights;
 pub use snippet::Snippet;
 
 /// Which signals rank the hits.
@@ -129,12 +130,7 @@ pub trait VectorSearch {
 const CANDIDATES: usize = 100;
 const CANDIDATES_FILTERED: usize = 2000;
 
-pub fn search(
-    index: &Index,
-    request: &SearchRequest,
-    vectors: Option<&dyn VectorSearch>,
-    weights: &Weights,
-) -> Result<SearchResults> {
+pub fn search(index: &Index, request: &SearchRequest, vectors: Option<&dyn VectorSearch>) -> Result<SearchResults> {
     let query = request.query.trim();
     if query.is_empty() {
         return Err(IndexError::Invalid("empty query: give some words to search for".into()));
@@ -143,11 +139,12 @@ pub fn search(
     let catalog =
         Catalog::open(&layout.catalog)?.ok_or_else(|| IndexError::Missing { path: layout.catalog.clone() })?;
     let settings = TextSettings::from_config(index.vault().root(), index.vault().config())?;
+    let ranking = RankSettings::from_config(index.vault().root(), index.vault().config())?;
 
     // The staleness check walks the vault; it runs beside the query, not before it.
     let (freshness, ranked) = std::thread::scope(|scope| {
         let freshness = scope.spawn(|| crate::status::sync_state(index));
-        let ranked = rank(index, &catalog, &settings, request, query, vectors, weights);
+        let ranked = rank(index, &catalog, &settings, &ranking, request, query, vectors);
         (freshness.join(), ranked)
     });
     let mut results = ranked?;
@@ -165,20 +162,21 @@ pub fn search(
 fn rank(
     index: &Index,
     catalog: &Catalog,
-    settings: &TextSettings,
+    text_settings: &TextSettings,
+    settings: &RankSettings,
     request: &SearchRequest,
     query: &str,
     vectors: Option<&dyn VectorSearch>,
-    weights: &Weights,
 ) -> Result<SearchResults> {
-    let text = TextIndex::open(&index.layout().text, settings)?;
+    let weights = &settings.weights;
+    let text = TextIndex::open(&index.layout().text, text_settings)?;
     let depth = if request.filters.is_empty() { CANDIDATES } else { CANDIDATES_FILTERED };
     let depth = depth.max(request.limit);
     let mut notes = Vec::new();
     let mut lists: Vec<(Signal, Vec<(String, f32)>)> = Vec::new();
     let mut best_chunk: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
 
-    let (bm25_hits, parse_errors) = bm25::search(&text, query, depth)?;
+    let (bm25_hits, parse_errors) = bm25::search(&text, query, depth, &settings.boosts)?;
     if parse_errors {
         notes.push("the query had syntax errors; it was searched as plain words".into());
     }
@@ -247,4 +245,30 @@ fn rank(
         stale_notes: 0,
         notes,
     })
+}
+
+/// The ranker's part of `[search]` in exo.toml: `[search.weights]` and `[search.boosts]`.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(default)]
+pub struct RankSettings {
+    pub weights: Weights,
+    pub boosts: Boosts,
+}
+
+impl RankSettings {
+    pub fn from_config(root: &std::path::Path, config: &exo_vault::Config) -> Result<RankSettings> {
+        let mut table = toml::Table::new();
+        for key in ["weights", "boosts"] {
+            if let Some(value) = config.search.get(key) {
+                table.insert(key.to_string(), value.clone());
+            }
+        }
+        toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| {
+            exo_vault::VaultError::Config {
+                path: root.join(exo_vault::CONFIG_FILE),
+                message: format!("[search]: {}", e.message()),
+            }
+            .into()
+        })
+    }
 }
