@@ -106,7 +106,8 @@ fn first_note(dir: &Path) -> Result<PathBuf> {
 }
 
 pub fn run(sizes: &[usize], seed: u64, exo: &Path, work: &Path, repeat: usize) -> Result<()> {
-    let exo = exo.canonicalize().with_context(|| format!("no exo binary at {} (cargo build --release)", exo.display()))?;
+    let exo =
+        exo.canonicalize().with_context(|| format!("no exo binary at {} (cargo build --release)", exo.display()))?;
     std::fs::create_dir_all(work)?;
     let mut rows = Vec::new();
     for &notes in sizes {
@@ -115,7 +116,9 @@ pub fn run(sizes: &[usize], seed: u64, exo: &Path, work: &Path, repeat: usize) -
         eprintln!("{notes} notes done");
         rows.push(row);
     }
-    println!("| notes | full index | full-index RSS | no-op index | 1-note reindex | exo status | git status | status / git | peak RSS |");
+    println!(
+        "| notes | full index | full-index RSS | no-op index | 1-note reindex | exo status | git status | status / git | peak RSS |"
+    );
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in rows {
         println!(

@@ -60,13 +60,7 @@ fn main() -> anyhow::Result<()> {
             let stats = generate::generate(&out, notes, seed)?;
             println!("wrote {} notes ({} bytes, {} links) to {}", stats.notes, stats.bytes, stats.links, out.display());
         }
-        Command::Run {
-            notes,
-            seed,
-            exo,
-            work,
-            repeat,
-        } => harness::run(&notes, seed, &exo, &work, repeat)?,
+        Command::Run { notes, seed, exo, work, repeat } => harness::run(&notes, seed, &exo, &work, repeat)?,
         Command::Parse { dirs, repeat } => parse_throughput::run(&dirs, repeat)?,
     }
     Ok(())

@@ -25,12 +25,9 @@ pub fn run(dirs: &[PathBuf], repeat: usize) -> Result<()> {
     let bytes: usize = files.iter().map(|(_, b)| b.len()).sum();
     let options = ParseOptions::default();
     println!("{} notes, {:.1} MB", files.len(), bytes as f64 / 1e6);
-    let single = best_of(repeat, || {
-        files.iter().map(|(p, b)| parse_bytes(p, b, &options).links.len()).sum::<usize>()
-    });
-    let parallel = best_of(repeat, || {
-        files.par_iter().map(|(p, b)| parse_bytes(p, b, &options).links.len()).sum::<usize>()
-    });
+    let single = best_of(repeat, || files.iter().map(|(p, b)| parse_bytes(p, b, &options).links.len()).sum::<usize>());
+    let parallel =
+        best_of(repeat, || files.par_iter().map(|(p, b)| parse_bytes(p, b, &options).links.len()).sum::<usize>());
     for (label, secs) in [("1 core", single), (&*format!("{} cores", rayon::current_num_threads()), parallel)] {
         println!(
             "{label:>8}: {:>7.1} MB/s  {:>9.0} notes/s  ({:.1} ms per pass)",

@@ -34,10 +34,7 @@ pub fn measure(program: &Path, args: &[&str], cwd: &Path) -> Result<Measured> {
     if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) > 1 {
         bail!("{} {:?} failed with status {status}", program.display(), args);
     }
-    Ok(Measured {
-        wall,
-        max_rss_kb: usage.ru_maxrss as u64,
-    })
+    Ok(Measured { wall, max_rss_kb: usage.ru_maxrss as u64 })
 }
 
 pub fn median(mut values: Vec<Duration>) -> Duration {

@@ -7,5 +7,6 @@ mod cli_basics;
 mod crash;
 mod faults;
 mod git_hooks;
+mod quickstart;
 mod search;
 mod sync;

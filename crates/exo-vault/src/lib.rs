@@ -27,7 +27,7 @@ pub use parse::{ParseOptions, decode, parse_bytes, parse_bytes_with_text, parse_
 
 /// Bumped whenever parsing changes what it finds, so indexes built by an older parser are
 /// re-parsed rather than trusted.
-pub const PARSER_VERSION: u32 = 1;
+pub const PARSER_VERSION: u32 = 2;
 pub use resolve::{LinkResolver, Resolution};
 pub use root::discover_root;
 pub use scan::{ScanReport, ScannedFile, Skipped, scan};

@@ -225,7 +225,7 @@ impl<'a> Walker<'a> {
         if !self.open_links.is_empty() {
             // A link label is prose for counting, but never tags or block ids.
             self.flush_text_run();
-            self.word_count += text.split_whitespace().count();
+            self.word_count += count_words(text);
             return;
         }
         let verbatim = self.source.get(range.clone()) == Some(text);
@@ -254,7 +254,7 @@ impl<'a> Walker<'a> {
 
     fn flush_text_run(&mut self) {
         let Some(run) = self.run.take() else { return };
-        self.word_count += run.text.split_whitespace().count();
+        self.word_count += count_words(&run.text);
         let before = self.source[..run.start].chars().next_back();
         for (offset, name) in inline_tags(&run.text, before) {
             let at = if run.verbatim { run.start + offset } else { run.start };
@@ -471,4 +471,35 @@ fn looks_like_note(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
     let lower = name.to_ascii_lowercase();
     lower.ends_with(".md") || lower.ends_with(".markdown") || !name.contains('.')
+}
+
+/// Words separated by whitespace, except that each Han, kana or Hangul character counts as a
+/// word of its own (those scripts do not put spaces between words, and a character is the
+/// usual unit for their length).
+pub(crate) fn count_words(text: &str) -> usize {
+    let mut words = 0;
+    for token in text.split_whitespace() {
+        let ideographs = token.chars().filter(|c| is_cjk(*c)).count();
+        let rest_is_word = token.chars().any(|c| !is_cjk(c) && c.is_alphanumeric());
+        words += ideographs + usize::from(rest_is_word || ideographs == 0);
+    }
+    words
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
+}
+
+#[cfg(test)]
+mod word_count_tests {
+    use super::count_words;
+
+    #[test]
+    fn cjk_characters_count_as_words() {
+        assert_eq!(count_words("two words"), 2);
+        assert_eq!(count_words("间隔重复是一种学习方法"), 11);
+        assert_eq!(count_words("SRS（间隔重复） works"), 6);
+        assert_eq!(count_words("- item"), 2);
+    }
 }
