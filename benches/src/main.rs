@@ -2,6 +2,7 @@
 //! on generated vaults (with `git status` on the same repository for scale), and `parse`
 //! measures parser throughput over real folders.
 
+mod embed_throughput;
 mod generate;
 mod harness;
 mod parse_throughput;
@@ -46,6 +47,13 @@ enum Command {
         #[arg(long, default_value_t = 7)]
         repeat: usize,
     },
+    /// Built-in embedding model throughput (tokens/s) over a folder of notes
+    Embed {
+        dir: PathBuf,
+        /// Embed at most this many notes (0: all)
+        #[arg(long, default_value_t = 0)]
+        limit: usize,
+    },
     /// Parser throughput over folders of markdown, on one core and on all cores
     Parse {
         dirs: Vec<PathBuf>,
@@ -62,6 +70,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Run { notes, seed, exo, work, repeat } => harness::run(&notes, seed, &exo, &work, repeat)?,
         Command::Parse { dirs, repeat } => parse_throughput::run(&dirs, repeat)?,
+        Command::Embed { dir, limit } => embed_throughput::run(&dir, limit)?,
     }
     Ok(())
 }

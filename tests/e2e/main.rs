@@ -10,3 +10,4 @@ mod git_hooks;
 mod quickstart;
 mod search;
 mod sync;
+mod vectors;

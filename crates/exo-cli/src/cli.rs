@@ -50,6 +50,12 @@ pub struct IndexArgs {
     /// Print nothing on success (for hooks and scripts)
     #[arg(long, short)]
     pub quiet: bool,
+    /// Throw away every vector and embed all chunks again (after changing the embedder)
+    #[arg(long, conflicts_with = "no_vectors")]
+    pub reembed: bool,
+    /// Index text and graph only; leave vectors for a later run
+    #[arg(long)]
+    pub no_vectors: bool,
     /// Seconds to wait for another exo process that is writing the index
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub wait: u64,

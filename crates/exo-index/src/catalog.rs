@@ -421,13 +421,26 @@ impl Tx<'_> {
         }
         let mut stmt = self
             .tx
-            .prepare_cached("INSERT INTO chunks(note_id, seq, heading, start_byte, end_byte, text, text_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+            .prepare_cached(
+                "INSERT INTO chunks(note_id, seq, heading, start_byte, end_byte, text, text_hash, embed_hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )
             .at(p)?;
         for (seq, c) in note.chunks.iter().enumerate() {
             let text = source.get(c.span.start..c.span.end).unwrap_or("");
             let text_hash = blake3::hash(text.as_bytes()).to_hex().to_string();
-            stmt.execute(params![id, seq as i64, c.heading, c.span.start as i64, c.span.end as i64, text, text_hash])
-                .at(p)?;
+            let embed_hash = crate::vectors::embed_key(&note.title, text);
+            stmt.execute(params![
+                id,
+                seq as i64,
+                c.heading,
+                c.span.start as i64,
+                c.span.end as i64,
+                text,
+                text_hash,
+                embed_hash
+            ])
+            .at(p)?;
         }
         Ok(())
     }

@@ -9,13 +9,21 @@ pub struct Layout {
     pub dir: PathBuf,
     pub catalog: PathBuf,
     pub text: PathBuf,
+    /// Chunk vectors by content key; kept across rebuilds (they stay valid for the text).
+    pub vectors: PathBuf,
     pub lock: PathBuf,
 }
 
 impl Layout {
     pub fn new(vault_root: &Path) -> Layout {
         let dir = vault_root.join(INDEX_DIR);
-        Layout { catalog: dir.join("index.sqlite"), text: dir.join("text"), lock: dir.join("lock"), dir }
+        Layout {
+            catalog: dir.join("index.sqlite"),
+            text: dir.join("text"),
+            vectors: dir.join("vectors.sqlite"),
+            lock: dir.join("lock"),
+            dir,
+        }
     }
 
     /// The catalog and the text index, with SQLite's WAL side files: what a rebuild removes.

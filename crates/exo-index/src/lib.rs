@@ -18,6 +18,7 @@ mod settings;
 mod status;
 mod text;
 mod tokenizer;
+pub mod vectors;
 
 use exo_vault::Vault;
 
@@ -25,7 +26,7 @@ pub use error::{IndexError, Result};
 pub use layout::{INDEX_DIR, Layout};
 pub use reconcile::{Progress, ReconcileOptions, ReconcileReport, Renamed, Silent};
 pub use settings::TextSettings;
-pub use status::{Health, NoteWarning, REPAIR_INDEX, REPAIR_REBUILD, Status, SyncState};
+pub use status::{Health, NoteWarning, REPAIR_INDEX, REPAIR_REBUILD, REPAIR_REEMBED, Status, SyncState};
 
 /// A vault together with its derived index under `.exo/`.
 pub struct Index {
@@ -52,14 +53,21 @@ impl Index {
         status::status(self, verify)
     }
 
-    /// Ranked, explained search; `vectors` is None when the index has none (or the caller
-    /// wants none), and hybrid then ranks by bm25 and graph.
-    pub fn search(
+    /// Ranked, explained search. Without vectors (none yet, or another embedder) hybrid
+    /// ranks by bm25 and graph and the results say so.
+    pub fn search(&self, request: &search::SearchRequest) -> Result<search::SearchResults> {
+        search::search(self, request)
+    }
+
+    /// Embeds every chunk that has no vector yet (after `reconcile`); `reembed` discards all
+    /// vectors first. Embedder failures are reported in the result, not as errors.
+    pub fn embed(
         &self,
-        request: &search::SearchRequest,
-        vectors: Option<&dyn search::VectorSearch>,
-    ) -> Result<search::SearchResults> {
-        search::search(self, request, vectors)
+        reembed: bool,
+        wait: std::time::Duration,
+        progress: &dyn Progress,
+    ) -> Result<vectors::EmbedReport> {
+        vectors::fill(self, reembed, wait, progress)
     }
 
     /// Brings the index in line with the files (the only writer; takes `.exo/lock`).

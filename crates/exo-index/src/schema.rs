@@ -1,7 +1,7 @@
 //! The catalog's tables. A change here bumps [`SCHEMA_VERSION`]; an index with another
 //! version is Degraded and `exo index` rebuilds it (it is derived, so nothing is lost).
 
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Secondary indexes, created after the rows on a full build (a sorted build is much faster
 /// than maintaining them row by row) and re-asserted at the end of every run.
@@ -19,6 +19,7 @@ CREATE INDEX IF NOT EXISTS links_dst ON links(dst_id);
 CREATE INDEX IF NOT EXISTS links_target_key ON links(target_key);
 CREATE INDEX IF NOT EXISTS links_alias_key ON links(alias_key);
 CREATE INDEX IF NOT EXISTS chunks_text_hash ON chunks(text_hash);
+CREATE INDEX IF NOT EXISTS chunks_embed_hash ON chunks(embed_hash);
 "#;
 
 pub const CREATE: &str = r#"
@@ -105,6 +106,9 @@ CREATE TABLE chunks (
     end_byte   INTEGER NOT NULL,
     text       TEXT NOT NULL,
     text_hash  TEXT NOT NULL,
+    -- blake3 of the text the embedder sees (title, blank line, chunk): the key of the
+    -- chunk's vector in vectors.sqlite, so unchanged chunks keep their vectors.
+    embed_hash TEXT NOT NULL,
     PRIMARY KEY (note_id, seq)
 );
 

@@ -49,6 +49,8 @@ pub struct Status {
     pub indexed_at: Option<String>,
     pub notes: usize,
     pub warnings: Vec<NoteWarning>,
+    /// How far vectors cover the chunks; None when vectors are off or there is no index.
+    pub vectors: Option<crate::vectors::Coverage>,
 }
 
 impl Status {
@@ -65,6 +67,7 @@ impl Status {
             indexed_at: None,
             notes: 0,
             warnings: Vec::new(),
+            vectors: None,
         }
     }
 
@@ -75,6 +78,7 @@ impl Status {
 
 pub const REPAIR_INDEX: &str = "exo index";
 pub const REPAIR_REBUILD: &str = "exo index --rebuild";
+pub const REPAIR_REEMBED: &str = "exo index --reembed";
 
 /// Why an existing index cannot be trusted, if it cannot; checked before any diff.
 pub(crate) fn degraded_reason(index: &Index, catalog: &Catalog, settings: &TextSettings) -> Result<Option<String>> {
@@ -128,7 +132,9 @@ pub(crate) fn status(index: &Index, verify: bool) -> Result<Status> {
     let scan = index.vault().scan()?;
     let diff = diff::compute(index.vault(), &entries, &scan, verify);
     let in_sync = !diff.has_changes();
-    Ok(Status {
+    let embedder = crate::vectors::configured_embedder(index)?;
+    let vectors = crate::vectors::coverage(index, &catalog, embedder.as_deref())?;
+    let mut status = Status {
         status: if in_sync { SyncState::Synced } else { SyncState::OutOfSync },
         repair: (!in_sync).then(|| REPAIR_INDEX.to_string()),
         modified: diff.modified,
@@ -142,7 +148,12 @@ pub(crate) fn status(index: &Index, verify: bool) -> Result<Status> {
         }),
         notes: catalog.note_count()?,
         warnings: catalog.warnings()?.into_iter().map(|(path, message)| NoteWarning { path, message }).collect(),
-    })
+        vectors: None,
+    };
+    if let Some(coverage) = vectors {
+        apply_vector_health(&mut status, coverage);
+    }
+    Ok(status)
 }
 
 /// Synced or OutOfSync and how many notes differ, by the stat fast path alone: the check
@@ -156,4 +167,26 @@ pub(crate) fn sync_state(index: &Index) -> Result<(SyncState, usize)> {
     let diff = diff::compute(index.vault(), &entries, &scan, false);
     let stale = diff.new.len() + diff.modified.len() + diff.deleted.len();
     Ok((if stale == 0 { SyncState::Synced } else { SyncState::OutOfSync }, stale))
+}
+
+/// Vectors never make the files and the index disagree (Sync), but they can leave the index
+/// less than fully usable (Health): still filling in, from another embedder, or failing.
+fn apply_vector_health(status: &mut Status, coverage: crate::vectors::Coverage) {
+    if coverage.embedder_changed() {
+        status.health = Health::Degraded;
+        status.reason = Some(format!(
+            "embedder changed: vectors are from {}, exo.toml asks for {}",
+            coverage.embedder.as_deref().unwrap_or("?"),
+            coverage.configured.as_deref().unwrap_or("?")
+        ));
+        status.repair = Some(REPAIR_REEMBED.to_string());
+    } else if let Some(error) = coverage.error.clone().filter(|_| !coverage.complete()) {
+        status.health = Health::Degraded;
+        status.reason = Some(format!("vectors: {error}"));
+        status.repair.get_or_insert_with(|| REPAIR_INDEX.to_string());
+    } else if !coverage.complete() {
+        status.health = Health::Progressing;
+        status.repair.get_or_insert_with(|| REPAIR_INDEX.to_string());
+    }
+    status.vectors = Some(coverage);
 }

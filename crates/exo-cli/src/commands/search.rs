@@ -20,7 +20,7 @@ pub fn run(globals: &Globals, args: SearchArgs) -> Result<ExitCode> {
     let filters =
         Filters { tags: args.tag, types: args.r#type, path_prefix: args.path, fields: parse_where(&args.r#where)? };
     let request = SearchRequest { query, mode: args.mode.into(), limit: args.limit.max(1), filters };
-    let results = index.search(&request, None)?;
+    let results = index.search(&request)?;
     if globals.json {
         print_json(&results)?;
     } else {

@@ -40,6 +40,10 @@ pub fn badge_line(status: &Status) -> String {
         SyncState::Synced => {
             parts.push(format!("{:?}", status.health));
             parts.push(format!("{} notes", thousands(status.notes)));
+            if let Some(v) = &status.vectors {
+                parts.push(format!("vectors {}/{} chunks", thousands(v.embedded), thousands(v.chunks)));
+            }
+            parts.extend(status.reason.clone());
         }
         SyncState::Missing | SyncState::Degraded => {
             parts.extend(status.reason.clone());

@@ -130,7 +130,7 @@ pub trait VectorSearch {
 const CANDIDATES: usize = 100;
 const CANDIDATES_FILTERED: usize = 2000;
 
-pub fn search(index: &Index, request: &SearchRequest, vectors: Option<&dyn VectorSearch>) -> Result<SearchResults> {
+pub fn search(index: &Index, request: &SearchRequest) -> Result<SearchResults> {
     let query = request.query.trim();
     if query.is_empty() {
         return Err(IndexError::Invalid("empty query: give some words to search for".into()));
@@ -144,7 +144,11 @@ pub fn search(index: &Index, request: &SearchRequest, vectors: Option<&dyn Vecto
     // The staleness check walks the vault; it runs beside the query, not before it.
     let (freshness, ranked) = std::thread::scope(|scope| {
         let freshness = scope.spawn(|| crate::status::sync_state(index));
-        let ranked = rank(index, &catalog, &settings, &ranking, request, query, vectors);
+        let ranked = with_vectors(index, &catalog, request.mode, query, |vectors, note| {
+            let mut results = rank(index, &catalog, &settings, &ranking, request, query, vectors)?;
+            results.notes.extend(note);
+            Ok(results)
+        });
         (freshness.join(), ranked)
     });
     let mut results = ranked?;
@@ -157,6 +161,41 @@ pub fn search(index: &Index, request: &SearchRequest, vectors: Option<&dyn Vecto
         Err(_) => results.notes.push("could not check the index against the files".into()),
     }
     Ok(results)
+}
+
+/// Runs `f` with the vector signal when the mode wants it and the index can give it, with a
+/// note for the reader when it cannot (no vectors, another embedder, partial coverage).
+fn with_vectors<T>(
+    index: &Index,
+    catalog: &Catalog,
+    mode: Mode,
+    query: &str,
+    f: impl FnOnce(Option<&dyn VectorSearch>, Option<String>) -> Result<T>,
+) -> Result<T> {
+    if mode == Mode::Bm25 {
+        return f(None, None);
+    }
+    let Some(embedder) = crate::vectors::configured_embedder(index)? else {
+        return f(
+            None,
+            Some("vectors are off in exo.toml ([embed] provider = \"none\"): ranked by bm25 and graph".into()),
+        );
+    };
+    match crate::vectors::usable(index, catalog, embedder.as_ref())? {
+        crate::vectors::VectorState::None => {
+            f(None, Some("no vectors in this index yet (run `exo index`): ranked by bm25 and graph".into()))
+        }
+        crate::vectors::VectorState::OtherEmbedder => {
+            f(None, Some("the vectors are from another embedder: run `exo index --reembed`".into()))
+        }
+        crate::vectors::VectorState::Ready => std::thread::scope(|scope| {
+            // The model loads and embeds the query while bm25 runs and the vectors are read.
+            let query = query.to_string();
+            let handle = scope.spawn(move || embedder.embed(&[query.as_str()]));
+            let stored = crate::vectors::StoredVectors { catalog, query_vector: std::cell::RefCell::new(Some(handle)) };
+            f(Some(&stored), None)
+        }),
+    }
 }
 
 fn rank(
@@ -188,7 +227,9 @@ fn rank(
             Some(vectors) => {
                 let nearest = vectors.nearest(query, depth)?;
                 let mut list = Vec::with_capacity(nearest.len());
-                for (path, cosine, chunk) in nearest {
+                for (path, cosine, chunk) in
+                    nearest.into_iter().filter(|(_, cosine, _)| *cosine >= settings.min_similarity)
+                {
                     best_chunk.insert(path.clone(), chunk);
                     list.push((path, cosine));
                 }
@@ -200,7 +241,7 @@ fn rank(
                         .into(),
                 ));
             }
-            None => notes.push("no vectors in this index: hybrid ranked by bm25 and graph only".into()),
+            None => {}
         }
     }
     let filter = filter::Compiled::new(catalog, &request.filters)?;
@@ -248,17 +289,26 @@ fn rank(
 }
 
 /// The ranker's part of `[search]` in exo.toml: `[search.weights]` and `[search.boosts]`.
-#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(default)]
 pub struct RankSettings {
     pub weights: Weights,
     pub boosts: Boosts,
+    /// Chunks less similar to the query than this (cosine) are no vector hit: every note has
+    /// some cosine with every query, and below ~0.2 MiniLM's similarity is noise.
+    pub min_similarity: f32,
+}
+
+impl Default for RankSettings {
+    fn default() -> Self {
+        RankSettings { weights: Weights::default(), boosts: Boosts::default(), min_similarity: 0.2 }
+    }
 }
 
 impl RankSettings {
     pub fn from_config(root: &std::path::Path, config: &exo_vault::Config) -> Result<RankSettings> {
         let mut table = toml::Table::new();
-        for key in ["weights", "boosts"] {
+        for key in ["weights", "boosts", "min_similarity"] {
             if let Some(value) = config.search.get(key) {
                 table.insert(key.to_string(), value.clone());
             }

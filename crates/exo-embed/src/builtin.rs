@@ -1,0 +1,64 @@
+//! The built-in embedder: all-MiniLM-L6-v2 with int8 weights compiled into the binary.
+//! Loading is lazy (the first embed call), so commands that never embed pay nothing.
+
+use std::sync::OnceLock;
+
+use crate::error::{EmbedError, Result};
+use crate::minilm::{HIDDEN, MiniLm};
+use crate::tensors::Tensors;
+use crate::{Embedder, EmbedderId};
+
+static WEIGHTS: &[u8] = include_bytes!("../model/minilm-l6-v2-int8.safetensors");
+static VOCAB: &str = include_str!("../model/vocab.txt");
+
+pub const MODEL_NAME: &str = "all-MiniLM-L6-v2";
+const QUANTIZATION: &str = "int8-per-row";
+/// Bump when the forward pass changes what vectors it produces.
+const VERSION: &str = "1";
+
+#[derive(Default)]
+pub struct BuiltinMiniLm {
+    model: OnceLock<std::result::Result<MiniLm, String>>,
+}
+
+impl BuiltinMiniLm {
+    pub fn new() -> BuiltinMiniLm {
+        BuiltinMiniLm::default()
+    }
+
+    fn model(&self) -> Result<&MiniLm> {
+        let loaded = self.model.get_or_init(|| {
+            let tensors = Tensors::parse(WEIGHTS).map_err(|e| e.to_string())?;
+            MiniLm::load(&tensors, VOCAB).map_err(|e| e.to_string())
+        });
+        loaded.as_ref().map_err(|e| EmbedError::Model(e.clone()))
+    }
+
+    /// Token ids as the model sees them ([CLS] … [SEP], at most 256).
+    pub fn tokenize(&self, text: &str) -> Result<Vec<u32>> {
+        Ok(self.model()?.tokenize(text))
+    }
+
+    pub fn embed_ids(&self, ids: &[Vec<u32>]) -> Result<Vec<Vec<f32>>> {
+        self.model()?.embed_ids(ids)
+    }
+}
+
+impl Embedder for BuiltinMiniLm {
+    fn id(&self) -> EmbedderId {
+        EmbedderId {
+            model: MODEL_NAME.into(),
+            dims: HIDDEN,
+            quantization: QUANTIZATION.into(),
+            version: VERSION.into(),
+        }
+    }
+
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        self.model()?.embed(texts)
+    }
+
+    fn batch_size(&self) -> usize {
+        256
+    }
+}

@@ -1,0 +1,475 @@
+//! all-MiniLM-L6-v2 forward pass on the CPU: BERT encoder (6 layers, hidden 384, 12 heads),
+//! mean pooling over the tokens, L2 normalisation. Linear layers run as one GEMM over every
+//! token of a batch (sequences are stacked, never padded); attention runs per sequence.
+
+use rayon::prelude::*;
+
+use crate::error::{EmbedError, Result};
+use crate::tensors::{Rows, Tensors};
+use crate::wordpiece::WordPiece;
+
+pub const HIDDEN: usize = 384;
+const HEADS: usize = 12;
+const HEAD_DIM: usize = HIDDEN / HEADS;
+const LAYERS: usize = 6;
+const INTERMEDIATE: usize = 1536;
+const LN_EPS: f32 = 1e-12;
+/// Longest input in tokens, [CLS] and [SEP] included (the model's max_seq_length).
+pub const MAX_TOKENS: usize = 256;
+/// Tokens per GEMM batch: big enough to keep the kernels busy, small enough for the cache.
+const BATCH_TOKENS: usize = 4096;
+
+struct Linear {
+    /// [out][in], as PyTorch stores it; int8 with a scale per output row, or f32.
+    weight: Rows,
+    /// The f32 form, made on first use by a large batch (indexing), kept for the process.
+    dense: std::sync::OnceLock<Vec<f32>>,
+    bias: Vec<f32>,
+    inputs: usize,
+    outputs: usize,
+}
+
+/// Up to this many tokens, linear layers read the int8 weights directly (a query never pays
+/// for dequantising the model); above it, they dequantise once and use the GEMM kernel.
+const SMALL_BATCH_TOKENS: usize = 48;
+
+struct Norm {
+    gamma: Vec<f32>,
+    beta: Vec<f32>,
+}
+
+struct Layer {
+    query: Linear,
+    key: Linear,
+    value: Linear,
+    attention_out: Linear,
+    attention_norm: Norm,
+    intermediate: Linear,
+    output: Linear,
+    output_norm: Norm,
+}
+
+pub struct MiniLm {
+    tokenizer: WordPiece,
+    word_embeddings: Rows,
+    positions: Vec<f32>,
+    token_type: Vec<f32>,
+    embedding_norm: Norm,
+    layers: Vec<Layer>,
+}
+
+impl MiniLm {
+    pub fn load(tensors: &Tensors, vocab: &str) -> Result<MiniLm> {
+        let linear = |name: &str, outputs: usize, inputs: usize| -> Result<Linear> {
+            Ok(Linear {
+                weight: tensors.rows(&format!("{name}.weight"), inputs)?,
+                dense: std::sync::OnceLock::new(),
+                bias: tensors.vector(&format!("{name}.bias"), outputs)?,
+                inputs,
+                outputs,
+            })
+        };
+        let norm = |name: &str| -> Result<Norm> {
+            Ok(Norm {
+                gamma: tensors.vector(&format!("{name}.weight"), HIDDEN)?,
+                beta: tensors.vector(&format!("{name}.bias"), HIDDEN)?,
+            })
+        };
+        // Layers dequantise in parallel: loading is on the path of every hybrid query.
+        let layers = (0..LAYERS).into_par_iter().map(|i| {
+            let p = format!("encoder.layer.{i}");
+            Ok(Layer {
+                query: linear(&format!("{p}.attention.self.query"), HIDDEN, HIDDEN)?,
+                key: linear(&format!("{p}.attention.self.key"), HIDDEN, HIDDEN)?,
+                value: linear(&format!("{p}.attention.self.value"), HIDDEN, HIDDEN)?,
+                attention_out: linear(&format!("{p}.attention.output.dense"), HIDDEN, HIDDEN)?,
+                attention_norm: norm(&format!("{p}.attention.output.LayerNorm"))?,
+                intermediate: linear(&format!("{p}.intermediate.dense"), INTERMEDIATE, HIDDEN)?,
+                output: linear(&format!("{p}.output.dense"), HIDDEN, INTERMEDIATE)?,
+                output_norm: norm(&format!("{p}.output.LayerNorm"))?,
+            })
+        });
+        let layers = layers.collect::<Result<Vec<Layer>>>()?;
+        let positions = tensors.matrix("embeddings.position_embeddings.weight", 512, HIDDEN)?;
+        let token_type = tensors.matrix("embeddings.token_type_embeddings.weight", 2, HIDDEN)?;
+        Ok(MiniLm {
+            tokenizer: WordPiece::from_vocab(vocab),
+            word_embeddings: tensors.rows("embeddings.word_embeddings.weight", HIDDEN)?,
+            positions,
+            token_type: token_type[..HIDDEN].to_vec(),
+            embedding_norm: norm("embeddings.LayerNorm")?,
+            layers,
+        })
+    }
+
+    pub fn tokenize(&self, text: &str) -> Vec<u32> {
+        self.tokenizer.encode(text, MAX_TOKENS)
+    }
+
+    /// Unit vectors, one per text, in order. Batches run in parallel on the rayon pool.
+    pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        let encoded: Vec<Vec<u32>> = texts.par_iter().map(|t| self.tokenize(t)).collect();
+        self.embed_ids(&encoded)
+    }
+
+    pub fn embed_ids(&self, encoded: &[Vec<u32>]) -> Result<Vec<Vec<f32>>> {
+        // Similar lengths together keeps attention blocks even; results go back in order.
+        let mut order: Vec<usize> = (0..encoded.len()).collect();
+        order.sort_by_key(|&i| encoded[i].len());
+        let mut batches: Vec<Vec<usize>> = Vec::new();
+        let mut tokens = 0;
+        for i in order {
+            if batches.is_empty() || tokens + encoded[i].len() > BATCH_TOKENS {
+                batches.push(Vec::new());
+                tokens = 0;
+            }
+            tokens += encoded[i].len();
+            if let Some(batch) = batches.last_mut() {
+                batch.push(i);
+            }
+        }
+        let done: Vec<Vec<(usize, Vec<f32>)>> = batches
+            .par_iter()
+            .map(|batch| {
+                let seqs: Vec<&[u32]> = batch.iter().map(|&i| encoded[i].as_slice()).collect();
+                self.forward(&seqs).map(|vectors| batch.iter().copied().zip(vectors).collect())
+            })
+            .collect::<Result<_>>()?;
+        let mut out = vec![Vec::new(); encoded.len()];
+        for (i, vector) in done.into_iter().flatten() {
+            out[i] = vector;
+        }
+        Ok(out)
+    }
+
+    fn forward(&self, seqs: &[&[u32]]) -> Result<Vec<Vec<f32>>> {
+        let total: usize = seqs.iter().map(|s| s.len()).sum();
+        let mut x = vec![0f32; total * HIDDEN];
+        let mut row = 0;
+        for seq in seqs {
+            if seq.len() > 512 {
+                return Err(EmbedError::Input(format!("{} tokens is more than the model's 512", seq.len())));
+            }
+            for (pos, &id) in seq.iter().enumerate() {
+                let out = &mut x[row * HIDDEN..(row + 1) * HIDDEN];
+                self.word_embeddings.dequantize_into(id as usize, out)?;
+                let position = &self.positions[pos * HIDDEN..(pos + 1) * HIDDEN];
+                for ((o, p), t) in out.iter_mut().zip(position).zip(&self.token_type) {
+                    *o += p + t;
+                }
+                row += 1;
+            }
+        }
+        layer_norm(&mut x, &self.embedding_norm);
+        let mut scratch = Scratch::new(total);
+        for layer in &self.layers {
+            run_layer(layer, seqs, &mut x, &mut scratch);
+        }
+        Ok(pool(seqs, &x))
+    }
+}
+
+/// One encoder layer, compiled twice: for the baseline x86-64 and, chosen at run time, with
+/// AVX2 and FMA, which doubles the width of the elementwise loops (GELU, softmax, norms)
+/// that the GEMM kernel does not cover.
+fn run_layer(layer: &Layer, seqs: &[&[u32]], x: &mut [f32], s: &mut Scratch) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU has just been checked for both features.
+        unsafe { layer_avx2(layer, seqs, x, s) };
+        return;
+    }
+    layer_forward(layer, seqs, x, s);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn layer_avx2(layer: &Layer, seqs: &[&[u32]], x: &mut [f32], s: &mut Scratch) {
+    layer_forward(layer, seqs, x, s);
+}
+
+#[inline(always)]
+fn layer_forward(layer: &Layer, seqs: &[&[u32]], x: &mut [f32], s: &mut Scratch) {
+    let total = x.len() / HIDDEN;
+    apply(&layer.query, x, total, &mut s.q);
+    apply(&layer.key, x, total, &mut s.k);
+    apply(&layer.value, x, total, &mut s.v);
+    let mut offset = 0;
+    for seq in seqs {
+        attention(&s.q, &s.k, &s.v, offset, seq.len(), &mut s.context, &mut s.scores);
+        offset += seq.len();
+    }
+    apply(&layer.attention_out, &s.context, total, &mut s.projected);
+    add_in_place(x, &s.projected);
+    layer_norm(x, &layer.attention_norm);
+    apply(&layer.intermediate, x, total, &mut s.hidden);
+    s.hidden.iter_mut().for_each(|h| *h = gelu(*h));
+    apply(&layer.output, &s.hidden, total, &mut s.projected);
+    add_in_place(x, &s.projected);
+    layer_norm(x, &layer.output_norm);
+}
+
+struct Scratch {
+    q: Vec<f32>,
+    k: Vec<f32>,
+    v: Vec<f32>,
+    context: Vec<f32>,
+    projected: Vec<f32>,
+    hidden: Vec<f32>,
+    scores: Vec<f32>,
+}
+
+impl Scratch {
+    fn new(total: usize) -> Scratch {
+        let hidden = vec![0f32; total * HIDDEN];
+        Scratch {
+            q: hidden.clone(),
+            k: hidden.clone(),
+            v: hidden.clone(),
+            context: hidden.clone(),
+            projected: hidden,
+            hidden: vec![0f32; total * INTERMEDIATE],
+            scores: Vec::new(),
+        }
+    }
+}
+
+/// out[rows × outputs] = input[rows × inputs] · weightᵀ + bias.
+#[inline(always)]
+fn apply(linear: &Linear, input: &[f32], rows: usize, out: &mut [f32]) {
+    let (k, n) = (linear.inputs, linear.outputs);
+    if rows <= SMALL_BATCH_TOKENS
+        && let Rows::Int8 { data, scales, .. } = &linear.weight
+    {
+        apply_int8(data, scales, &linear.bias, input, rows, k, n, out);
+        return;
+    }
+    for r in 0..rows {
+        out[r * n..(r + 1) * n].copy_from_slice(&linear.bias);
+    }
+    let weight = match &linear.weight {
+        Rows::Float { data, .. } => data.as_slice(),
+        Rows::Int8 { data, scales, width } => {
+            linear.dense.get_or_init(|| crate::tensors::dequantize(data, scales, *width)).as_slice()
+        }
+    };
+    // weightᵀ is weight read with swapped strides: element (kk, j) is weight[j * k + kk].
+    gemm(rows, k, n, input, (k, 1), weight, (1, k), out, (n, 1), 1.0);
+}
+
+/// out = input · (scale ⊙ weight)ᵀ + bias straight from int8 rows: each weight row is read
+/// once and dotted with every input row.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn apply_int8(
+    weight: &[i8],
+    scales: &[f32],
+    bias: &[f32],
+    input: &[f32],
+    rows: usize,
+    k: usize,
+    n: usize,
+    out: &mut [f32],
+) {
+    for (j, (row, (&scale, &b))) in weight.chunks_exact(k).zip(scales.iter().zip(bias)).enumerate().take(n) {
+        for r in 0..rows {
+            let x = &input[r * k..(r + 1) * k];
+            out[r * n + j] = dot_i8(x, row) * scale + b;
+        }
+    }
+}
+
+/// x · w with sixteen independent partial sums, so the loop vectorises (a single running
+/// float sum must keep its order and cannot).
+#[inline(always)]
+fn dot_i8(x: &[f32], w: &[i8]) -> f32 {
+    const LANES: usize = 16;
+    let mut acc = [0f32; LANES];
+    let (xc, wc) = (x.chunks_exact(LANES), w.chunks_exact(LANES));
+    let tail: f32 = xc.remainder().iter().zip(wc.remainder()).map(|(a, &q)| a * q as f32).sum();
+    for (xs, ws) in xc.zip(wc) {
+        for l in 0..LANES {
+            acc[l] += xs[l] * ws[l] as f32;
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// One sequence's multi-head self-attention, rows `offset..offset + len` of q, k, v.
+#[inline(always)]
+fn attention(q: &[f32], k: &[f32], v: &[f32], offset: usize, len: usize, context: &mut [f32], scores: &mut Vec<f32>) {
+    let scale = 1.0 / (HEAD_DIM as f32).sqrt();
+    scores.clear();
+    scores.resize(len * len, 0.0);
+    let base = offset * HIDDEN;
+    for head in 0..HEADS {
+        let at = base + head * HEAD_DIM;
+        // scores = q_h · k_hᵀ, both read in place from the stacked [tokens × HIDDEN] rows.
+        gemm(len, HEAD_DIM, len, &q[at..], (HIDDEN, 1), &k[at..], (1, HIDDEN), scores, (len, 1), 0.0);
+        for row in scores.chunks_exact_mut(len) {
+            softmax(row, scale);
+        }
+        gemm(len, len, HEAD_DIM, scores, (len, 1), &v[at..], (HIDDEN, 1), &mut context[at..], (HIDDEN, 1), 0.0);
+    }
+}
+
+/// c = a · b + beta · c with arbitrary row/column strides (in elements).
+#[allow(clippy::too_many_arguments)]
+fn gemm(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[f32],
+    (rsa, csa): (usize, usize),
+    b: &[f32],
+    (rsb, csb): (usize, usize),
+    c: &mut [f32],
+    (rsc, csc): (usize, usize),
+    beta: f32,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    let last = |rows: usize, cols: usize, rs: usize, cs: usize| (rows - 1) * rs + (cols - 1) * cs;
+    // The kernel reads through raw pointers: every index it can touch must be in bounds.
+    assert!(k == 0 || (last(m, k, rsa, csa) < a.len() && last(k, n, rsb, csb) < b.len()));
+    assert!(last(m, n, rsc, csc) < c.len());
+    // SAFETY: the asserts above bound every element the kernel reads or writes, and `c`
+    // is borrowed mutably, so it aliases neither `a` nor `b`.
+    unsafe {
+        matrixmultiply::sgemm(
+            m,
+            k,
+            n,
+            1.0,
+            a.as_ptr(),
+            rsa as isize,
+            csa as isize,
+            b.as_ptr(),
+            rsb as isize,
+            csb as isize,
+            beta,
+            c.as_mut_ptr(),
+            rsc as isize,
+            csc as isize,
+        );
+    }
+}
+
+#[inline(always)]
+fn softmax(row: &mut [f32], scale: f32) {
+    let max = row.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v)) * scale;
+    for v in row.iter_mut() {
+        *v = fast_exp(*v * scale - max);
+    }
+    let sum: f32 = row.iter().sum();
+    let inv = 1.0 / sum;
+    row.iter_mut().for_each(|v| *v *= inv);
+}
+
+#[inline(always)]
+fn layer_norm(x: &mut [f32], norm: &Norm) {
+    for row in x.chunks_exact_mut(HIDDEN) {
+        let mean = row.iter().sum::<f32>() / HIDDEN as f32;
+        let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / HIDDEN as f32;
+        let inv = 1.0 / (var + LN_EPS).sqrt();
+        for ((v, g), b) in row.iter_mut().zip(&norm.gamma).zip(&norm.beta) {
+            *v = (*v - mean) * inv * g + b;
+        }
+    }
+}
+
+#[inline(always)]
+fn add_in_place(x: &mut [f32], y: &[f32]) {
+    x.iter_mut().zip(y).for_each(|(a, b)| *a += b);
+}
+
+/// GELU in its exact erf form, as BERT uses.
+#[inline(always)]
+fn gelu(x: f32) -> f32 {
+    0.5 * x * (1.0 + fast_erf(x * std::f32::consts::FRAC_1_SQRT_2))
+}
+
+// The two nonlinearities run billions of times when a vault is embedded; libm's versions
+// are exact but branchy and do not vectorise. These are branch-free, accurate to a few ulp
+// over the range that matters, and the golden tests hold them to the reference.
+
+/// e^x for x ≤ 88: x = n·ln2 + r with |r| ≤ ln2/2, e^r by a degree-6 polynomial, 2^n from
+/// the exponent bits.
+#[inline(always)]
+fn fast_exp(x: f32) -> f32 {
+    const LOG2_E: f32 = std::f32::consts::LOG2_E;
+    const LN2_HI: f32 = 0.693_145_75;
+    const LN2_LO: f32 = 1.428_606_8e-6;
+    // Adding and subtracting 1.5·2^23 rounds to the nearest integer without a branch.
+    const ROUNDER: f32 = 12_582_912.0;
+    let x = x.clamp(-87.0, 88.0);
+    let n = (x * LOG2_E + ROUNDER) - ROUNDER;
+    let r = x - n * LN2_HI - n * LN2_LO;
+    let p = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
+    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    p * scale
+}
+
+/// erf(x) as a rational function of x² on [-4, 4] (beyond it erf is ±1 in f32), with
+/// coefficients from the widely used float approximation in Eigen and XLA.
+#[inline(always)]
+fn fast_erf(x: f32) -> f32 {
+    let x = x.clamp(-4.0, 4.0);
+    let x2 = x * x;
+    let mut p = x2 * -2.726_142_3e-10 + 2.770_681_4e-8;
+    p = x2 * p + -2.101_024e-6;
+    p = x2 * p + -5.692_506_3e-5;
+    p = x2 * p + -7.349_906_3e-4;
+    p = x2 * p + -2.954_6e-3;
+    p = x2 * p + -1.609_603_3e-2;
+    p *= x;
+    let mut q = x2 * -1.456_607_2e-5 + -2.133_740_5e-4;
+    q = x2 * q + -1.682_827e-3;
+    q = x2 * q + -7.373_329_3e-3;
+    q = x2 * q + -1.426_474e-2;
+    p / q
+}
+
+/// Mean over each sequence's tokens, then L2-normalised.
+fn pool(seqs: &[&[u32]], x: &[f32]) -> Vec<Vec<f32>> {
+    let mut out = Vec::with_capacity(seqs.len());
+    let mut row = 0;
+    for seq in seqs {
+        let mut mean = vec![0f32; HIDDEN];
+        for t in 0..seq.len() {
+            add_in_place(&mut mean, &x[(row + t) * HIDDEN..(row + t + 1) * HIDDEN]);
+        }
+        row += seq.len();
+        let norm = mean.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
+        mean.iter_mut().for_each(|v| *v /= norm);
+        out.push(mean);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_exp_is_accurate() {
+        let mut x = -80.0f32;
+        while x < 80.0 {
+            let (fast, exact) = (fast_exp(x), x.exp());
+            assert!(((fast - exact) / exact).abs() < 2e-6, "exp({x}): {fast} vs {exact}");
+            x += 0.137;
+        }
+        assert!((fast_exp(-1000.0) - (-87.0f32).exp()).abs() < 1e-40);
+    }
+
+    #[test]
+    fn fast_erf_is_accurate() {
+        let mut x = -6.0f32;
+        while x < 6.0 {
+            let (fast, exact) = (fast_erf(x), libm::erff(x));
+            assert!((fast - exact).abs() < 2e-6, "erf({x}): {fast} vs {exact}");
+            x += 0.0173;
+        }
+    }
+}

@@ -1,0 +1,369 @@
+//! Chunk vectors: filled in after text and graph (so search works at once), in batches that
+//! each commit (so an interrupted run resumes), reused by content key (so editing one
+//! paragraph re-embeds one chunk), and kept in their own file `.exo/vectors.sqlite` (so a
+//! catalog rebuild does not throw away minutes of embedding).
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use exo_embed::{EmbedSettings, Embedder};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+use crate::Index;
+use crate::catalog::Catalog;
+use crate::error::{IndexError, Result, SqlContext};
+use crate::lock::WriterLock;
+use crate::reconcile::Progress;
+
+/// Chunks embedded per call and per commit.
+const BATCH: usize = 256;
+
+const CREATE: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS vectors (embed_hash TEXT PRIMARY KEY, vector BLOB NOT NULL);";
+
+const EMBEDDER_KEY: &str = "embedder";
+const ERROR_KEY: &str = "error";
+
+/// The text the embedder sees for a chunk: the note's title gives every chunk its context.
+pub fn embed_text(title: &str, chunk: &str) -> String {
+    format!("{title}\n\n{chunk}")
+}
+
+pub fn embed_key(title: &str, chunk: &str) -> String {
+    blake3::hash(embed_text(title, chunk).as_bytes()).to_hex().to_string()
+}
+
+/// The embedder exo.toml configures; None when vectors are off (`provider = "none"`).
+pub fn configured_embedder(index: &Index) -> Result<Option<Box<dyn Embedder>>> {
+    let vault = index.vault();
+    let bad = |e: exo_embed::EmbedError| {
+        IndexError::Vault(exo_vault::VaultError::Config {
+            path: vault.root().join(exo_vault::CONFIG_FILE),
+            message: e.to_string(),
+        })
+    };
+    let settings = EmbedSettings::from_table(&vault.config().embed).map_err(bad)?;
+    settings.build().map_err(bad)
+}
+
+pub struct VectorStore {
+    pub(crate) conn: Connection,
+    path: std::path::PathBuf,
+}
+
+impl VectorStore {
+    pub fn open(path: &Path) -> Result<VectorStore> {
+        let conn = Connection::open(path).at(path)?;
+        conn.busy_timeout(Duration::from_secs(10)).at(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL").at(path)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").at(path)?;
+        conn.execute_batch(CREATE).at(path)?;
+        Ok(VectorStore { conn, path: path.to_path_buf() })
+    }
+
+    /// Opens only if the file exists (readers never create it).
+    pub fn open_existing(path: &Path) -> Result<Option<VectorStore>> {
+        if path.exists() { VectorStore::open(path).map(Some) } else { Ok(None) }
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<String>> {
+        self.conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional().at(&self.path)
+    }
+
+    fn set_meta(&self, key: &str, value: Option<&str>) -> Result<()> {
+        match value {
+            Some(v) => self
+                .conn
+                .execute("INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, v])
+                .at(&self.path)?,
+            None => self.conn.execute("DELETE FROM meta WHERE key = ?1", [key]).at(&self.path)?,
+        };
+        Ok(())
+    }
+
+    pub fn embedder(&self) -> Result<Option<String>> {
+        self.meta(EMBEDDER_KEY)
+    }
+
+    pub fn error(&self) -> Result<Option<String>> {
+        self.meta(ERROR_KEY)
+    }
+
+    pub fn vector(&self, embed_hash: &str) -> Result<Option<Vec<f32>>> {
+        let blob: Option<Vec<u8>> = self
+            .conn
+            .query_row("SELECT vector FROM vectors WHERE embed_hash = ?1", [embed_hash], |r| r.get(0))
+            .optional()
+            .at(&self.path)?;
+        Ok(blob.map(|b| decode(&b)))
+    }
+}
+
+pub fn encode(vector: &[f32]) -> Vec<u8> {
+    vector.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+pub fn decode(bytes: &[u8]) -> Vec<f32> {
+    bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
+}
+
+/// How far the vectors cover the chunks.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Coverage {
+    /// Distinct chunks (by content key) in the catalog.
+    pub chunks: usize,
+    /// Of those, how many have a vector from the configured embedder.
+    pub embedded: usize,
+    /// The embedder the vectors came from.
+    pub embedder: Option<String>,
+    /// The embedder exo.toml asks for now.
+    pub configured: Option<String>,
+    /// Why the last attempt to embed failed, if it did.
+    pub error: Option<String>,
+}
+
+impl Coverage {
+    pub fn complete(&self) -> bool {
+        self.embedded >= self.chunks
+    }
+
+    pub fn embedder_changed(&self) -> bool {
+        matches!((&self.embedder, &self.configured), (Some(a), Some(b)) if a != b)
+    }
+}
+
+/// Coverage of the catalog's chunks by the vector store; None when vectors are off.
+pub fn coverage(index: &Index, catalog: &Catalog, configured: Option<&dyn Embedder>) -> Result<Option<Coverage>> {
+    let Some(embedder) = configured else {
+        return Ok(None);
+    };
+    let configured = Some(embedder.id().to_string());
+    let chunks: i64 =
+        catalog.conn.query_row("SELECT count(DISTINCT embed_hash) FROM chunks", [], |r| r.get(0)).at(&catalog.path)?;
+    let Some(store) = VectorStore::open_existing(&index.layout().vectors)? else {
+        return Ok(Some(Coverage { chunks: chunks as usize, embedded: 0, embedder: None, configured, error: None }));
+    };
+    attach(catalog, &index.layout().vectors)?;
+    let embedded: i64 = catalog
+        .conn
+        .query_row(
+            "SELECT count(*) FROM (SELECT DISTINCT embed_hash FROM chunks) c JOIN vec.vectors v ON v.embed_hash = c.embed_hash",
+            [],
+            |r| r.get(0),
+        )
+        .at(&catalog.path)?;
+    let stored = store.embedder()?;
+    let embedded = if stored == configured { embedded as usize } else { 0 };
+    Ok(Some(Coverage { chunks: chunks as usize, embedded, embedder: stored, configured, error: store.error()? }))
+}
+
+pub(crate) fn attach(catalog: &Catalog, vectors: &Path) -> Result<()> {
+    let attached: bool = catalog
+        .conn
+        .query_row("SELECT count(*) FROM pragma_database_list WHERE name = 'vec'", [], |r| r.get::<_, i64>(0))
+        .at(&catalog.path)?
+        > 0;
+    if !attached {
+        let path = vectors.to_string_lossy().into_owned();
+        catalog.conn.execute("ATTACH DATABASE ?1 AS vec", [path]).at(&catalog.path)?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct EmbedReport {
+    /// Chunks embedded in this run.
+    pub embedded: usize,
+    /// Chunks still without a vector (after an error, or when the embedder changed).
+    pub missing: usize,
+    pub chunks: usize,
+    pub embedder: Option<String>,
+    /// Why embedding stopped early; text and graph are unaffected.
+    pub error: Option<String>,
+    pub elapsed_ms: u64,
+}
+
+/// Embeds every chunk without a vector. Errors from the embedder (a server that is down)
+/// are recorded and reported, not returned: the text and graph index stays usable.
+pub fn fill(index: &Index, reembed: bool, wait: Duration, progress: &dyn Progress) -> Result<EmbedReport> {
+    let started = Instant::now();
+    let Some(embedder) = configured_embedder(index)? else {
+        return Ok(EmbedReport::default());
+    };
+    let id = embedder.id().to_string();
+    let layout = index.layout();
+    let catalog =
+        Catalog::open(&layout.catalog)?.ok_or_else(|| IndexError::Missing { path: layout.catalog.clone() })?;
+    let store = VectorStore::open(&layout.vectors)?;
+    {
+        let _lock = WriterLock::acquire(&layout.lock, wait)?;
+        let stored = store.embedder()?;
+        if reembed || stored.is_none() {
+            store.conn.execute("DELETE FROM vectors", []).at(&store.path)?;
+            store.set_meta(EMBEDDER_KEY, Some(&id))?;
+        } else if stored.as_deref() != Some(id.as_str()) {
+            let chunks = coverage(index, &catalog, Some(embedder.as_ref()))?.map_or(0, |c| c.chunks);
+            return Ok(EmbedReport {
+                missing: chunks,
+                chunks,
+                embedder: Some(id),
+                error: Some(format!(
+                    "the embedder changed (vectors are from {}): run `exo index --reembed`",
+                    stored.unwrap_or_default()
+                )),
+                ..EmbedReport::default()
+            });
+        }
+    }
+    attach(&catalog, &layout.vectors)?;
+    let missing = missing_chunks(&catalog)?;
+    let chunks: i64 =
+        catalog.conn.query_row("SELECT count(DISTINCT embed_hash) FROM chunks", [], |r| r.get(0)).at(&catalog.path)?;
+    let mut report = EmbedReport { chunks: chunks as usize, embedder: Some(id), ..EmbedReport::default() };
+    progress.start(missing.len() as u64);
+    for batch in missing.chunks(BATCH) {
+        let texts: Vec<&str> = batch.iter().map(|(_, text)| text.as_str()).collect();
+        let vectors = match embedder.embed(&texts) {
+            Ok(vectors) => vectors,
+            Err(e) => {
+                report.error = Some(e.to_string());
+                break;
+            }
+        };
+        // Held per batch only: hooks and other writers interleave with a long embedding run.
+        let _lock = WriterLock::acquire(&layout.lock, wait)?;
+        let tx = store.conn.unchecked_transaction().at(&store.path)?;
+        {
+            let mut insert = tx
+                .prepare_cached("INSERT OR REPLACE INTO vectors(embed_hash, vector) VALUES (?1, ?2)")
+                .at(&store.path)?;
+            for ((key, _), vector) in batch.iter().zip(&vectors) {
+                insert.execute(params![key, encode(vector)]).at(&store.path)?;
+            }
+        }
+        tx.commit().at(&store.path)?;
+        report.embedded += batch.len();
+        progress.advance(batch.len() as u64);
+    }
+    progress.finish();
+    report.missing = missing.len() - report.embedded;
+    store.set_meta(ERROR_KEY, report.error.as_deref())?;
+    if report.error.is_none() {
+        // Vectors of chunks that no longer exist: gone once everything is embedded.
+        let _lock = WriterLock::acquire(&layout.lock, wait)?;
+        catalog
+            .conn
+            .execute("DELETE FROM vec.vectors WHERE embed_hash NOT IN (SELECT embed_hash FROM main.chunks)", [])
+            .at(&catalog.path)?;
+    }
+    report.elapsed_ms = started.elapsed().as_millis() as u64;
+    Ok(report)
+}
+
+/// (content key, text to embed) of every chunk without a vector, ordered by key so runs
+/// are deterministic.
+fn missing_chunks(catalog: &Catalog) -> Result<Vec<(String, String)>> {
+    let mut stmt = catalog
+        .conn
+        .prepare(
+            "SELECT c.embed_hash, n.title, c.text FROM chunks c JOIN notes n ON n.id = c.note_id
+             WHERE NOT EXISTS (SELECT 1 FROM vec.vectors v WHERE v.embed_hash = c.embed_hash)
+             GROUP BY c.embed_hash ORDER BY c.embed_hash",
+        )
+        .at(&catalog.path)?;
+    let rows = stmt
+        .query_map([], |r| {
+            let title: String = r.get(1)?;
+            let text: String = r.get(2)?;
+            Ok((r.get::<_, String>(0)?, embed_text(&title, &text)))
+        })
+        .at(&catalog.path)?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().at(&catalog.path)
+}
+
+/// The query's embedding, being computed on another thread.
+pub(crate) type PendingQuery<'scope> = std::thread::ScopedJoinHandle<'scope, exo_embed::Result<Vec<Vec<f32>>>>;
+
+/// The vector signal over the stored chunk vectors: exact search (cosine of unit vectors)
+/// over every chunk. The query is embedded on another thread while the vectors are read.
+pub struct StoredVectors<'a, 'scope> {
+    pub(crate) catalog: &'a Catalog,
+    pub(crate) query_vector: std::cell::RefCell<Option<PendingQuery<'scope>>>,
+}
+
+impl StoredVectors<'_, '_> {
+    fn query_vector(&self) -> Result<Vec<f32>> {
+        let handle = self.query_vector.borrow_mut().take();
+        let embedded = match handle.map(|h| h.join()) {
+            Some(Ok(result)) => result.map_err(|e| IndexError::Invalid(format!("cannot embed the query: {e}")))?,
+            _ => return Err(IndexError::Invalid("cannot embed the query".into())),
+        };
+        Ok(embedded.into_iter().next().unwrap_or_default())
+    }
+}
+
+impl crate::search::VectorSearch for StoredVectors<'_, '_> {
+    fn nearest(&self, _query: &str, k: usize) -> Result<Vec<(String, f32, usize)>> {
+        let path = &self.catalog.path;
+        // Two sequential scans (vectors, then chunks) instead of a lookup per chunk; blobs
+        // are read in place, never copied.
+        let query_vector = self.query_vector()?;
+        let mut stmt = self.catalog.conn.prepare_cached("SELECT embed_hash, vector FROM vec.vectors").at(path)?;
+        let mut scores: std::collections::HashMap<String, f32> = std::collections::HashMap::new();
+        let mut rows = stmt.query([]).at(path)?;
+        while let Some(row) = rows.next().at(path)? {
+            let blob = row.get_ref(1).at(path)?.as_blob().unwrap_or(&[]);
+            let hash = row.get_ref(0).at(path)?.as_str().unwrap_or("").to_string();
+            scores.insert(hash, dot_le(blob, &query_vector));
+        }
+        let mut stmt = self
+            .catalog
+            .conn
+            .prepare_cached("SELECT n.path, c.seq, c.embed_hash FROM chunks c JOIN notes n ON n.id = c.note_id")
+            .at(path)?;
+        let mut best: std::collections::HashMap<String, (f32, usize)> = std::collections::HashMap::new();
+        let mut rows = stmt.query([]).at(path)?;
+        while let Some(row) = rows.next().at(path)? {
+            let hash = row.get_ref(2).at(path)?.as_str().unwrap_or("");
+            let Some(&cosine) = scores.get(hash) else { continue };
+            let seq: i64 = row.get(1).at(path)?;
+            let note: String = row.get(0).at(path)?;
+            let entry = best.entry(note).or_insert((f32::NEG_INFINITY, 0));
+            if cosine > entry.0 {
+                *entry = (cosine, seq as usize);
+            }
+        }
+        let mut ranked: Vec<(String, f32, usize)> = best.into_iter().map(|(p, (c, s))| (p, c, s)).collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        ranked.truncate(k);
+        Ok(ranked)
+    }
+}
+
+/// Whether the store holds vectors from this embedder (cheap: no counting).
+pub(crate) fn usable(index: &Index, catalog: &Catalog, embedder: &dyn Embedder) -> Result<VectorState> {
+    let Some(store) = VectorStore::open_existing(&index.layout().vectors)? else {
+        return Ok(VectorState::None);
+    };
+    let stored = store.embedder()?;
+    if stored.is_some() && stored != Some(embedder.id().to_string()) {
+        return Ok(VectorState::OtherEmbedder);
+    }
+    attach(catalog, &index.layout().vectors)?;
+    let any: Option<i64> =
+        catalog.conn.query_row("SELECT 1 FROM vec.vectors LIMIT 1", [], |r| r.get(0)).optional().at(&catalog.path)?;
+    Ok(if any.is_some() { VectorState::Ready } else { VectorState::None })
+}
+
+pub(crate) enum VectorState {
+    None,
+    OtherEmbedder,
+    Ready,
+}
+
+/// Dot product of a little-endian f32 blob with a vector, without decoding into a Vec.
+fn dot_le(blob: &[u8], vector: &[f32]) -> f32 {
+    blob.chunks_exact(4).zip(vector).map(|(b, v)| f32::from_le_bytes([b[0], b[1], b[2], b[3]]) * v).sum()
+}

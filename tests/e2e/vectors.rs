@@ -1,0 +1,177 @@
+//! Vectors: progressive and resumable, reused by chunk content, an HTTP provider tested
+//! against a real server on loopback, embedder changes, and a server that is down.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::support::TestVault;
+
+fn vault() -> TestVault {
+    let v = TestVault::plain();
+    v.write("exo.toml", "");
+    v.write("a.md", "# Apples\n\nApples grow on trees in orchards.\n\n## Storage\n\nKeep them cool and dry.\n");
+    v.write("b.md", "# Bread\n\nBread is baked from flour, water and yeast.\n");
+    v
+}
+
+fn index_json(v: &TestVault, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["index", "--json"];
+    all.extend_from_slice(args);
+    serde_json::from_str(&v.exo_ok(all)).unwrap()
+}
+
+#[test]
+fn builtin_vectors_fill_in_after_text_and_are_reused_per_chunk() {
+    let v = vault();
+    // Text and graph first: searchable at once, vectors reported as still to come.
+    let report = index_json(&v, &["--no-vectors"]);
+    assert_eq!(report["status"]["health"], "Progressing", "{report:#}");
+    assert_eq!(report["status"]["vectors"]["embedded"], 0);
+    let chunks = report["status"]["vectors"]["chunks"].as_u64().unwrap();
+    assert_eq!(chunks, 3);
+    let out = v.exo(["status"]);
+    assert_eq!(out.status.code(), Some(0), "Progressing is usable: exit 0");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("vectors 0/3 chunks"));
+
+    let report = index_json(&v, &[]);
+    assert_eq!(report["vectors"]["embedded"], 3);
+    assert_eq!(report["status"]["health"], "Healthy");
+    assert_eq!(report["status"]["vectors"]["embedded"], 3);
+
+    // Editing one paragraph re-embeds that chunk only.
+    v.write("a.md", "# Apples\n\nApples grow on trees in old orchards.\n\n## Storage\n\nKeep them cool and dry.\n");
+    let report = index_json(&v, &[]);
+    assert_eq!(report["vectors"]["embedded"], 1, "{report:#}");
+
+    let results: serde_json::Value =
+        serde_json::from_str(&v.exo_ok(["search", "--json", "--explain", "fruit", "orchard"])).unwrap();
+    assert_eq!(results["hits"][0]["path"], "a.md");
+    assert!(results["signals_used"].as_array().unwrap().contains(&"vector".into()), "{results:#}");
+    let vector_only: serde_json::Value =
+        serde_json::from_str(&v.exo_ok(["search", "--json", "--mode", "vector", "a loaf from the bakery"])).unwrap();
+    assert_eq!(vector_only["hits"][0]["path"], "b.md", "{vector_only:#}");
+    assert_eq!(vector_only["hits"][0]["matched_on"][0], "vector");
+}
+
+#[test]
+fn vectors_survive_a_rebuild() {
+    let v = vault();
+    index_json(&v, &[]);
+    let report = index_json(&v, &["--rebuild"]);
+    assert_eq!(report["vectors"]["embedded"], 0, "vectors are keyed by content and kept: {report:#}");
+    assert_eq!(report["status"]["vectors"]["embedded"], 3);
+}
+
+/// A minimal OpenAI-compatible embeddings server: deterministic 8-dim vectors from the
+/// bytes of each input; counts the texts it embedded.
+struct FakeServer {
+    url: String,
+    texts: Arc<AtomicUsize>,
+}
+
+fn start_server() -> FakeServer {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let texts = Arc::new(AtomicUsize::new(0));
+    let counter = texts.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0;
+            let mut line = String::new();
+            let mut first = true;
+            loop {
+                line.clear();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                if first {
+                    assert!(line.starts_with("POST /v1/embeddings"), "{line}");
+                    first = false;
+                }
+                if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = value.trim().parse().unwrap();
+                }
+                if line == "\r\n" {
+                    break;
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let request: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(request["model"], "fake-embed");
+            let inputs = request["input"].as_array().unwrap();
+            counter.fetch_add(inputs.len(), Ordering::SeqCst);
+            let data: Vec<serde_json::Value> = inputs
+                .iter()
+                .enumerate()
+                .map(|(i, text)| {
+                    let bytes = text.as_str().unwrap().as_bytes();
+                    let vector: Vec<f32> =
+                        (0..8).map(|d| bytes.iter().skip(d).step_by(8).map(|&b| b as f32).sum()).collect();
+                    serde_json::json!({"object": "embedding", "index": i, "embedding": vector})
+                })
+                .collect();
+            let response = serde_json::json!({"object": "list", "data": data}).to_string();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{response}",
+                response.len()
+            );
+        }
+    });
+    FakeServer { url, texts }
+}
+
+fn http_config(url: &str) -> String {
+    format!(
+        "[embed]\nprovider = \"http\"\nurl = \"{url}\"\nmodel = \"fake-embed\"\ndims = 8\ntimeout_secs = 5\nretries = 0\n"
+    )
+}
+
+#[test]
+fn http_provider_and_embedder_changes() {
+    let v = vault();
+    index_json(&v, &[]);
+    let server = start_server();
+    v.write("exo.toml", &http_config(&server.url));
+
+    // The built-in vectors no longer fit: Degraded, and the repair says how.
+    let status = v.status_json();
+    assert_eq!(status["health"], "Degraded", "{status:#}");
+    assert_eq!(status["repair"], "exo index --reembed");
+    assert!(status["reason"].as_str().unwrap().contains("embedder changed"));
+    let report = index_json(&v, &[]);
+    assert_eq!(report["vectors"]["embedded"], 0, "no silent re-embedding: {report:#}");
+    assert_eq!(server.texts.load(Ordering::SeqCst), 0);
+
+    let report = index_json(&v, &["--reembed"]);
+    assert_eq!(report["vectors"]["embedded"], 3, "{report:#}");
+    assert_eq!(server.texts.load(Ordering::SeqCst), 3);
+    assert_eq!(report["status"]["health"], "Healthy");
+    assert_eq!(report["status"]["vectors"]["embedder"], "http:fake-embed (8 dims, server, v1)");
+    let results: serde_json::Value = serde_json::from_str(&v.exo_ok(["search", "--json", "apples"])).unwrap();
+    assert!(results["signals_used"].as_array().unwrap().contains(&"vector".into()), "{results:#}");
+}
+
+#[test]
+fn a_server_that_is_down_leaves_text_and_graph_working() {
+    let v = vault();
+    // A port that was just free: nothing listens there.
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    v.write("exo.toml", &http_config(&format!("http://127.0.0.1:{port}")));
+    let out = v.exo(["index"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("warning: vectors:") && stderr.contains("is the server running"), "{stderr}");
+    let status = v.status_json();
+    assert_eq!(status["status"], "Synced");
+    assert_eq!(status["health"], "Degraded");
+    assert!(status["reason"].as_str().unwrap().starts_with("vectors:"), "{status:#}");
+    assert_eq!(status["repair"], "exo index");
+    let results: serde_json::Value = serde_json::from_str(&v.exo_ok(["search", "--json", "bread"])).unwrap();
+    assert_eq!(results["hits"][0]["path"], "b.md");
+}
