@@ -18,6 +18,7 @@ struct Row {
     one_note: Duration,
     status: Duration,
     git_status: Duration,
+    search: Duration,
     peak_rss_mb: f64,
 }
 
@@ -73,6 +74,7 @@ fn bench_one(exo: &Path, dir: &Path, notes: usize, repeat: usize) -> Result<Row>
     })?;
     let (noop_index, noop_rss) = repeated(repeat, || exo_run(&["index", "--quiet"]))?;
     let (status, status_rss) = repeated(repeat, || exo_run(&["status"]))?;
+    let (search, search_rss) = repeated(repeat, || exo_run(&["search", "--json", "notes", "about", "memory"]))?;
     let git_status = repeated(repeat, || {
         measure(Path::new("git"), &["status", "--porcelain"], dir).map(|m| (m.wall, m.max_rss_kb))
     })?
@@ -86,7 +88,7 @@ fn bench_one(exo: &Path, dir: &Path, notes: usize, repeat: usize) -> Result<Row>
         std::fs::write(&target, text)?;
         exo_run(&["index", "--quiet"])
     })?;
-    let peak = [full_rss, noop_rss, status_rss, one_rss].into_iter().max().unwrap_or(0);
+    let peak = [full_rss, noop_rss, status_rss, search_rss, one_rss].into_iter().max().unwrap_or(0);
     Ok(Row {
         notes,
         full_index,
@@ -95,6 +97,7 @@ fn bench_one(exo: &Path, dir: &Path, notes: usize, repeat: usize) -> Result<Row>
         one_note,
         status,
         git_status,
+        search,
         peak_rss_mb: peak as f64 / 1024.0,
     })
 }
@@ -117,12 +120,12 @@ pub fn run(sizes: &[usize], seed: u64, exo: &Path, work: &Path, repeat: usize) -
         rows.push(row);
     }
     println!(
-        "| notes | full index | full-index RSS | no-op index | 1-note reindex | exo status | git status | status / git | peak RSS |"
+        "| notes | full index | full-index RSS | no-op index | 1-note reindex | exo status | git status | status / git | exo search | peak RSS |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in rows {
         println!(
-            "| {} | {:.0} ms | {:.0} MB | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms | {:.2}x | {:.0} MB |",
+            "| {} | {:.0} ms | {:.0} MB | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms | {:.2}x | {:.1} ms | {:.0} MB |",
             r.notes,
             ms(r.full_index),
             r.full_rss_mb,
@@ -131,6 +134,7 @@ pub fn run(sizes: &[usize], seed: u64, exo: &Path, work: &Path, repeat: usize) -
             ms(r.status),
             ms(r.git_status),
             ms(r.status) / ms(r.git_status),
+            ms(r.search),
             r.peak_rss_mb
         );
     }

@@ -2,9 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
+use tantivy::index::SegmentComponent;
 use tantivy::schema::{Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions};
 use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, Stemmer, TextAnalyzer};
-use tantivy::{Index, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{Index, IndexWriter, TantivyDocument, Term};
 
 use crate::error::{IndexError, Result, SqlContext, io_err};
 use crate::settings::TextSettings;
@@ -89,12 +90,30 @@ impl TextIndex {
             return Err(IndexError::Degraded { reason: "text index has another schema".into() });
         }
         register_analyzer(&index, settings);
-        // Opening a reader opens every segment the last commit lists, so a text index with
-        // files missing (a deletion interrupted half-way, a user's cleanup) is caught here.
-        let reader: std::result::Result<tantivy::IndexReader, _> =
-            index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into();
-        if let Err(e) = reader {
-            return Err(IndexError::Degraded { reason: format!("text index is damaged ({e})") });
+        // Every file the last commit lists must be there: a deletion interrupted half-way
+        // or a user's cleanup must read as damage, not as an empty index. Checking names is
+        // enough (status and search run this on every call; opening a reader costs more).
+        let segments = index.searchable_segment_metas().at(dir)?;
+        for segment in &segments {
+            let mut components = vec![
+                SegmentComponent::Postings,
+                SegmentComponent::Positions,
+                SegmentComponent::FastFields,
+                SegmentComponent::FieldNorms,
+                SegmentComponent::Terms,
+                SegmentComponent::Store,
+            ];
+            if segment.has_deletes() {
+                components.push(SegmentComponent::Delete);
+            }
+            for component in components {
+                let file = dir.join(segment.relative_path(component));
+                if !file.exists() {
+                    return Err(IndexError::Degraded {
+                        reason: format!("text index is damaged ({} is missing)", file.display()),
+                    });
+                }
+            }
         }
         Ok(TextIndex { index, fields, dir: dir.to_path_buf() })
     }
