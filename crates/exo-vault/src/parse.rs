@@ -477,13 +477,30 @@ fn looks_like_note(path: &str) -> bool {
 /// word of its own (those scripts do not put spaces between words, and a character is the
 /// usual unit for their length).
 pub(crate) fn count_words(text: &str) -> usize {
+    if text.is_ascii() {
+        return count_ascii_words(text.as_bytes());
+    }
     let mut words = 0;
     for token in text.split_whitespace() {
+        if token.is_ascii() {
+            words += 1;
+            continue;
+        }
         let ideographs = token.chars().filter(|c| is_cjk(*c)).count();
         let rest_is_word = token.chars().any(|c| !is_cjk(c) && c.is_alphanumeric());
         words += ideographs + usize::from(rest_is_word || ideographs == 0);
     }
     words
+}
+
+/// Word count is a fifth of parse time on real vaults, and most text is ASCII: count the starts
+/// of whitespace-separated runs over bytes, with the same whitespace set as `char::is_whitespace`.
+fn count_ascii_words(bytes: &[u8]) -> usize {
+    let is_space = |byte: u8| matches!(byte, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r');
+    let Some(&first) = bytes.first() else { return 0 };
+    let starts_after_space: usize =
+        bytes.windows(2).map(|pair| usize::from(is_space(pair[0]) && !is_space(pair[1]))).sum();
+    usize::from(!is_space(first)) + starts_after_space
 }
 
 fn is_cjk(c: char) -> bool {
@@ -501,5 +518,13 @@ mod word_count_tests {
         assert_eq!(count_words("间隔重复是一种学习方法"), 11);
         assert_eq!(count_words("SRS（间隔重复） works"), 6);
         assert_eq!(count_words("- item"), 2);
+    }
+
+    #[test]
+    fn ascii_fast_path_agrees_with_split_whitespace() {
+        for text in ["", "   ", "a", " a b\tc\n\nd\x0Be\x0Cf\r\ng ", "x\x1Fy", "--- | --- |", "word  "] {
+            assert_eq!(count_words(text), text.split_whitespace().count(), "{text:?}");
+        }
+        assert_eq!(count_words("naïve café and 间隔 words"), 6);
     }
 }
