@@ -37,6 +37,76 @@ pub enum Command {
     /// Git hooks that reconcile the index on every commit, merge, checkout and rebase
     #[command(subcommand)]
     Hooks(HooksCommand),
+    #[command(flatten)]
+    Graph(GraphCommand),
+    /// What is rotting in the vault: orphans, wanted notes, unlinked mentions, near-duplicates,
+    /// stale summaries, stubs, invalid frontmatter — each with evidence and a fix
+    Garden(GardenArgs),
+    /// Pairs of distant notes (other folders, other times, other words, no short link path)
+    /// for a person or an agent to read side by side
+    Wander(WanderArgs),
+}
+
+/// The link graph. NOTE is a vault-relative path, a title or an alias.
+#[derive(Debug, Subcommand)]
+pub enum GraphCommand {
+    /// Links written in NOTE, with where each one resolves
+    Links { note: String },
+    /// Notes that link to NOTE, with the line of each link
+    Backlinks { note: String },
+    /// Notes within --depth links of NOTE, in either direction
+    Neighbors {
+        note: String,
+        #[arg(long, short, default_value_t = 1)]
+        depth: usize,
+    },
+    /// A shortest chain of links between two notes (exit 1 when there is none)
+    Path {
+        from: String,
+        to: String,
+        /// Follow links only the way they are written
+        #[arg(long)]
+        directed: bool,
+    },
+    /// Notes with no links in or out (the [garden] roots in exo.toml excepted)
+    Orphans,
+    /// Link targets no note answers to, with who links to them
+    Unresolved,
+    /// The whole graph: nodes with title, type, tags and degree; edges with kind
+    Graph(GraphArgs),
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum GraphFormat {
+    Json,
+    Dot,
+}
+
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    #[arg(long, value_enum, default_value_t = GraphFormat::Json)]
+    pub format: GraphFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct GardenArgs {
+    /// Show at most N findings of each kind (the counts still say how many there are)
+    #[arg(long, value_name = "N")]
+    pub max: Option<usize>,
+    /// Only these kinds (comma-separated or repeated): orphan, unresolved, broken-anchor,
+    /// unlinked-mention, near-duplicate, similar-unlinked, stale-summary, stub, invalid-frontmatter
+    #[arg(long, value_name = "KIND", value_delimiter = ',')]
+    pub only: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct WanderArgs {
+    /// How many pairs
+    #[arg(long, default_value_t = 3)]
+    pub pairs: usize,
+    /// The same seed gives the same pairs (default: today's date, so a day has one walk)
+    #[arg(long)]
+    pub seed: Option<u64>,
 }
 
 #[derive(Debug, Args)]

@@ -33,5 +33,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status(args) => commands::status::run(&globals, args),
         Command::Search(args) => commands::search::run(&globals, args),
         Command::Hooks(command) => commands::hooks::run(&globals, command),
+        Command::Graph(command) => commands::graph::run(&globals, command),
+        Command::Garden(args) => commands::garden::run(&globals, args),
+        Command::Wander(args) => commands::wander::run(&globals, args),
     }
 }

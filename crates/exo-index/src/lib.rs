@@ -9,6 +9,7 @@ mod catalog;
 mod diff;
 mod error;
 mod git;
+pub mod graph;
 mod layout;
 mod lock;
 mod reconcile;
@@ -51,6 +52,12 @@ impl Index {
     /// Compares the files with the index without writing anything.
     pub fn status(&self, verify: bool) -> Result<Status> {
         status::status(self, verify)
+    }
+
+    /// Synced or OutOfSync, and how many notes differ, by the stat fast path alone (no
+    /// hashing): what queries check so they can say when their answer may be stale.
+    pub fn freshness(&self) -> Result<(SyncState, usize)> {
+        status::sync_state(self)
     }
 
     /// Ranked, explained search. Without vectors (none yet, or another embedder) hybrid

@@ -367,3 +367,59 @@ pub(crate) enum VectorState {
 fn dot_le(blob: &[u8], vector: &[f32]) -> f32 {
     blob.chunks_exact(4).zip(vector).map(|(b, v)| f32::from_le_bytes([b[0], b[1], b[2], b[3]]) * v).sum()
 }
+
+/// One vector per note for comparing notes with each other: the normalised mean of its chunk
+/// vectors. `Unavailable` says why there are none (vectors off, not embedded yet, another
+/// embedder), so callers can report the check as skipped rather than clean.
+pub enum NoteVectors {
+    Unavailable(String),
+    /// Notes by path (those with at least one embedded chunk), and how many notes have none.
+    Ready {
+        vectors: std::collections::BTreeMap<String, Vec<f32>>,
+        without: usize,
+    },
+}
+
+pub fn note_vectors(index: &Index) -> Result<NoteVectors> {
+    let Some(embedder) = configured_embedder(index)? else {
+        return Ok(NoteVectors::Unavailable("vectors are off in exo.toml ([embed] provider = \"none\")".into()));
+    };
+    let layout = index.layout();
+    let catalog =
+        Catalog::open(&layout.catalog)?.ok_or_else(|| IndexError::Missing { path: layout.catalog.clone() })?;
+    match usable(index, &catalog, embedder.as_ref())? {
+        VectorState::None => return Ok(NoteVectors::Unavailable("no vectors yet (run `exo index`)".into())),
+        VectorState::OtherEmbedder => {
+            return Ok(NoteVectors::Unavailable(
+                "the vectors are from another embedder (run `exo index --reembed`)".into(),
+            ));
+        }
+        VectorState::Ready => {}
+    }
+    let path = &catalog.path;
+    let mut stmt = catalog
+        .conn
+        .prepare(
+            "SELECT n.path, v.vector FROM chunks c JOIN notes n ON n.id = c.note_id
+               JOIN vec.vectors v ON v.embed_hash = c.embed_hash ORDER BY n.path, c.seq",
+        )
+        .at(path)?;
+    let mut sums: std::collections::BTreeMap<String, Vec<f32>> = std::collections::BTreeMap::new();
+    let mut rows = stmt.query([]).at(path)?;
+    while let Some(row) = rows.next().at(path)? {
+        let note: String = row.get(0).at(path)?;
+        let vector = decode(row.get_ref(1).at(path)?.as_blob().unwrap_or(&[]));
+        let sum = sums.entry(note).or_insert_with(|| vec![0.0; vector.len()]);
+        if sum.len() == vector.len() {
+            sum.iter_mut().zip(&vector).for_each(|(s, v)| *s += v);
+        }
+    }
+    for sum in sums.values_mut() {
+        let norm = sum.iter().map(|v| v * v).sum::<f32>().sqrt();
+        if norm > 0.0 {
+            sum.iter_mut().for_each(|v| *v /= norm);
+        }
+    }
+    let without = catalog.note_count()?.saturating_sub(sums.len());
+    Ok(NoteVectors::Ready { vectors: sums, without })
+}

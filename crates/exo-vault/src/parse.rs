@@ -122,6 +122,7 @@ struct Walker<'a> {
     blocks: Vec<BlockId>,
     word_count: usize,
     plain: String,
+    prose: Vec<Span>,
 }
 
 impl<'a> Walker<'a> {
@@ -143,6 +144,7 @@ impl<'a> Walker<'a> {
             blocks: Vec::new(),
             word_count: 0,
             plain: String::new(),
+            prose: Vec::new(),
         }
     }
 
@@ -255,6 +257,7 @@ impl<'a> Walker<'a> {
     fn flush_text_run(&mut self) {
         let Some(run) = self.run.take() else { return };
         self.word_count += count_words(&run.text);
+        self.prose.push(Span::new(run.start, run.end));
         let before = self.source[..run.start].chars().next_back();
         for (offset, name) in inline_tags(&run.text, before) {
             let at = if run.verbatim { run.start + offset } else { run.start };
@@ -367,6 +370,7 @@ impl<'a> Walker<'a> {
             chunks,
             word_count: self.word_count,
             plain_text,
+            prose: self.prose,
             warnings,
         }
     }

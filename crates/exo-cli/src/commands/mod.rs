@@ -1,6 +1,9 @@
+pub mod garden;
+pub mod graph;
 pub mod hooks;
 pub mod index;
 pub mod init;
 pub mod parse;
 pub mod search;
 pub mod status;
+pub mod wander;

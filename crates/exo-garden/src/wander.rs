@@ -1,0 +1,250 @@
+//! The wanderer: pairs of notes far apart — other top folders, other times, other words, no
+//! link path within three hops — for a person or an agent to read side by side. "Nothing
+//! connects" is a fine answer; the point is to look where links never lead. A seed makes
+//! the walk repeatable.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use exo_index::graph::Graph;
+use exo_vault::Vault;
+use rand_chacha::ChaCha8Rng;
+use rand_chacha::rand_core::{RngCore, SeedableRng};
+use serde::Serialize;
+
+use crate::settings::GardenSettings;
+
+/// Pairs closer than this many links are not distant.
+const MIN_HOPS: usize = 4;
+/// How far to look for the actual distance, for the evidence.
+const MEASURE_HOPS: usize = 8;
+/// Random pairs drawn per pair wanted; the most distant ones are kept.
+const DRAWS_PER_PAIR: usize = 40;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Wander {
+    pub seed: u64,
+    pub pairs: Vec<Pair>,
+    /// Why fewer pairs than asked came back, if they did.
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Pair {
+    pub a: Side,
+    pub b: Side,
+    pub distance: Distance,
+    /// What to do with the pair.
+    pub prompt: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Side {
+    pub path: String,
+    pub title: String,
+    pub folder: String,
+    pub date: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Distance {
+    pub different_folders: bool,
+    /// Days between the notes' dates (frontmatter `created`/`updated`/`date`, or a date in
+    /// the file name); None when either has no date.
+    pub days_apart: Option<u64>,
+    /// Jaccard overlap of the two notes' word sets (words of 4+ letters).
+    pub vocabulary_overlap: f32,
+    pub shared_words: Vec<String>,
+    /// Links between them by the shortest path (either direction); None: not within 8.
+    pub hops: Option<usize>,
+    /// The sum that ranked the pair: folder (0/1) + time (0..1) + unshared words (0..1).
+    pub score: f32,
+}
+
+pub fn wander(vault: &Vault, graph: &Graph, settings: &GardenSettings, pairs: usize, seed: u64) -> Wander {
+    let eligible: Vec<usize> =
+        (0..graph.notes().len()).filter(|&id| !settings.roots.contains(&graph.note(id).path)).collect();
+    if eligible.len() < 2 || pairs == 0 {
+        return Wander { seed, pairs: Vec::new(), note: Some("fewer than two notes to pair".into()) };
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut words = WordCache::new(vault, graph);
+    let mut seen = HashSet::new();
+    let mut candidates = Vec::new();
+    for _ in 0..pairs * DRAWS_PER_PAIR {
+        let a = eligible[(rng.next_u64() % eligible.len() as u64) as usize];
+        let b = eligible[(rng.next_u64() % eligible.len() as u64) as usize];
+        let (a, b) = (a.min(b), a.max(b));
+        if a == b || !seen.insert((a, b)) {
+            continue;
+        }
+        if let Some(distance) = measure(graph, &mut words, a, b) {
+            candidates.push((a, b, distance));
+        }
+    }
+    candidates.sort_by(|x, y| y.2.score.total_cmp(&x.2.score).then((x.0, x.1).cmp(&(y.0, y.1))));
+    let mut used = HashSet::new();
+    let mut chosen = Vec::new();
+    for (a, b, distance) in candidates {
+        if chosen.len() == pairs {
+            break;
+        }
+        if used.contains(&a) || used.contains(&b) {
+            continue;
+        }
+        used.extend([a, b]);
+        chosen.push(pair(graph, a, b, distance));
+    }
+    let note = (chosen.len() < pairs)
+        .then(|| format!("found {} of {pairs} pairs with no link path under {MIN_HOPS} hops", chosen.len()));
+    Wander { seed, pairs: chosen, note }
+}
+
+fn measure(graph: &Graph, words: &mut WordCache, a: usize, b: usize) -> Option<Distance> {
+    let hops = graph.distances(a, MEASURE_HOPS).get(&b).copied();
+    if hops.is_some_and(|h| h < MIN_HOPS) {
+        return None;
+    }
+    let different_folders = folder(&graph.note(a).path) != folder(&graph.note(b).path);
+    let days_apart = match (note_day(graph, a), note_day(graph, b)) {
+        (Some(x), Some(y)) => Some(x.abs_diff(y)),
+        _ => None,
+    };
+    let (wa, wb) = (words.get(a), words.get(b));
+    let shared: Vec<String> = wa.intersection(&wb).take(8).cloned().collect();
+    let union = wa.union(&wb).count().max(1);
+    let overlap = wa.intersection(&wb).count() as f32 / union as f32;
+    let time = days_apart.map_or(0.5, |d| (d as f32 / 365.0).min(1.0));
+    let score = f32::from(u8::from(different_folders)) + time + (1.0 - overlap);
+    Some(Distance {
+        different_folders,
+        days_apart,
+        vocabulary_overlap: (overlap * 1000.0).round() / 1000.0,
+        shared_words: shared,
+        hops,
+        score: (score * 1000.0).round() / 1000.0,
+    })
+}
+
+fn pair(graph: &Graph, a: usize, b: usize, distance: Distance) -> Pair {
+    let side = |id: usize| {
+        let note = graph.note(id);
+        Side {
+            path: note.path.clone(),
+            title: note.title.clone(),
+            folder: folder(&note.path).to_string(),
+            date: note_date(graph, id),
+        }
+    };
+    let (a, b) = (side(a), side(b));
+    let prompt = format!(
+        "Read {} and {}. Is there a real connection (an idea one could borrow from the other, a shared cause, a contradiction)? If so, add a link with a sentence saying what it is; if not, say \"nothing connects\".",
+        a.path, b.path
+    );
+    Pair { a, b, distance, prompt }
+}
+
+fn folder(path: &str) -> &str {
+    path.split_once('/').map_or("(root)", |(top, _)| top)
+}
+
+fn note_date(graph: &Graph, id: usize) -> Option<String> {
+    let note = graph.note(id);
+    [note.created.as_deref(), note.updated.as_deref(), Some(note.path.as_str())]
+        .into_iter()
+        .flatten()
+        .find_map(find_date)
+}
+
+fn note_day(graph: &Graph, id: usize) -> Option<i64> {
+    note_date(graph, id).and_then(|d| days_from_date(&d))
+}
+
+/// The first `YYYY-MM-DD` in the text.
+fn find_date(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    (0..bytes.len().saturating_sub(9)).find_map(|i| {
+        let candidate = text.get(i..i + 10)?;
+        days_from_date(candidate).map(|_| candidate.to_string())
+    })
+}
+
+/// Days since 1970-01-01 for a valid `YYYY-MM-DD` (the civil-calendar formula).
+fn days_from_date(date: &str) -> Option<i64> {
+    let b = date.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let (y, m, d): (i64, i64, i64) = (date[..4].parse().ok()?, date[5..7].parse().ok()?, date[8..].parse().ok()?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
+/// Each note's vocabulary, read from its file once.
+struct WordCache<'a> {
+    vault: &'a Vault,
+    graph: &'a Graph,
+    cache: HashMap<usize, BTreeSet<String>>,
+}
+
+impl<'a> WordCache<'a> {
+    fn new(vault: &'a Vault, graph: &'a Graph) -> WordCache<'a> {
+        WordCache { vault, graph, cache: HashMap::new() }
+    }
+
+    fn get(&mut self, id: usize) -> BTreeSet<String> {
+        let (vault, graph) = (self.vault, self.graph);
+        self.cache.entry(id).or_insert_with(|| prose_words(vault, &graph.note(id).path)).clone()
+    }
+}
+
+/// The words of 4+ letters in a note's prose (frontmatter keys and code are not vocabulary).
+fn prose_words(vault: &Vault, path: &str) -> BTreeSet<String> {
+    let Ok(bytes) = std::fs::read(vault.root().join(path)) else { return BTreeSet::new() };
+    let note = vault.parse(path, &bytes);
+    let text = String::from_utf8_lossy(&bytes);
+    note.prose
+        .iter()
+        .filter_map(|span| text.get(span.start..span.end))
+        .flat_map(|prose| prose.split(|c: char| !c.is_alphanumeric()))
+        .filter(|w| w.chars().count() >= 4 && !w.chars().all(|c| c.is_ascii_digit()))
+        .map(str::to_lowercase)
+        .filter(|w| !STOPWORDS.contains(&w.as_str()))
+        .collect()
+}
+
+/// English function words long enough to pass the length filter; sharing them says nothing.
+const STOPWORDS: &[&str] = &[
+    "about", "after", "again", "also", "been", "before", "being", "both", "could", "does", "each", "even", "every",
+    "from", "have", "here", "into", "just", "like", "many", "more", "most", "much", "must", "only", "other", "over",
+    "same", "should", "some", "such", "than", "that", "their", "them", "then", "there", "these", "they", "this",
+    "those", "through", "very", "want", "were", "what", "when", "where", "which", "while", "will", "with", "would",
+    "your",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(days_from_date("1970-01-01"), Some(0));
+        assert_eq!(days_from_date("2024-03-01"), Some(19783));
+        assert_eq!(days_from_date("2024-13-01"), None);
+        assert_eq!(find_date("daily/2024-03-02 retrieval practice.md").as_deref(), Some("2024-03-02"));
+        assert_eq!(find_date("no date"), None);
+    }
+
+    #[test]
+    fn folders() {
+        assert_eq!(folder("concepts/a.md"), "concepts");
+        assert_eq!(folder("index.md"), "(root)");
+    }
+}
