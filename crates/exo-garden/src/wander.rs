@@ -54,15 +54,16 @@ pub struct Distance {
     /// Jaccard overlap of the two notes' word sets (words of 4+ letters).
     pub vocabulary_overlap: f32,
     pub shared_words: Vec<String>,
-    /// Links between them by the shortest path (either direction); None: not within 8.
+    /// Links between them by the shortest path (either direction, not through the [garden]
+    /// roots, which link to everything); None: not within 8.
     pub hops: Option<usize>,
     /// The sum that ranked the pair: folder (0/1) + time (0..1) + unshared words (0..1).
     pub score: f32,
 }
 
 pub fn wander(vault: &Vault, graph: &Graph, settings: &GardenSettings, pairs: usize, seed: u64) -> Wander {
-    let eligible: Vec<usize> =
-        (0..graph.notes().len()).filter(|&id| !settings.roots.contains(&graph.note(id).path)).collect();
+    let (hubs, eligible): (Vec<usize>, Vec<usize>) =
+        (0..graph.notes().len()).partition(|&id| settings.roots.contains(&graph.note(id).path));
     if eligible.len() < 2 || pairs == 0 {
         return Wander { seed, pairs: Vec::new(), note: Some("fewer than two notes to pair".into()) };
     }
@@ -77,7 +78,7 @@ pub fn wander(vault: &Vault, graph: &Graph, settings: &GardenSettings, pairs: us
         if a == b || !seen.insert((a, b)) {
             continue;
         }
-        if let Some(distance) = measure(graph, &mut words, a, b) {
+        if let Some(distance) = measure(graph, &hubs, &mut words, (a, b)) {
             candidates.push((a, b, distance));
         }
     }
@@ -99,8 +100,8 @@ pub fn wander(vault: &Vault, graph: &Graph, settings: &GardenSettings, pairs: us
     Wander { seed, pairs: chosen, note }
 }
 
-fn measure(graph: &Graph, words: &mut WordCache, a: usize, b: usize) -> Option<Distance> {
-    let hops = graph.distances(a, MEASURE_HOPS).get(&b).copied();
+fn measure(graph: &Graph, hubs: &[usize], words: &mut WordCache, (a, b): (usize, usize)) -> Option<Distance> {
+    let hops = graph.distances_avoiding(a, MEASURE_HOPS, hubs).get(&b).copied();
     if hops.is_some_and(|h| h < MIN_HOPS) {
         return None;
     }

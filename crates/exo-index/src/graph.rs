@@ -255,11 +255,17 @@ impl Graph {
 
     /// Breadth-first distances (links in either direction) up to `max_depth`.
     pub fn distances(&self, from: usize, max_depth: usize) -> HashMap<usize, usize> {
+        self.distances_avoiding(from, max_depth, &[])
+    }
+
+    /// Like [`Graph::distances`], but never walking through the `hubs` (a map note that
+    /// links to everything would make every pair two hops apart).
+    pub fn distances_avoiding(&self, from: usize, max_depth: usize, hubs: &[usize]) -> HashMap<usize, usize> {
         let mut seen = HashMap::from([(from, 0)]);
         let mut queue = VecDeque::from([from]);
         while let Some(node) = queue.pop_front() {
             let depth = seen[&node];
-            if depth >= max_depth {
+            if depth >= max_depth || (node != from && hubs.contains(&node)) {
                 continue;
             }
             for next in self.adjacent(node) {

@@ -1,0 +1,230 @@
+//! `exo garden` and `exo wander` on vault-example (whose planted defects are listed in its
+//! README), on the stale-summary fixture in a real git history, and without git.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::quickstart::example_vault;
+use crate::support::TestVault;
+
+fn fixture(version: &str, name: &str) -> String {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/stale-summary").join(version).join(name);
+    std::fs::read_to_string(path).unwrap()
+}
+
+/// vault-example in a git repository whose history has the Memory Palace note as it was
+/// before its body was rewritten, as this repository's own history does.
+fn example_with_history() -> TestVault {
+    let v = example_vault();
+    let current = std::fs::read_to_string(v.root.join("concepts/Memory Palace.md")).unwrap();
+    v.git_ok(["init", "-q", "-b", "main"]);
+    v.write("concepts/Memory Palace.md", &fixture("v1", "Memory Palace.md"));
+    v.commit_all("vault as it was");
+    v.write("concepts/Memory Palace.md", &current);
+    v.commit_all("Memory Palace moves on to VR rooms");
+    v.exo_ok(["index"]);
+    v
+}
+
+fn garden_json(v: &TestVault, args: &[&str]) -> Value {
+    let mut all = vec!["garden", "--json"];
+    all.extend_from_slice(args);
+    serde_json::from_str(&v.exo_ok(all)).unwrap()
+}
+
+/// (kind, path, related...) of every finding, the shape the README's table lists.
+fn found(report: &Value) -> BTreeSet<String> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let related: Vec<&str> = f["related"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
+            format!("{} {} {}", f["kind"].as_str().unwrap(), f["path"].as_str().unwrap(), related.join(" "))
+                .trim_end()
+                .to_string()
+        })
+        .collect()
+}
+
+const PLANTED: &[&str] = &[
+    "orphan concepts/Pomodoro Technique.md",
+    "orphan people/Barbara Oakley.md",
+    "unresolved books/How We Learn (Carey).md books/Make It Stick.md",
+    "unresolved daily/2024-03-01.md",
+    "unresolved concepts/Chunking in Working Memory.md",
+    "unlinked-mention concepts/Chunking in Working Memory.md concepts/Active Recall.md",
+    "unlinked-mention books/Make It Stick.md concepts/Forgetting Curve.md",
+    "unlinked-mention people/Sönke Ahrens.md concepts/Evergreen Notes.md",
+    "similar-unlinked concepts/Leitner System.md projects/Anki Workflow.md",
+    "near-duplicate concepts/Active Recall.md daily/2024-03-02 retrieval practice.md",
+    "stale-summary concepts/Memory Palace.md",
+    "stub concepts/Desirable Difficulty.md",
+    "stub concepts/Elaborative Interrogation.md",
+    "invalid-frontmatter books/Building a Second Brain.md",
+];
+
+#[test]
+fn garden_finds_every_planted_defect_and_nothing_else() {
+    let v = example_with_history();
+    let report = garden_json(&v, &[]);
+    let planted: BTreeSet<String> = PLANTED.iter().map(|s| s.to_string()).collect();
+    let got = found(&report);
+    let missed: Vec<_> = planted.difference(&got).collect();
+    let extra: Vec<_> = got.difference(&planted).collect();
+    let hits = planted.intersection(&got).count();
+    eprintln!(
+        "planted defects: precision {:.2}, recall {:.2} ({hits} of {} found, {} extra)",
+        hits as f64 / got.len().max(1) as f64,
+        hits as f64 / planted.len() as f64,
+        planted.len(),
+        extra.len()
+    );
+    assert!(missed.is_empty() && extra.is_empty(), "missed {missed:#?}\nextra {extra:#?}\n{report:#}");
+    assert!(report["skipped"].as_array().unwrap().is_empty(), "{report:#}");
+    assert_eq!(report["index_status"], "Synced");
+
+    let wanted: BTreeSet<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "unresolved")
+        .map(|f| f["evidence"]["target"].as_str().unwrap())
+        .collect();
+    assert_eq!(wanted, BTreeSet::from(["Interleaved Practice", "Sleep and Memory", "missing-note.md"]));
+    let mention = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "unlinked-mention" && f["path"] == "books/Make It Stick.md")
+        .unwrap();
+    assert!(mention["evidence"]["context"].as_str().unwrap().contains("forgetting curve is the background"));
+    assert!(mention["fix"].as_str().unwrap().contains("[[Forgetting Curve]]"), "{mention:#}");
+}
+
+#[test]
+fn garden_output_is_byte_identical_across_runs_and_ordered_by_kind() {
+    let v = example_with_history();
+    let first = v.exo_ok(["garden", "--json"]);
+    let second = v.exo_ok(["garden", "--json"]);
+    assert_eq!(first, second);
+    assert_eq!(v.exo_ok(["garden"]), v.exo_ok(["garden"]));
+    let report: Value = serde_json::from_str(&first).unwrap();
+    let kinds: Vec<&str> = report["findings"].as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap()).collect();
+    let order = ["orphan", "unresolved", "unlinked-mention", "similar-unlinked", "near-duplicate", "stale-summary"];
+    let positions: Vec<usize> = order.iter().map(|k| kinds.iter().position(|x| x == k).unwrap()).collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{kinds:?}");
+}
+
+#[test]
+fn garden_only_and_max_select_and_cap_without_losing_counts() {
+    let v = example_with_history();
+    let report = garden_json(&v, &["--only", "stub,orphans", "--max", "1"]);
+    let kinds: Vec<&str> = report["findings"].as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["orphan", "stub"]);
+    assert_eq!(report["counts"]["stub"], 2);
+    assert_eq!(report["counts"]["orphan"], 2);
+    assert!(report["counts"].get("unresolved").is_none());
+    let human = v.exo_ok(["garden", "--only", "stub", "--max", "1"]);
+    assert!(human.contains("1 more stub"), "{human}");
+
+    let bad = v.exo(["garden", "--only", "rot"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown finding kind \"rot\""));
+}
+
+fn small_vault_without_vectors() -> TestVault {
+    let v = TestVault::git_repo();
+    v.write("exo.toml", "[embed]\nprovider = \"none\"\n");
+    v
+}
+
+#[test]
+fn stale_summary_fixture_only_the_unchanged_summary_is_stale() {
+    let v = small_vault_without_vectors();
+    for name in ["Memory Palace.md", "Other Note.md"] {
+        v.write(name, &fixture("v1", name));
+    }
+    v.commit_all("v1");
+    for name in ["Memory Palace.md", "Other Note.md"] {
+        v.write(name, &fixture("v2", name));
+    }
+    v.commit_all("v2");
+    v.exo_ok(["index"]);
+    let report = garden_json(&v, &["--only", "stale-summary"]);
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{report:#}");
+    assert_eq!(findings[0]["path"], "Memory Palace.md");
+    let first_commit = v.git_ok(["rev-list", "--max-parents=0", "HEAD"]);
+    let since = findings[0]["evidence"]["since_commit"].as_str().unwrap();
+    assert!(first_commit.starts_with(since), "{since} vs {first_commit}");
+    assert!(findings[0]["evidence"]["body_overlap"].as_f64().unwrap() < 0.3);
+
+    // Rewriting the summary (uncommitted) is the fix: the finding goes away.
+    let text = fixture("v2", "Memory Palace.md").replace(
+        "summary: An ancient mnemonic that places items along a route through a familiar building.",
+        "summary: Building rooms in a VR headset app to hold things to remember.",
+    );
+    assert_ne!(text, fixture("v2", "Memory Palace.md"), "the fixture's summary line changed; update this test");
+    v.write("Memory Palace.md", &text);
+    v.exo_ok(["index"]);
+    assert!(garden_json(&v, &["--only", "stale-summary"])["findings"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn stale_summary_without_git_compares_with_the_body_first_seen() {
+    let v = TestVault::plain();
+    v.write("exo.toml", "[embed]\nprovider = \"none\"\n");
+    v.write("Memory Palace.md", &fixture("v1", "Memory Palace.md"));
+    v.exo_ok(["index"]);
+    let first = garden_json(&v, &["--only", "stale-summary"]);
+    assert!(first["findings"].as_array().unwrap().is_empty(), "{first:#}");
+    assert!(first["skipped"][0].as_str().unwrap().contains("not a git repository"), "{first:#}");
+
+    v.write("Memory Palace.md", &fixture("v2", "Memory Palace.md"));
+    v.exo_ok(["index"]);
+    let second = garden_json(&v, &["--only", "stale-summary"]);
+    let findings = second["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{second:#}");
+    assert!(findings[0]["message"].as_str().unwrap().contains("since exo first saw this summary"));
+}
+
+#[test]
+fn garden_without_vectors_says_the_similarity_checks_were_skipped() {
+    let v = small_vault_without_vectors();
+    v.write("a.md", "# A\n\nSee [[b]] and [[Nowhere]].\n");
+    v.write("b.md", "# B\n\nBack to [[a]].\n");
+    v.exo_ok(["index"]);
+    let report = garden_json(&v, &[]);
+    assert!(report["skipped"][0].as_str().unwrap().starts_with("similar-unlinked, near-duplicate"), "{report:#}");
+    assert_eq!(found(&report).iter().filter(|f| f.starts_with("unresolved")).count(), 1);
+
+    v.write("a.md", "# A\n\nSee [[b]] and [[Nowhere]] and [[c]].\n");
+    let human = v.exo_ok(["garden"]);
+    assert!(human.contains("the index is behind the files"), "{human}");
+}
+
+#[test]
+fn wander_is_repeatable_for_a_seed_and_pairs_are_far_apart() {
+    let v = example_with_history();
+    let first = v.exo_ok(["wander", "--json", "--seed", "42", "--pairs", "3"]);
+    assert_eq!(first, v.exo_ok(["wander", "--json", "--seed", "42", "--pairs", "3"]));
+    let walk: Value = serde_json::from_str(&first).unwrap();
+    let pairs = walk["pairs"].as_array().unwrap();
+    assert!(!pairs.is_empty(), "{walk:#}");
+    let mut seen = BTreeSet::new();
+    for pair in pairs {
+        let hops = &pair["distance"]["hops"];
+        assert!(hops.is_null() || hops.as_u64().unwrap() >= 4, "{pair:#}");
+        for side in ["a", "b"] {
+            let path = pair[side]["path"].as_str().unwrap();
+            assert!(seen.insert(path.to_string()), "{path} is in two pairs");
+            assert_ne!(path, "index.md", "the map note is a garden root, never wandered to");
+        }
+        assert!(pair["prompt"].as_str().unwrap().contains("nothing connects"));
+    }
+    assert_eq!(walk["seed"], 42);
+}
