@@ -7,6 +7,7 @@ mod cli_basics;
 mod crash;
 mod faults;
 mod garden;
+mod gardener;
 mod git_hooks;
 mod graph;
 mod quickstart;

@@ -71,6 +71,11 @@ impl TestVault {
         cmd
     }
 
+    /// Any program, run in the vault with this test's PATH (exo first), HOME and git identity.
+    pub fn program(&self, program: impl AsRef<OsStr>) -> Command {
+        self.command(program, &self.root)
+    }
+
     pub fn exo_cmd(&self) -> Command {
         self.command(exo_bin(), &self.root)
     }

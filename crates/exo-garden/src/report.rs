@@ -136,6 +136,8 @@ pub fn garden(index: &Index, options: &ReportOptions) -> Result<Report, GardenEr
         findings.extend(found);
         skipped.extend(note);
     }
+    let excluded = settings.excluded().unwrap_or_default();
+    findings.retain(|f| !excluded.is_match(&f.path) && !f.related.iter().any(|r| excluded.is_match(r)));
     findings.sort_by(|a, b| {
         (a.kind, a.severity, &a.path, &a.related, a.evidence.to_string()).cmp(&(
             b.kind,

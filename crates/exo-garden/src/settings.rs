@@ -28,6 +28,9 @@ pub struct GardenSettings {
     pub history_depth: usize,
     /// Findings shown per kind (the counts still cover all of them).
     pub max_per_kind: usize,
+    /// Notes the report never mentions (globs on vault-relative paths): the gardener's own
+    /// logs, templates, inboxes.
+    pub exclude: Vec<String>,
 }
 
 impl Default for GardenSettings {
@@ -41,6 +44,7 @@ impl Default for GardenSettings {
             summary_min_overlap: 0.5,
             history_depth: 1000,
             max_per_kind: 50,
+            exclude: vec!["garden-log/**".into()],
         }
     }
 }
@@ -56,7 +60,17 @@ impl GardenSettings {
         Ok(settings)
     }
 
+    /// The `exclude` globs, compiled.
+    pub fn excluded(&self) -> Result<globset::GlobSet, String> {
+        let mut set = globset::GlobSetBuilder::new();
+        for pattern in &self.exclude {
+            set.add(globset::Glob::new(pattern).map_err(|e| format!("exclude {pattern:?}: {e}"))?);
+        }
+        set.build().map_err(|e| e.to_string())
+    }
+
     fn validate(&self) -> Result<(), String> {
+        self.excluded()?;
         for (name, value) in [
             ("similar_min", self.similar_min),
             ("duplicate_min_shared", self.duplicate_min_shared),
