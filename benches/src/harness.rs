@@ -1,5 +1,6 @@
 //! Times whole exo processes on generated vaults: full index, no-op index, 1-note reindex and
-//! status, with `git status` on the same repository for the ratio. Prints a markdown table.
+//! status, search and the garden report, with `git status` on the same repository for the
+//! ratio. Prints a markdown table.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -19,6 +20,7 @@ struct Row {
     status: Duration,
     git_status: Duration,
     search: Duration,
+    garden: Duration,
     peak_rss_mb: f64,
 }
 
@@ -75,6 +77,7 @@ fn bench_one(exo: &Path, dir: &Path, notes: usize, repeat: usize) -> Result<Row>
     let (noop_index, noop_rss) = repeated(repeat, || exo_run(&["index", "--quiet"]))?;
     let (status, status_rss) = repeated(repeat, || exo_run(&["status"]))?;
     let (search, search_rss) = repeated(repeat, || exo_run(&["search", "--json", "notes", "about", "memory"]))?;
+    let (garden, garden_rss) = repeated(repeat, || exo_run(&["garden", "--json"]))?;
     let git_status = repeated(repeat, || {
         measure(Path::new("git"), &["status", "--porcelain"], dir).map(|m| (m.wall, m.max_rss_kb))
     })?
@@ -88,7 +91,7 @@ fn bench_one(exo: &Path, dir: &Path, notes: usize, repeat: usize) -> Result<Row>
         std::fs::write(&target, text)?;
         exo_run(&["index", "--quiet"])
     })?;
-    let peak = [full_rss, noop_rss, status_rss, search_rss, one_rss].into_iter().max().unwrap_or(0);
+    let peak = [full_rss, noop_rss, status_rss, search_rss, garden_rss, one_rss].into_iter().max().unwrap_or(0);
     Ok(Row {
         notes,
         full_index,
@@ -98,6 +101,7 @@ fn bench_one(exo: &Path, dir: &Path, notes: usize, repeat: usize) -> Result<Row>
         status,
         git_status,
         search,
+        garden,
         peak_rss_mb: peak as f64 / 1024.0,
     })
 }
@@ -120,12 +124,12 @@ pub fn run(sizes: &[usize], seed: u64, exo: &Path, work: &Path, repeat: usize) -
         rows.push(row);
     }
     println!(
-        "| notes | full index | full-index RSS | no-op index | 1-note reindex | exo status | git status | status / git | exo search | peak RSS |"
+        "| notes | full index | full-index RSS | no-op index | 1-note reindex | exo status | git status | status / git | exo search | exo garden | peak RSS |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in rows {
         println!(
-            "| {} | {:.0} ms | {:.0} MB | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms | {:.2}x | {:.1} ms | {:.0} MB |",
+            "| {} | {:.0} ms | {:.0} MB | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms | {:.2}x | {:.1} ms | {:.1} ms | {:.0} MB |",
             r.notes,
             ms(r.full_index),
             r.full_rss_mb,
@@ -135,6 +139,7 @@ pub fn run(sizes: &[usize], seed: u64, exo: &Path, work: &Path, repeat: usize) -
             ms(r.git_status),
             ms(r.status) / ms(r.git_status),
             ms(r.search),
+            ms(r.garden),
             r.peak_rss_mb
         );
     }

@@ -138,15 +138,8 @@ pub fn garden(index: &Index, options: &ReportOptions) -> Result<Report, GardenEr
     }
     let excluded = settings.excluded().unwrap_or_default();
     findings.retain(|f| !excluded.is_match(&f.path) && !f.related.iter().any(|r| excluded.is_match(r)));
-    findings.sort_by(|a, b| {
-        (a.kind, a.severity, &a.path, &a.related, a.evidence.to_string()).cmp(&(
-            b.kind,
-            b.severity,
-            &b.path,
-            &b.related,
-            b.evidence.to_string(),
-        ))
-    });
+    // The evidence breaks ties between findings on the same notes; serialise it once.
+    findings.sort_by_cached_key(|f| (f.kind, f.severity, f.path.clone(), f.related.clone(), f.evidence.to_string()));
     let mut counts: BTreeMap<Kind, usize> = Kind::ALL.into_iter().filter(|k| wants(*k)).map(|k| (k, 0)).collect();
     for finding in &findings {
         *counts.entry(finding.kind).or_insert(0) += 1;

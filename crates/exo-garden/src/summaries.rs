@@ -12,6 +12,7 @@ use exo_index::Index;
 use exo_index::graph::Graph;
 use exo_vault::Vault;
 use git2::{Oid, Repository, Sort};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -27,6 +28,7 @@ struct Current {
     path: String,
     summary: String,
     body: String,
+    bytes: Vec<u8>,
 }
 
 /// The body a summary was written for, and where that knowledge comes from.
@@ -48,12 +50,11 @@ pub fn detect(
     settings: &GardenSettings,
 ) -> Result<(Vec<Finding>, Option<String>), GardenError> {
     let vault = index.vault();
-    let current: Vec<Current> = (0..graph.notes().len()).filter_map(|id| read_current(vault, graph, id)).collect();
+    let current: Vec<Current> =
+        (0..graph.notes().len()).into_par_iter().filter_map(|id| read_current(vault, graph, id)).collect();
     if current.is_empty() {
         return Ok((Vec::new(), None));
     }
-    let record_path = index.layout().dir.join(RECORD_FILE);
-    let recorded = update_record(&record_path, &current);
     let (from_git, note) = match git_baselines(vault, &current, settings.history_depth) {
         Ok(found) => (found, None),
         Err(reason) => (
@@ -61,6 +62,9 @@ pub fn detect(
             Some(format!("stale-summary: {reason}; compared with the bodies recorded in .exo/{RECORD_FILE}")),
         ),
     };
+    // Git knows the history of committed notes; the record covers the others.
+    let unknown_to_git: Vec<&Current> = current.iter().filter(|c| !from_git.contains_key(&c.id)).collect();
+    let recorded = update_record(&index.layout().dir.join(RECORD_FILE), &unknown_to_git);
     let mut findings = Vec::new();
     for note in &current {
         let baseline = from_git
@@ -84,7 +88,7 @@ fn read_current(vault: &Vault, graph: &Graph, id: usize) -> Option<Current> {
     graph.note(id).summary.as_ref()?;
     let bytes = std::fs::read(vault.root().join(path)).ok()?;
     let (summary, body) = summary_and_body(vault, path, &bytes)?;
-    Some(Current { id, path: path.clone(), summary, body })
+    Some(Current { id, path: path.clone(), summary, body, bytes })
 }
 
 fn summary_and_body(vault: &Vault, path: &str, bytes: &[u8]) -> Option<(String, String)> {
@@ -95,6 +99,9 @@ fn summary_and_body(vault: &Vault, path: &str, bytes: &[u8]) -> Option<(String, 
 }
 
 fn judge(note: &Current, baseline: &Baseline, settings: &GardenSettings) -> Option<Finding> {
+    if baseline.body == note.body {
+        return None;
+    }
     let (then, now) = (words(&baseline.body), words(&note.body));
     let overlap = jaccard(&then, &now);
     let summary_words = words(&note.summary);
@@ -151,17 +158,23 @@ fn jaccard(a: &BTreeSet<String>, b: &BTreeSet<String>) -> f32 {
 /// Reads the record, adds notes whose summary it has not seen (or has seen differently), and
 /// writes it back when it changed. A record that cannot be read or written is not an error:
 /// it only means less history next time.
-fn update_record(path: &Path, current: &[Current]) -> BTreeMap<String, Recorded> {
+fn update_record(path: &Path, current: &[&Current]) -> BTreeMap<String, Recorded> {
     let mut record: BTreeMap<String, Recorded> =
         std::fs::read(path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
-    let mut changed = false;
+    let keep: std::collections::HashSet<&str> = current.iter().map(|c| c.path.as_str()).collect();
+    let before = record.len();
+    record.retain(|path, _| keep.contains(path.as_str()));
+    let mut changed = record.len() != before;
     for note in current {
         if record.get(&note.path).is_none_or(|r| r.summary != note.summary) {
             record.insert(note.path.clone(), Recorded { summary: note.summary.clone(), body: note.body.clone() });
             changed = true;
         }
     }
-    if changed && let Ok(json) = serde_json::to_vec(&record) {
+    if changed
+        && let Ok(json) = serde_json::to_vec(&record)
+        && (!record.is_empty() || path.exists())
+    {
         let tmp = path.with_extension("json.tmp");
         if std::fs::write(&tmp, json).is_ok() {
             let _ = std::fs::rename(&tmp, path);
@@ -189,17 +202,40 @@ fn git_baselines(vault: &Vault, current: &[Current], depth: usize) -> Result<Git
         }
         let Ok(commit) = repo.find_commit(oid) else { continue };
         let Ok(tree) = commit.tree() else { continue };
+        let blobs = blob_ids(&tree, &prefix);
+        let stamp = (short_id(commit.id()), commit_date(&commit));
         for track in open.iter_mut().filter(|t| !t.done) {
-            track.visit(vault, &repo, &tree, &commit);
+            track.visit(vault, &repo, blobs.get(&track.repo_path).copied(), &stamp);
         }
     }
     Ok(open.into_iter().filter_map(|t| Some((t.id, t.baseline?))).collect())
+}
+
+/// Every blob under `prefix` in one walk of the tree, by repository path: one pass per
+/// commit instead of one path lookup per note.
+fn blob_ids(tree: &git2::Tree, prefix: &str) -> HashMap<String, Oid> {
+    let mut blobs = HashMap::new();
+    let _ = tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+        if !dir.starts_with(prefix) && !prefix.starts_with(dir) {
+            return git2::TreeWalkResult::Skip;
+        }
+        if entry.kind() == Some(git2::ObjectType::Blob)
+            && let Ok(name) = entry.name()
+        {
+            blobs.insert(format!("{dir}{name}"), entry.id());
+        }
+        git2::TreeWalkResult::Ok
+    });
+    blobs
 }
 
 struct Track<'a> {
     id: usize,
     repo_path: String,
     note: &'a Current,
+    /// The blob id the working-tree file would have: a commit holding exactly that needs no
+    /// parsing (same summary, same body).
+    current_blob: Option<Oid>,
     last_blob: Option<Oid>,
     baseline: Option<(String, (String, String))>,
     done: bool,
@@ -211,32 +247,37 @@ impl<'a> Track<'a> {
             id: note.id,
             repo_path: format!("{prefix}{}", note.path),
             note,
+            current_blob: Oid::hash_object(git2::ObjectType::Blob, &note.bytes).ok(),
             last_blob: None,
             baseline: None,
             done: false,
         }
     }
 
-    fn visit(&mut self, vault: &Vault, repo: &Repository, tree: &git2::Tree, commit: &git2::Commit) {
-        let Ok(entry) = tree.get_path(Path::new(&self.repo_path)) else {
+    fn visit(&mut self, vault: &Vault, repo: &Repository, blob: Option<Oid>, stamp: &(String, String)) {
+        let Some(blob) = blob else {
             self.done = true;
             return;
         };
-        let stamp = (short_id(commit.id()), commit_date(commit));
-        if Some(entry.id()) == self.last_blob {
+        if Some(blob) == self.last_blob {
             if let Some(baseline) = &mut self.baseline {
-                baseline.1 = stamp;
+                baseline.1 = stamp.clone();
             }
             return;
         }
-        let Ok(blob) = repo.find_blob(entry.id()) else {
+        if Some(blob) == self.current_blob {
+            self.last_blob = Some(blob);
+            self.baseline = Some((self.note.body.clone(), stamp.clone()));
+            return;
+        }
+        let Ok(content) = repo.find_blob(blob) else {
             self.done = true;
             return;
         };
-        match summary_and_body(vault, &self.note.path, blob.content()) {
+        match summary_and_body(vault, &self.note.path, content.content()) {
             Some((summary, body)) if summary == self.note.summary => {
-                self.last_blob = Some(entry.id());
-                self.baseline = Some((body, stamp));
+                self.last_blob = Some(blob);
+                self.baseline = Some((body, stamp.clone()));
             }
             _ => self.done = true,
         }

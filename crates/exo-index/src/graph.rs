@@ -534,7 +534,7 @@ fn load_children(catalog: &Catalog, notes: &mut [NoteInfo]) -> Result<HashMap<i6
 
 fn load_links(catalog: &Catalog, ids: &HashMap<i64, usize>) -> Result<Vec<LinkInfo>> {
     let sql = "SELECT src_id, dst_id, dst_attachment, kind, target, heading, block, display, line, start_byte, end_byte
-                 FROM links ORDER BY src_id, seq";
+                 FROM links";
     let mut stmt = catalog.conn.prepare(sql).at(&catalog.path)?;
     let mut rows = stmt.query([]).at(&catalog.path)?;
     let mut links = Vec::new();
