@@ -158,7 +158,7 @@ mod tests {
 
     #[test]
     fn whole_words_only() {
-        assert!(whole_words("the forgetting curve is", 4, 19));
+        assert!(whole_words("the forgetting curve is", 4, 20));
         assert!(!whole_words("xforgetting curve", 1, 17));
         assert!(!whole_words("forgetting curves", 0, 16));
         assert!(whole_words("(Forgetting Curve)", 1, 17));

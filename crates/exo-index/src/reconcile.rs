@@ -117,6 +117,7 @@ fn run(
 ) -> Result<ReconcileReport> {
     let layout = index.layout();
     let vault = index.vault();
+    let fresh_text = rebuild.is_some();
     let (mut catalog, text) = match &rebuild {
         Some(_) => fresh_index(layout, settings, vault)?,
         None => open_index(layout, settings)?,
@@ -147,6 +148,7 @@ fn run(
         entries: &entries,
         scanned: &scanned,
         full: report.rebuilt.is_some() || entries.is_empty(),
+        fresh_text,
         attachments: (&old_attachments, &new_attachments),
         all_attachments: &scan.attachments,
     };
@@ -226,6 +228,8 @@ struct Plan<'a> {
     entries: &'a HashMap<String, Entry>,
     scanned: &'a HashMap<&'a str, &'a ScannedFile>,
     full: bool,
+    /// The text index was created empty by this run.
+    fresh_text: bool,
     attachments: (&'a BTreeSet<String>, &'a BTreeSet<String>),
     all_attachments: &'a [String],
 }
@@ -280,7 +284,9 @@ fn apply(
         true => None,
         false => Some(text.writer(to_read.len() > BULK)?),
     };
-    if let Some(writer) = writer.as_mut() {
+    // A text index created by this run has nothing to delete; queued deletes cost memory
+    // (a query each) until the commit, a lot of it on a large first build.
+    if let Some(writer) = writer.as_mut().filter(|_| !plan.fresh_text) {
         for path in &touched {
             writer.delete(path);
         }
@@ -448,6 +454,9 @@ fn update_attachments(tx: &Tx, plan: &Plan, changes: &mut Changes) -> Result<()>
     tx.replace_attachments(&added, &removed)
 }
 
+/// Links resolved per read from the catalog (bounds memory on a full build of a large vault).
+const LINKS_PER_PAGE: usize = 20_000;
+
 fn resolve_links(tx: &Tx, plan: &Plan, changes: &Changes) -> Result<()> {
     if !plan.full && changes.written_ids.is_empty() && changes.keys.is_empty() {
         return Ok(());
@@ -455,13 +464,19 @@ fn resolve_links(tx: &Tx, plan: &Plan, changes: &Changes) -> Result<()> {
     let (names, ids) = tx.names()?;
     let resolver = LinkResolver::new(names, plan.all_attachments.iter().cloned());
     let keys: Vec<String> = changes.keys.iter().cloned().collect();
-    for link in tx.links_to_resolve(plan.full, &changes.written_ids, &keys)? {
-        let (dst, attachment) = match resolver.resolve_target(&link.src_path, &link.target, link.kind) {
-            Resolution::Note(path) => (ids.get(&path).copied(), None),
-            Resolution::Attachment(path) => (None, Some(path)),
-            Resolution::Unresolved => (None, None),
-        };
-        tx.set_link_target(link.id, dst, attachment.as_deref())?;
+    let mut after_id = 0;
+    loop {
+        let page = tx.links_to_resolve(plan.full, &changes.written_ids, &keys, after_id, LINKS_PER_PAGE)?;
+        let Some(last) = page.last() else { break };
+        after_id = last.id;
+        for link in &page {
+            let (dst, attachment) = match resolver.resolve_target(&link.src_path, &link.target, link.kind) {
+                Resolution::Note(path) => (ids.get(&path).copied(), None),
+                Resolution::Attachment(path) => (None, Some(path)),
+                Resolution::Unresolved => (None, None),
+            };
+            tx.set_link_target(link.id, dst, attachment.as_deref())?;
+        }
     }
     Ok(())
 }

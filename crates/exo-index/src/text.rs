@@ -130,7 +130,8 @@ impl TextIndex {
 
     pub fn writer(&self, bulk: bool) -> Result<TextWriter> {
         // Small updates use one thread and a small arena; bulk builds use both cores.
-        let (threads, heap) = if bulk { (2, 96_000_000) } else { (1, 24_000_000) };
+        // 64 MB in bulk: 96 MB was a few percent faster but kept a 100k-note build above 300 MB.
+        let (threads, heap) = if bulk { (2, 64_000_000) } else { (1, 24_000_000) };
         let writer: IndexWriter = self.index.writer_with_num_threads(threads, heap).at(&self.dir)?;
         // A writer killed mid-commit leaves files no commit references; the next writer
         // would collide with them by name, so clear them before writing anything.
