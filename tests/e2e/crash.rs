@@ -83,6 +83,9 @@ fn sigkill_at_random_points_never_leaves_a_false_synced() {
     let mut rng = Rng(seed | 1);
     let vault = TestVault::plain();
     vault.exo_ok(["init"]);
+    // Text and graph only: the sync state is decided there, and embedding 400 notes 30 times
+    // would make this test most of CI. The embedding phase has its own kill test below.
+    vault.write("exo.toml", "[embed]\nprovider = \"none\"\n");
     for i in 0..400 {
         vault.write(&format!("n{i}.md"), &note_text(i, 0, &mut rng));
     }
@@ -127,4 +130,43 @@ fn sigkill_at_random_points_never_leaves_a_false_synced() {
     assert!(interrupted >= rounds / 4, "too few runs were actually interrupted ({interrupted}/{rounds})");
     vault.exo_ok(["index", "--quiet"]);
     assert!(check_never_falsely_synced(&vault, "final run"));
+}
+
+/// The embedding phase killed at random moments: the sync state stays honest and the next
+/// run embeds whatever the killed ones did not commit.
+#[test]
+fn sigkill_while_embedding_never_lies_and_the_next_run_completes() {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let vault = TestVault::plain();
+    vault.exo_ok(["init"]);
+    for i in 0..60 {
+        vault.write(&format!("n{i}.md"), &note_text(i, 0, &mut rng));
+    }
+    vault.exo_ok(["index", "--no-vectors"]);
+    let started = Instant::now();
+    vault.exo_ok(["index", "--reembed"]);
+    let embedding = started.elapsed().max(Duration::from_millis(5));
+    let mut interrupted = 0;
+    for round in 1..=6 {
+        let mut child = vault
+            .exo_cmd()
+            .args(["index", "--quiet", "--reembed"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let delay = Duration::from_micros(rng.below(embedding.as_micros() as u64) + 1);
+        std::thread::sleep(delay);
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap();
+            interrupted += 1;
+        }
+        child.wait().unwrap();
+        check_never_falsely_synced(&vault, &format!("embedding round {round}, killed after {delay:?}"));
+    }
+    assert!(interrupted >= 2, "too few runs were interrupted ({interrupted}/6)");
+    vault.exo_ok(["index", "--quiet"]);
+    let status = vault.status_json();
+    assert_eq!(status["status"], "Synced", "{status:#}");
+    assert_eq!(status["vectors"]["embedded"], status["vectors"]["chunks"], "{status:#}");
 }
