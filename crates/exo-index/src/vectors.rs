@@ -306,36 +306,47 @@ impl StoredVectors<'_, '_> {
 
 impl crate::search::VectorSearch for StoredVectors<'_, '_> {
     fn nearest(&self, _query: &str, k: usize) -> Result<Vec<(String, f32, usize)>> {
+        use std::collections::HashMap;
         let path = &self.catalog.path;
-        // Two sequential scans (vectors, then chunks) instead of a lookup per chunk; blobs
-        // are read in place, never copied.
-        let query_vector = self.query_vector()?;
-        let mut stmt = self.catalog.conn.prepare_cached("SELECT embed_hash, vector FROM vec.vectors").at(path)?;
-        let mut scores: std::collections::HashMap<String, f32> = std::collections::HashMap::new();
-        let mut rows = stmt.query([]).at(path)?;
-        while let Some(row) = rows.next().at(path)? {
-            let blob = row.get_ref(1).at(path)?.as_blob().unwrap_or(&[]);
-            let hash = row.get_ref(0).at(path)?.as_str().unwrap_or("").to_string();
-            scores.insert(hash, dot_le(blob, &query_vector));
-        }
-        let mut stmt = self
-            .catalog
-            .conn
-            .prepare_cached("SELECT n.path, c.seq, c.embed_hash FROM chunks c JOIN notes n ON n.id = c.note_id")
-            .at(path)?;
-        let mut best: std::collections::HashMap<String, (f32, usize)> = std::collections::HashMap::new();
+        // Which chunks each vector belongs to, read while the query is still being embedded;
+        // then one pass over the vectors, blobs read in place, scored per note id.
+        let mut owners: HashMap<String, Vec<(i64, usize)>> = HashMap::new();
+        let mut stmt = self.catalog.conn.prepare_cached("SELECT note_id, seq, embed_hash FROM chunks").at(path)?;
         let mut rows = stmt.query([]).at(path)?;
         while let Some(row) = rows.next().at(path)? {
             let hash = row.get_ref(2).at(path)?.as_str().unwrap_or("");
-            let Some(&cosine) = scores.get(hash) else { continue };
-            let seq: i64 = row.get(1).at(path)?;
-            let note: String = row.get(0).at(path)?;
-            let entry = best.entry(note).or_insert((f32::NEG_INFINITY, 0));
-            if cosine > entry.0 {
-                *entry = (cosine, seq as usize);
+            let owner = (row.get::<_, i64>(0).at(path)?, row.get::<_, i64>(1).at(path)? as usize);
+            match owners.get_mut(hash) {
+                Some(list) => list.push(owner),
+                None => {
+                    owners.insert(hash.to_string(), vec![owner]);
+                }
             }
         }
-        let mut ranked: Vec<(String, f32, usize)> = best.into_iter().map(|(p, (c, s))| (p, c, s)).collect();
+        let query_vector = self.query_vector()?;
+        let mut best: HashMap<i64, (f32, usize)> = HashMap::new();
+        let mut stmt = self.catalog.conn.prepare_cached("SELECT embed_hash, vector FROM vec.vectors").at(path)?;
+        let mut rows = stmt.query([]).at(path)?;
+        while let Some(row) = rows.next().at(path)? {
+            let hash = row.get_ref(0).at(path)?.as_str().unwrap_or("");
+            let Some(list) = owners.get(hash) else { continue };
+            let cosine = dot_le(row.get_ref(1).at(path)?.as_blob().unwrap_or(&[]), &query_vector);
+            for &(note, seq) in list {
+                let entry = best.entry(note).or_insert((f32::NEG_INFINITY, 0));
+                if cosine > entry.0 || (cosine == entry.0 && seq < entry.1) {
+                    *entry = (cosine, seq);
+                }
+            }
+        }
+        let mut paths = self.catalog.conn.prepare_cached("SELECT path FROM notes WHERE id = ?1").at(path)?;
+        let mut ranked: Vec<(String, f32, usize)> = Vec::with_capacity(best.len());
+        let mut by_score: Vec<(i64, (f32, usize))> = best.into_iter().collect();
+        by_score.sort_by(|a, b| b.1.0.total_cmp(&a.1.0));
+        // Ties at the cut are broken by path below, so keep every note tied with the k-th.
+        let cut = by_score.get(k.saturating_sub(1)).map_or(f32::NEG_INFINITY, |x| x.1.0);
+        for (note, (cosine, seq)) in by_score.into_iter().take_while(|x| x.1.0 >= cut) {
+            ranked.push((paths.query_row([note], |r| r.get(0)).at(path)?, cosine, seq));
+        }
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         ranked.truncate(k);
         Ok(ranked)
