@@ -412,7 +412,7 @@ pub fn note_vectors(index: &Index) -> Result<NoteVectors> {
         .conn
         .prepare(
             "SELECT n.path, v.vector FROM chunks c JOIN notes n ON n.id = c.note_id
-               JOIN vec.vectors v ON v.embed_hash = c.embed_hash ORDER BY n.path, c.seq",
+               JOIN vec.vectors v ON v.embed_hash = c.embed_hash ORDER BY c.note_id, c.seq",
         )
         .at(path)?;
     let mut sums: std::collections::BTreeMap<String, Vec<f32>> = std::collections::BTreeMap::new();
