@@ -33,6 +33,16 @@ pub fn sync_badge(state: SyncState, health: Health) -> String {
     paint(name, ansi)
 }
 
+/// The last line of a human answer given from an index that is behind the files.
+pub fn print_stale_warning(state: SyncState, stale: usize) {
+    if state == SyncState::OutOfSync {
+        println!(
+            "{}",
+            paint(&format!("warning: the index is behind the files ({stale} notes differ) — run `exo index`"), "33")
+        );
+    }
+}
+
 /// 12345 -> "12,345".
 pub fn thousands(n: usize) -> String {
     let digits = n.to_string();

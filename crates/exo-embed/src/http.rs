@@ -119,18 +119,12 @@ impl HttpEmbedder {
                     self.config.dims
                 )));
             }
-            out[slot] = normalize(item.embedding);
+            let mut vector = item.embedding;
+            crate::normalize(&mut vector);
+            out[slot] = vector;
         }
         Ok(out)
     }
-}
-
-fn normalize(mut v: Vec<f32>) -> Vec<f32> {
-    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-    if norm > 0.0 {
-        v.iter_mut().for_each(|x| *x /= norm);
-    }
-    v
 }
 
 impl Embedder for HttpEmbedder {

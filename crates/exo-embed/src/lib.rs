@@ -94,3 +94,12 @@ impl EmbedSettings {
         }
     }
 }
+
+/// Scales `vector` to unit length in place, so a dot product is a cosine; a zero vector stays
+/// zero. Every vector exo stores or compares goes through here.
+pub fn normalize(vector: &mut [f32]) {
+    let norm = vector.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        vector.iter_mut().for_each(|x| *x /= norm);
+    }
+}

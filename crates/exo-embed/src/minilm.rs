@@ -441,8 +441,7 @@ fn pool(seqs: &[&[u32]], x: &[f32]) -> Vec<Vec<f32>> {
             add_in_place(&mut mean, &x[(row + t) * HIDDEN..(row + t + 1) * HIDDEN]);
         }
         row += seq.len();
-        let norm = mean.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
-        mean.iter_mut().for_each(|v| *v /= norm);
+        crate::normalize(&mut mean);
         out.push(mean);
     }
     out

@@ -9,6 +9,7 @@
 mod error;
 pub mod hooks;
 mod mentions;
+mod prose;
 mod report;
 mod settings;
 mod similarity;

@@ -10,6 +10,7 @@ use exo_vault::Vault;
 use rayon::prelude::*;
 use serde_json::json;
 
+use crate::prose::Prose;
 use crate::report::{Finding, Kind, Severity};
 use crate::settings::GardenSettings;
 
@@ -65,32 +66,25 @@ struct Mention {
 }
 
 fn in_note(vault: &Vault, graph: &Graph, matcher: &AhoCorasick, names: &Names, id: usize) -> Vec<Finding> {
-    let path = &graph.note(id).path;
-    let Ok(bytes) = std::fs::read(vault.root().join(path)) else { return Vec::new() };
-    let note = vault.parse(path, &bytes);
-    let source = String::from_utf8_lossy(&bytes);
+    let Some(prose) = Prose::read(vault, &graph.note(id).path) else { return Vec::new() };
+    let source = prose.text.as_str();
     let mut mentions: BTreeMap<usize, Mention> = BTreeMap::new();
-    for span in &note.prose {
-        let Some(prose) = source.get(span.start..span.end) else { continue };
-        for found in matcher.find_iter(prose) {
+    for (offset, run) in prose.spans() {
+        for found in matcher.find_iter(run) {
             let target = names.owners[found.pattern().as_usize()];
-            if target == id || !whole_words(prose, found.start(), found.end()) || links_to(graph, id, target) {
+            if target == id || !whole_words(run, found.start(), found.end()) || graph.links_to(id, target) {
                 continue;
             }
-            let at = span.start + found.start();
+            let at = offset + found.start();
             mentions.entry(target).and_modify(|m| m.count += 1).or_insert_with(|| Mention {
                 line: source[..at].matches('\n').count() + 1,
-                text: prose[found.start()..found.end()].to_string(),
-                context: context(&source, at, at + found.len()),
+                text: run[found.start()..found.end()].to_string(),
+                context: context(source, at, at + found.len()),
                 count: 1,
             });
         }
     }
     mentions.into_iter().map(|(target, mention)| finding(graph, id, target, mention)).collect()
-}
-
-fn links_to(graph: &Graph, from: usize, to: usize) -> bool {
-    graph.outgoing(from).any(|l| l.dst == Some(to))
 }
 
 fn whole_words(text: &str, start: usize, end: usize) -> bool {

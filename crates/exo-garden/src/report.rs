@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use exo_index::graph::Graph;
 use exo_index::{Index, SyncState};
 use serde::Serialize;
 
@@ -116,8 +115,8 @@ pub struct Report {
 /// Runs every detector (or those in `options.only`) over the index and the files.
 pub fn garden(index: &Index, options: &ReportOptions) -> Result<Report, GardenError> {
     let settings = GardenSettings::from_vault(index.vault())?;
-    let graph = index.graph()?;
-    let (index_status, stale_notes) = index.freshness()?;
+    let (graph, freshness) = index.beside_freshness(|| index.graph());
+    let (graph, (index_status, stale_notes)) = (graph?, freshness?);
     let wants = |kind: Kind| options.only.is_empty() || options.only.contains(&kind);
     let mut findings = Vec::new();
     let mut skipped = Vec::new();
@@ -152,9 +151,4 @@ pub fn garden(index: &Index, options: &ReportOptions) -> Result<Report, GardenEr
         *n <= cap
     });
     Ok(Report { index_status, stale_notes, notes: graph.notes().len(), settings, counts, skipped, findings })
-}
-
-/// The note's title, for messages.
-pub(crate) fn title(graph: &Graph, id: usize) -> &str {
-    &graph.note(id).title
 }

@@ -14,6 +14,7 @@ use rayon::prelude::*;
 use serde_json::json;
 
 use crate::error::GardenError;
+use crate::prose::Prose;
 use crate::report::{Finding, Kind, Severity};
 use crate::settings::GardenSettings;
 
@@ -25,7 +26,7 @@ pub fn detect(
 ) -> Result<Result<Vec<Finding>, String>, GardenError> {
     let vectors = match note_vectors(index)? {
         NoteVectors::Unavailable(reason) => return Ok(Err(reason)),
-        NoteVectors::Ready { vectors, .. } => vectors,
+        NoteVectors::Ready(vectors) => vectors,
     };
     let notes: Vec<(usize, Vec<f32>)> =
         vectors.into_iter().filter_map(|(path, v)| graph.by_path(&path).map(|id| (id, v))).collect();
@@ -167,32 +168,22 @@ struct Trigrams<'a> {
 impl Trigrams<'_> {
     /// The share of the smaller trigram set found in the other (0 when either is empty).
     fn shared(&mut self, a: usize, b: usize) -> f32 {
-        let (ta, tb) = (self.get(a), self.get(b));
-        let (small, large) = if ta.len() <= tb.len() { (&ta, &tb) } else { (&tb, &ta) };
+        for id in [a, b] {
+            let (vault, graph) = (self.vault, self.graph);
+            self.cache.entry(id).or_insert_with(|| note_trigrams(vault, &graph.note(id).path));
+        }
+        let (ta, tb) = (&self.cache[&a], &self.cache[&b]);
+        let (small, large) = if ta.len() <= tb.len() { (ta, tb) } else { (tb, ta) };
         if small.is_empty() {
             return 0.0;
         }
         small.intersection(large).count() as f32 / small.len() as f32
     }
-
-    fn get(&mut self, id: usize) -> BTreeSet<[u64; 3]> {
-        let (vault, graph) = (self.vault, self.graph);
-        self.cache.entry(id).or_insert_with(|| note_trigrams(vault, &graph.note(id).path)).clone()
-    }
 }
 
 fn note_trigrams(vault: &Vault, path: &str) -> BTreeSet<[u64; 3]> {
-    let Ok(bytes) = std::fs::read(vault.root().join(path)) else { return BTreeSet::new() };
-    let note = vault.parse(path, &bytes);
-    let text = String::from_utf8_lossy(&bytes);
-    let words: Vec<u64> = note
-        .prose
-        .iter()
-        .filter_map(|span| text.get(span.start..span.end))
-        .flat_map(|prose| prose.split(|c: char| !c.is_alphanumeric()))
-        .filter(|w| !w.is_empty())
-        .map(|w| word_id(&w.to_lowercase()))
-        .collect();
+    let Some(prose) = Prose::read(vault, path) else { return BTreeSet::new() };
+    let words: Vec<u64> = prose.words().map(|w| word_id(&w.to_lowercase())).collect();
     words.windows(3).map(|w| [w[0], w[1], w[2]]).collect()
 }
 

@@ -2,9 +2,10 @@
 //! anchors, stubs, invalid frontmatter.
 
 use exo_index::graph::Graph;
+use exo_vault::WarningKind;
 use serde_json::json;
 
-use crate::report::{Finding, Kind, Severity, title};
+use crate::report::{Finding, Kind, Severity};
 use crate::settings::GardenSettings;
 
 pub fn detect(graph: &Graph, settings: &GardenSettings, wants: &dyn Fn(Kind) -> bool, out: &mut Vec<Finding>) {
@@ -106,12 +107,7 @@ fn stubs(graph: &Graph, settings: &GardenSettings) -> Vec<Finding> {
                 severity: Severity::Low,
                 path: note.path.clone(),
                 related: Vec::new(),
-                message: format!(
-                    "{} has {} words (stubs: under {})",
-                    title(graph, id),
-                    note.word_count,
-                    settings.stub_words
-                ),
+                message: format!("{} has {} words (stubs: under {})", note.title, note.word_count, settings.stub_words),
                 evidence: json!({ "words": note.word_count, "stub_words": settings.stub_words }),
                 fix: format!(
                     "expand {:?} into a note that stands on its own, or merge it into the note it belongs to",
@@ -125,8 +121,8 @@ fn stubs(graph: &Graph, settings: &GardenSettings) -> Vec<Finding> {
 fn invalid_frontmatter(graph: &Graph) -> Vec<Finding> {
     let mut found = Vec::new();
     for note in graph.notes() {
-        for (kind, message) in &note.warnings {
-            if kind != "invalid_frontmatter" && kind != "unclosed_frontmatter" {
+        for warning in &note.warnings {
+            if !matches!(warning.kind, WarningKind::InvalidFrontmatter | WarningKind::UnclosedFrontmatter) {
                 continue;
             }
             found.push(Finding {
@@ -134,8 +130,8 @@ fn invalid_frontmatter(graph: &Graph) -> Vec<Finding> {
                 severity: Severity::High,
                 path: note.path.clone(),
                 related: Vec::new(),
-                message: format!("frontmatter is not valid YAML: {message}"),
-                evidence: json!({ "warning": kind, "message": message }),
+                message: format!("frontmatter is not valid YAML: {}", warning.message),
+                evidence: json!({ "warning": warning.kind, "message": warning.message }),
                 fix: "fix the YAML between the --- lines (quotes and brackets must close); until then its title, tags and aliases are ignored".into(),
             });
         }

@@ -10,13 +10,14 @@ use std::path::{Path, PathBuf};
 
 use exo_index::Index;
 use exo_index::graph::Graph;
-use exo_vault::Vault;
+use exo_vault::{ReadNote, Vault};
 use git2::{Oid, Repository, Sort};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::error::GardenError;
+use crate::prose::Prose;
 use crate::report::{Finding, Kind, Severity};
 use crate::settings::GardenSettings;
 
@@ -55,7 +56,7 @@ pub fn detect(
     if current.is_empty() {
         return Ok((Vec::new(), None));
     }
-    let (from_git, note) = match git_baselines(vault, &current, settings.history_depth) {
+    let (mut from_git, note) = match git_baselines(vault, &current, settings.history_depth) {
         Ok(found) => (found, None),
         Err(reason) => (
             HashMap::new(),
@@ -67,15 +68,12 @@ pub fn detect(
     let recorded = update_record(&index.layout().dir.join(RECORD_FILE), &unknown_to_git);
     let mut findings = Vec::new();
     for note in &current {
-        let baseline = from_git
-            .get(&note.id)
-            .map(|(body, commit)| Baseline { body: body.clone(), commit: Some(commit.clone()) })
-            .or_else(|| {
-                recorded
-                    .get(&note.path)
-                    .filter(|r| r.summary == note.summary)
-                    .map(|r| Baseline { body: r.body.clone(), commit: None })
-            });
+        let baseline = from_git.remove(&note.id).or_else(|| {
+            recorded
+                .get(&note.path)
+                .filter(|r| r.summary == note.summary)
+                .map(|r| Baseline { body: r.body.clone(), commit: None })
+        });
         if let Some(baseline) = baseline {
             findings.extend(judge(note, &baseline, settings));
         }
@@ -86,16 +84,15 @@ pub fn detect(
 fn read_current(vault: &Vault, graph: &Graph, id: usize) -> Option<Current> {
     let path = &graph.note(id).path;
     graph.note(id).summary.as_ref()?;
-    let bytes = std::fs::read(vault.root().join(path)).ok()?;
+    let ReadNote::Read { bytes, .. } = vault.read(path) else { return None };
     let (summary, body) = summary_and_body(vault, path, &bytes)?;
     Some(Current { id, path: path.clone(), summary, body, bytes })
 }
 
 fn summary_and_body(vault: &Vault, path: &str, bytes: &[u8]) -> Option<(String, String)> {
-    let note = vault.parse(path, bytes);
-    let text = String::from_utf8_lossy(bytes);
-    let body_start = note.frontmatter_span.map_or(0, |s| s.end);
-    Some((note.summary?, text.get(body_start..).unwrap_or("").to_string()))
+    let prose = Prose::parse(vault, path, bytes);
+    let body = prose.body().to_string();
+    Some((prose.note.summary?, body))
 }
 
 fn judge(note: &Current, baseline: &Baseline, settings: &GardenSettings) -> Option<Finding> {
@@ -185,7 +182,7 @@ fn update_record(path: &Path, current: &[&Current]) -> BTreeMap<String, Recorded
 
 /// Per note: the body in the oldest commit of the unbroken run (newest first) of commits in
 /// which the note has today's summary, with that commit's short id and date.
-type GitBaselines = HashMap<usize, (String, (String, String))>;
+type GitBaselines = HashMap<usize, Baseline>;
 
 fn git_baselines(vault: &Vault, current: &[Current], depth: usize) -> Result<GitBaselines, String> {
     let repo = Repository::discover(vault.root()).map_err(|_| "not a git repository".to_string())?;
@@ -208,7 +205,7 @@ fn git_baselines(vault: &Vault, current: &[Current], depth: usize) -> Result<Git
             track.visit(vault, &repo, blobs.get(&track.repo_path).copied(), &stamp);
         }
     }
-    Ok(open.into_iter().filter_map(|t| Some((t.id, t.baseline?))).collect())
+    Ok(open.into_iter().filter_map(|t| Some((t.note.id, t.baseline?))).collect())
 }
 
 /// Every blob under `prefix` in one walk of the tree, by repository path: one pass per
@@ -230,21 +227,19 @@ fn blob_ids(tree: &git2::Tree, prefix: &str) -> HashMap<String, Oid> {
 }
 
 struct Track<'a> {
-    id: usize,
     repo_path: String,
     note: &'a Current,
     /// The blob id the working-tree file would have: a commit holding exactly that needs no
     /// parsing (same summary, same body).
     current_blob: Option<Oid>,
     last_blob: Option<Oid>,
-    baseline: Option<(String, (String, String))>,
+    baseline: Option<Baseline>,
     done: bool,
 }
 
 impl<'a> Track<'a> {
     fn new(note: &'a Current, prefix: &str) -> Track<'a> {
         Track {
-            id: note.id,
             repo_path: format!("{prefix}{}", note.path),
             note,
             current_blob: Oid::hash_object(git2::ObjectType::Blob, &note.bytes).ok(),
@@ -261,13 +256,13 @@ impl<'a> Track<'a> {
         };
         if Some(blob) == self.last_blob {
             if let Some(baseline) = &mut self.baseline {
-                baseline.1 = stamp.clone();
+                baseline.commit = Some(stamp.clone());
             }
             return;
         }
         if Some(blob) == self.current_blob {
             self.last_blob = Some(blob);
-            self.baseline = Some((self.note.body.clone(), stamp.clone()));
+            self.baseline = Some(Baseline { body: self.note.body.clone(), commit: Some(stamp.clone()) });
             return;
         }
         let Ok(content) = repo.find_blob(blob) else {
@@ -277,7 +272,7 @@ impl<'a> Track<'a> {
         match summary_and_body(vault, &self.note.path, content.content()) {
             Some((summary, body)) if summary == self.note.summary => {
                 self.last_blob = Some(blob);
-                self.baseline = Some((body, stamp.clone()));
+                self.baseline = Some(Baseline { body, commit: Some(stamp.clone()) });
             }
             _ => self.done = true,
         }

@@ -4,6 +4,7 @@
 //! the walk repeatable.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use exo_index::graph::Graph;
 use exo_vault::Vault;
@@ -11,6 +12,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use serde::Serialize;
 
+use crate::prose::Prose;
 use crate::settings::GardenSettings;
 
 /// Pairs closer than this many links are not distant.
@@ -110,10 +112,10 @@ fn measure(graph: &Graph, hubs: &[usize], words: &mut WordCache, (a, b): (usize,
         (Some(x), Some(y)) => Some(x.abs_diff(y)),
         _ => None,
     };
-    let (wa, wb) = (words.get(a), words.get(b));
-    let shared: Vec<String> = wa.intersection(&wb).take(8).cloned().collect();
-    let union = wa.union(&wb).count().max(1);
-    let overlap = wa.intersection(&wb).count() as f32 / union as f32;
+    let (wa, wb) = words.pair(a, b);
+    let shared: Vec<String> = wa.intersection(wb).take(8).cloned().collect();
+    let union = wa.union(wb).count().max(1);
+    let overlap = wa.intersection(wb).count() as f32 / union as f32;
     let time = days_apart.map_or(0.5, |d| (d as f32 / 365.0).min(1.0));
     let score = f32::from(u8::from(different_folders)) + time + (1.0 - overlap);
     Some(Distance {
@@ -169,23 +171,21 @@ fn find_date(text: &str) -> Option<String> {
     })
 }
 
-/// Days since 1970-01-01 for a valid `YYYY-MM-DD` (the civil-calendar formula).
+/// Days since 1970-01-01 for a valid `YYYY-MM-DD` (on or after it).
 fn days_from_date(date: &str) -> Option<i64> {
     let b = date.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    let (y, m, d): (i64, i64, i64) = (date[..4].parse().ok()?, date[5..7].parse().ok()?, date[8..].parse().ok()?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some(era * 146_097 + doe - 719_468)
+    let time = humantime::parse_rfc3339(&format!("{date}T00:00:00Z")).ok()?;
+    Some((time.duration_since(UNIX_EPOCH).ok()?.as_secs() / 86_400) as i64)
+}
+
+/// Today's date (UTC) as the number YYYYMMDD: the seed when none is given, so a day has one
+/// walk.
+pub fn default_seed() -> u64 {
+    let today = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    today.get(..10).unwrap_or_default().replace('-', "").parse().unwrap_or(0)
 }
 
 /// Each note's vocabulary, read from its file once.
@@ -200,21 +200,21 @@ impl<'a> WordCache<'a> {
         WordCache { vault, graph, cache: HashMap::new() }
     }
 
-    fn get(&mut self, id: usize) -> BTreeSet<String> {
-        let (vault, graph) = (self.vault, self.graph);
-        self.cache.entry(id).or_insert_with(|| prose_words(vault, &graph.note(id).path)).clone()
+    /// Both notes' vocabularies, read on first use.
+    fn pair(&mut self, a: usize, b: usize) -> (&BTreeSet<String>, &BTreeSet<String>) {
+        for id in [a, b] {
+            let (vault, graph) = (self.vault, self.graph);
+            self.cache.entry(id).or_insert_with(|| prose_words(vault, &graph.note(id).path));
+        }
+        (&self.cache[&a], &self.cache[&b])
     }
 }
 
 /// The words of 4+ letters in a note's prose (frontmatter keys and code are not vocabulary).
 fn prose_words(vault: &Vault, path: &str) -> BTreeSet<String> {
-    let Ok(bytes) = std::fs::read(vault.root().join(path)) else { return BTreeSet::new() };
-    let note = vault.parse(path, &bytes);
-    let text = String::from_utf8_lossy(&bytes);
-    note.prose
-        .iter()
-        .filter_map(|span| text.get(span.start..span.end))
-        .flat_map(|prose| prose.split(|c: char| !c.is_alphanumeric()))
+    let Some(prose) = Prose::read(vault, path) else { return BTreeSet::new() };
+    prose
+        .words()
         .filter(|w| w.chars().count() >= 4 && !w.chars().all(|c| c.is_ascii_digit()))
         .map(str::to_lowercase)
         .filter(|w| !STOPWORDS.contains(&w.as_str()))
@@ -241,6 +241,8 @@ mod tests {
         assert_eq!(days_from_date("2024-13-01"), None);
         assert_eq!(find_date("daily/2024-03-02 retrieval practice.md").as_deref(), Some("2024-03-02"));
         assert_eq!(find_date("no date"), None);
+        let seed = default_seed();
+        assert!((20_000_101..30_000_101).contains(&seed), "{seed}");
     }
 
     #[test]

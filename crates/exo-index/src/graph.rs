@@ -5,7 +5,9 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
+use exo_vault::path::{note_stem, strip_note_extension};
 use exo_vault::resolve::fold;
+use exo_vault::{Link, LinkKind, Span, Warning};
 use serde::Serialize;
 
 use crate::Index;
@@ -25,15 +27,14 @@ pub struct NoteInfo {
     pub created: Option<String>,
     pub updated: Option<String>,
     pub word_count: usize,
-    /// Parse warnings, as (kind, message).
-    pub warnings: Vec<(String, String)>,
+    pub warnings: Vec<Warning>,
     #[serde(skip)]
     heading_slugs: Vec<String>,
     #[serde(skip)]
     block_ids: Vec<String>,
 }
 
-/// One link as written in a note, and where it points.
+/// One link as written in a note (the parser's [`Link`]), and where it points.
 #[derive(Debug, Clone, Serialize)]
 pub struct LinkInfo {
     /// The note the link is written in.
@@ -41,24 +42,18 @@ pub struct LinkInfo {
     /// The note it resolves to; None when unresolved or when it names an attachment.
     pub dst: Option<usize>,
     pub attachment: Option<String>,
-    pub kind: String,
-    pub target: String,
-    pub heading: Option<String>,
-    pub block: Option<String>,
-    pub display: Option<String>,
-    pub line: u32,
-    pub start_byte: usize,
-    pub end_byte: usize,
+    #[serde(flatten)]
+    pub written: Link,
 }
 
 impl LinkInfo {
     /// `[[#heading]]`: a link within its own note.
     pub fn is_self_link(&self) -> bool {
-        self.target.is_empty() || self.dst == Some(self.src)
+        self.written.is_self_link() || self.dst == Some(self.src)
     }
 
     pub fn is_unresolved(&self) -> bool {
-        !self.target.is_empty() && self.dst.is_none() && self.attachment.is_none()
+        !self.written.is_self_link() && self.dst.is_none() && self.attachment.is_none()
     }
 }
 
@@ -120,7 +115,7 @@ pub struct ExportNode {
 pub struct ExportEdge {
     pub src: String,
     pub dst: String,
-    pub kind: String,
+    pub kind: LinkKind,
     pub count: usize,
 }
 
@@ -154,8 +149,8 @@ impl Index {
 impl Graph {
     pub(crate) fn load(catalog: &Catalog) -> Result<Graph> {
         let mut notes = load_notes(catalog)?;
-        let ids = load_children(catalog, &mut notes)?;
         let by_path: HashMap<String, usize> = notes.iter().enumerate().map(|(i, n)| (n.path.clone(), i)).collect();
+        let ids = load_children(catalog, &mut notes, &by_path)?;
         let links = load_links(catalog, &ids)?;
         let mut outgoing = vec![Vec::new(); notes.len()];
         let mut incoming = vec![Vec::new(); notes.len()];
@@ -194,9 +189,14 @@ impl Graph {
         self.incoming[id].iter().map(|&i| &self.links[i]).filter(|l| !l.is_self_link())
     }
 
+    /// True when `from` has a link that resolves to `to`.
+    pub fn links_to(&self, from: usize, to: usize) -> bool {
+        self.outgoing(from).any(|l| l.dst == Some(to))
+    }
+
     /// True when either note links to the other.
     pub fn linked(&self, a: usize, b: usize) -> bool {
-        self.outgoing(a).any(|l| l.dst == Some(b)) || self.outgoing(b).any(|l| l.dst == Some(a))
+        self.links_to(a, b) || self.links_to(b, a)
     }
 
     /// Notes one link away in either direction, without duplicates, in path order.
@@ -219,10 +219,10 @@ impl Graph {
         if let Some(id) = self.by_path(wanted).or_else(|| self.by_path(&format!("{wanted}.md"))) {
             return Ok(id);
         }
-        let key = fold(wanted.strip_suffix(".md").unwrap_or(wanted));
+        let key = fold(strip_note_extension(wanted));
         let stages: [&dyn Fn(&NoteInfo) -> bool; 3] = [
-            &|n| fold(n.path.strip_suffix(".md").unwrap_or(&n.path)) == key,
-            &|n| fold(&n.title) == key || fold(stem(&n.path)) == key,
+            &|n| fold(strip_note_extension(&n.path)) == key,
+            &|n| fold(&n.title) == key || fold(note_stem(&n.path)) == key,
             &|n| n.aliases.iter().any(|a| fold(a) == key),
         ];
         for matches in stages {
@@ -345,14 +345,14 @@ impl Graph {
         order.sort_by(|&a, &b| self.link_order(a, b));
         for i in order {
             let link = &self.links[i];
-            let key = fold(link.target.strip_suffix(".md").unwrap_or(&link.target));
+            let key = fold(strip_note_extension(&link.written.target));
             let entry = groups.entry(key).or_insert_with(|| Wanted {
-                target: link.target.clone(),
+                target: link.written.target.clone(),
                 count: 0,
                 referrers: Vec::new(),
             });
             entry.count += 1;
-            entry.referrers.push(Referrer { path: self.notes[link.src].path.clone(), line: link.line });
+            entry.referrers.push(Referrer { path: self.notes[link.src].path.clone(), line: link.written.line });
         }
         let mut wanted: Vec<Wanted> = groups.into_values().collect();
         wanted.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| fold(&a.target).cmp(&fold(&b.target))));
@@ -366,9 +366,9 @@ impl Graph {
         let mut broken = Vec::new();
         for i in order {
             let link = &self.links[i];
-            let Some(dst) = link.dst.or(link.target.is_empty().then_some(link.src)) else { continue };
+            let Some(dst) = link.dst.or(link.written.is_self_link().then_some(link.src)) else { continue };
             let note = &self.notes[dst];
-            let missing = match (&link.heading, &link.block) {
+            let missing = match (&link.written.heading, &link.written.block) {
                 (_, Some(block)) if !note.block_ids.iter().any(|b| b.eq_ignore_ascii_case(block)) => {
                     Some(format!("^{block}"))
                 }
@@ -378,8 +378,8 @@ impl Graph {
             if let Some(anchor) = missing {
                 broken.push(BrokenAnchor {
                     path: self.notes[link.src].path.clone(),
-                    line: link.line,
-                    target: link.target.clone(),
+                    line: link.written.line,
+                    target: link.written.target.clone(),
                     target_path: note.path.clone(),
                     anchor,
                 });
@@ -390,18 +390,20 @@ impl Graph {
 
     fn link_order(&self, a: usize, b: usize) -> std::cmp::Ordering {
         let (la, lb) = (&self.links[a], &self.links[b]);
-        self.notes[la.src].path.cmp(&self.notes[lb.src].path).then(la.start_byte.cmp(&lb.start_byte))
+        self.notes[la.src].path.cmp(&self.notes[lb.src].path).then(la.written.span.start.cmp(&lb.written.span.start))
     }
 
     /// Nodes with degrees and note-to-note edges (merged per source, target and kind).
     pub fn export(&self) -> GraphExport {
-        let mut edges: BTreeMap<(String, String, String), usize> = BTreeMap::new();
+        // Keyed by the kind's name so edges sort as they print.
+        let mut edges: BTreeMap<(String, String, &'static str), (LinkKind, usize)> = BTreeMap::new();
         let mut in_degree = vec![0; self.notes.len()];
         let mut out_degree = vec![0; self.notes.len()];
         for link in self.links.iter().filter(|l| !l.is_self_link()) {
             let Some(dst) = link.dst else { continue };
-            let key = (self.notes[link.src].path.clone(), self.notes[dst].path.clone(), link.kind.clone());
-            let count = edges.entry(key).or_insert(0);
+            let kind = link.written.kind;
+            let key = (self.notes[link.src].path.clone(), self.notes[dst].path.clone(), kind.as_str());
+            let (_, count) = edges.entry(key).or_insert((kind, 0));
             if *count == 0 {
                 out_degree[link.src] += 1;
                 in_degree[dst] += 1;
@@ -421,7 +423,8 @@ impl Graph {
                 out_degree: out_degree[i],
             })
             .collect();
-        let edges = edges.into_iter().map(|((src, dst, kind), count)| ExportEdge { src, dst, kind, count }).collect();
+        let edges =
+            edges.into_iter().map(|((src, dst, _), (kind, count))| ExportEdge { src, dst, kind, count }).collect();
         GraphExport { nodes, edges }
     }
 }
@@ -434,7 +437,7 @@ impl GraphExport {
             dot.push_str(&format!("  {} [label={}];\n", dot_quote(&node.path), dot_quote(&node.title)));
         }
         for edge in &self.edges {
-            let style = if edge.kind == "embed" { " [style=dashed]" } else { "" };
+            let style = if edge.kind == LinkKind::Embed { " [style=dashed]" } else { "" };
             dot.push_str(&format!("  {} -> {}{style};\n", dot_quote(&edge.src), dot_quote(&edge.dst)));
         }
         dot.push_str("}\n");
@@ -449,11 +452,6 @@ fn dot_quote(text: &str) -> String {
 fn has_heading(note: &NoteInfo, heading: &str) -> bool {
     let slug = exo_vault::slugify(heading);
     note.heading_slugs.contains(&slug)
-}
-
-pub fn stem(path: &str) -> &str {
-    let name = path.rsplit('/').next().unwrap_or(path);
-    name.strip_suffix(".md").unwrap_or(name)
 }
 
 fn load_notes(catalog: &Catalog) -> Result<Vec<NoteInfo>> {
@@ -481,29 +479,24 @@ fn load_notes(catalog: &Catalog) -> Result<Vec<NoteInfo>> {
     rows.collect::<rusqlite::Result<Vec<_>>>().at(&catalog.path)
 }
 
-/// Warnings are stored as the parser's JSON list of `{kind, message}`.
-fn parse_warnings(json: Option<&str>) -> Vec<(String, String)> {
-    let Some(list) = json.and_then(|j| serde_json::from_str::<Vec<exo_vault::Warning>>(j).ok()) else {
-        return Vec::new();
-    };
-    list.into_iter()
-        .map(|w| {
-            let kind = serde_json::to_value(w.kind).ok().and_then(|v| v.as_str().map(str::to_string));
-            (kind.unwrap_or_default(), w.message)
-        })
-        .collect()
+/// Warnings are stored as the parser's JSON list.
+fn parse_warnings(json: Option<&str>) -> Vec<Warning> {
+    json.and_then(|j| serde_json::from_str(j).ok()).unwrap_or_default()
 }
 
 /// Aliases, tags, heading slugs and block ids; returns row id -> position in `notes`.
-fn load_children(catalog: &Catalog, notes: &mut [NoteInfo]) -> Result<HashMap<i64, usize>> {
+fn load_children(
+    catalog: &Catalog,
+    notes: &mut [NoteInfo],
+    position: &HashMap<String, usize>,
+) -> Result<HashMap<i64, usize>> {
     let mut ids = HashMap::new();
     {
         let mut stmt = catalog.conn.prepare("SELECT id, path FROM notes").at(&catalog.path)?;
-        let position: HashMap<&str, usize> = notes.iter().enumerate().map(|(i, n)| (n.path.as_str(), i)).collect();
         let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))).at(&catalog.path)?;
         for row in rows {
             let (id, path) = row.at(&catalog.path)?;
-            if let Some(&i) = position.get(path.as_str()) {
+            if let Some(&i) = position.get(&path) {
                 ids.insert(id, i);
             }
         }
@@ -541,21 +534,24 @@ fn load_links(catalog: &Catalog, ids: &HashMap<i64, usize>) -> Result<Vec<LinkIn
     while let Some(r) = rows.next().at(&catalog.path)? {
         let Some(&src) = ids.get(&r.get::<_, i64>(0).at(&catalog.path)?) else { continue };
         let dst: Option<i64> = r.get(1).at(&catalog.path)?;
+        let kind: String = r.get(3).at(&catalog.path)?;
+        let (start, end): (i64, i64) = (r.get(9).at(&catalog.path)?, r.get(10).at(&catalog.path)?);
         links.push(LinkInfo {
             src,
             dst: dst.and_then(|d| ids.get(&d).copied()),
             attachment: r.get(2).at(&catalog.path)?,
-            kind: r.get(3).at(&catalog.path)?,
-            target: r.get(4).at(&catalog.path)?,
-            heading: r.get(5).at(&catalog.path)?,
-            block: r.get(6).at(&catalog.path)?,
-            display: r.get(7).at(&catalog.path)?,
-            line: r.get::<_, i64>(8).at(&catalog.path)? as u32,
-            start_byte: r.get::<_, i64>(9).at(&catalog.path)? as usize,
-            end_byte: r.get::<_, i64>(10).at(&catalog.path)? as usize,
+            written: Link {
+                kind: LinkKind::parse(&kind).unwrap_or(LinkKind::Wiki),
+                target: r.get(4).at(&catalog.path)?,
+                heading: r.get(5).at(&catalog.path)?,
+                block: r.get(6).at(&catalog.path)?,
+                display: r.get(7).at(&catalog.path)?,
+                line: r.get::<_, i64>(8).at(&catalog.path)? as u32,
+                span: Span::new(start as usize, end as usize),
+            },
         });
     }
-    links.sort_by(|a, b| a.src.cmp(&b.src).then(a.start_byte.cmp(&b.start_byte)));
+    links.sort_by(|a, b| a.src.cmp(&b.src).then(a.written.span.start.cmp(&b.written.span.start)));
     Ok(links)
 }
 
@@ -565,7 +561,7 @@ pub struct Backlink {
     pub path: String,
     pub title: String,
     pub line: u32,
-    pub kind: String,
+    pub kind: LinkKind,
     /// The source line as it reads on disk now (trimmed; empty when the file is gone).
     pub context: String,
 }
@@ -577,12 +573,12 @@ impl Graph {
         self.incoming(id)
             .map(|link| {
                 let lines = files.entry(link.src).or_insert_with(|| read_lines(vault_root, &self.notes[link.src].path));
-                let context = lines.get(link.line.saturating_sub(1) as usize).map(|l| l.trim().to_string());
+                let context = lines.get(link.written.line.saturating_sub(1) as usize).map(|l| l.trim().to_string());
                 Backlink {
                     path: self.notes[link.src].path.clone(),
                     title: self.notes[link.src].title.clone(),
-                    line: link.line,
-                    kind: link.kind.clone(),
+                    line: link.written.line,
+                    kind: link.written.kind,
                     context: context.unwrap_or_default(),
                 }
             })

@@ -60,6 +60,19 @@ impl Index {
         status::sync_state(self)
     }
 
+    /// Runs `work` while [`Index::freshness`] walks the vault on another thread: a reader
+    /// can say whether its answer may be stale for the cost of the slower of the two.
+    pub fn beside_freshness<T>(&self, work: impl FnOnce() -> T) -> (T, Result<(SyncState, usize)>) {
+        std::thread::scope(|scope| {
+            let freshness = scope.spawn(|| self.freshness());
+            let done = work();
+            let freshness = freshness.join().unwrap_or_else(|_| {
+                Err(IndexError::Invalid("the check against the files stopped unexpectedly".into()))
+            });
+            (done, freshness)
+        })
+    }
+
     /// Ranked, explained search. Without vectors (none yet, or another embedder) hybrid
     /// ranks by bm25 and graph and the results say so.
     pub fn search(&self, request: &search::SearchRequest) -> Result<search::SearchResults> {

@@ -126,18 +126,16 @@ pub(crate) fn status(index: &Index, verify: bool) -> Result<Status> {
         Err(e) => return Ok(Status::without_index(SyncState::Degraded, e.to_string(), REPAIR_REBUILD)),
     };
     // The walk of the vault is the slow half; the catalog is read while it runs.
-    let (scan, checked) = std::thread::scope(|scope| {
-        let scan = scope.spawn(|| index.vault().scan());
-        let checked = degraded_reason(index, &catalog, &settings)
+    let (scan, checked) = scan_beside(index, || {
+        degraded_reason(index, &catalog, &settings)
             .unwrap_or_else(|e| Some(e.to_string()))
-            .map_or_else(|| catalog.entries().map(Ok), |reason| Ok(Err(reason)));
-        (scan.join(), checked)
+            .map_or_else(|| catalog.entries().map(Ok), |reason| Ok(Err(reason)))
     });
     let entries = match checked? {
         Ok(entries) => entries,
         Err(reason) => return Ok(Status::without_index(SyncState::Degraded, reason, REPAIR_REBUILD)),
     };
-    let scan = joined(scan)?;
+    let scan = scan?;
     let diff = diff::compute(index.vault(), &entries, &scan, verify);
     let in_sync = !diff.has_changes();
     let embedder = crate::vectors::configured_embedder(index)?;
@@ -170,23 +168,25 @@ pub(crate) fn sync_state(index: &Index) -> Result<(SyncState, usize)> {
     let Some(catalog) = Catalog::open(&index.layout().catalog)? else {
         return Ok((SyncState::Missing, 0));
     };
-    let (scan, entries) = std::thread::scope(|scope| {
-        let scan = scope.spawn(|| index.vault().scan());
-        let entries = catalog.entries();
-        (scan.join(), entries)
-    });
-    let (scan, entries) = (joined(scan)?, entries?);
+    let (scan, entries) = scan_beside(index, || catalog.entries());
+    let (scan, entries) = (scan?, entries?);
     let diff = diff::compute(index.vault(), &entries, &scan, false);
     let stale = diff.new.len() + diff.modified.len() + diff.deleted.len();
     Ok((if stale == 0 { SyncState::Synced } else { SyncState::OutOfSync }, stale))
 }
 
-/// The result of a scan run on another thread (a panic there is reported, not propagated).
-fn joined(scan: std::thread::Result<exo_vault::Result<exo_vault::ScanReport>>) -> Result<exo_vault::ScanReport> {
-    match scan {
-        Ok(report) => Ok(report?),
-        Err(_) => Err(crate::IndexError::Invalid("the scan of the vault failed unexpectedly".into())),
-    }
+/// Walks the vault on another thread while `read` runs (reading the catalog): the walk is
+/// the slow half of every check. A panic in the walk is reported, not propagated.
+fn scan_beside<T>(index: &Index, read: impl FnOnce() -> T) -> (Result<exo_vault::ScanReport>, T) {
+    std::thread::scope(|scope| {
+        let scan = scope.spawn(|| index.vault().scan());
+        let done = read();
+        let scan = match scan.join() {
+            Ok(report) => report.map_err(Into::into),
+            Err(_) => Err(crate::IndexError::Invalid("the scan of the vault failed unexpectedly".into())),
+        };
+        (scan, done)
+    })
 }
 
 /// Vectors never make the files and the index disagree (Sync), but they can leave the index

@@ -353,25 +353,24 @@ impl crate::search::VectorSearch for StoredVectors<'_, '_> {
     }
 }
 
-/// Whether the store holds vectors from this embedder (cheap: no counting).
-pub(crate) fn usable(index: &Index, catalog: &Catalog, embedder: &dyn Embedder) -> Result<VectorState> {
+/// The configured embedder when the store holds vectors from it (cheap: no counting), or
+/// why the vectors cannot be used, as a sentence for the reader: the one place search and
+/// the garden learn whether vectors are there.
+pub(crate) fn ready_embedder(index: &Index, catalog: &Catalog) -> Result<Result<Box<dyn Embedder>, String>> {
+    let Some(embedder) = configured_embedder(index)? else {
+        return Ok(Err("vectors are off in exo.toml ([embed] provider = \"none\")".into()));
+    };
     let Some(store) = VectorStore::open_existing(&index.layout().vectors)? else {
-        return Ok(VectorState::None);
+        return Ok(Err("no vectors in this index yet (run `exo index`)".into()));
     };
     let stored = store.embedder()?;
     if stored.is_some() && stored != Some(embedder.id().to_string()) {
-        return Ok(VectorState::OtherEmbedder);
+        return Ok(Err("the vectors are from another embedder (run `exo index --reembed`)".into()));
     }
     attach(catalog, &index.layout().vectors)?;
     let any: Option<i64> =
         catalog.conn.query_row("SELECT 1 FROM vec.vectors LIMIT 1", [], |r| r.get(0)).optional().at(&catalog.path)?;
-    Ok(if any.is_some() { VectorState::Ready } else { VectorState::None })
-}
-
-pub(crate) enum VectorState {
-    None,
-    OtherEmbedder,
-    Ready,
+    Ok(if any.is_some() { Ok(embedder) } else { Err("no vectors in this index yet (run `exo index`)".into()) })
 }
 
 /// Dot product of a little-endian f32 blob with a vector, without decoding into a Vec.
@@ -384,28 +383,16 @@ fn dot_le(blob: &[u8], vector: &[f32]) -> f32 {
 /// embedder), so callers can report the check as skipped rather than clean.
 pub enum NoteVectors {
     Unavailable(String),
-    /// Notes by path (those with at least one embedded chunk), and how many notes have none.
-    Ready {
-        vectors: std::collections::BTreeMap<String, Vec<f32>>,
-        without: usize,
-    },
+    /// Notes by path, those with at least one embedded chunk.
+    Ready(std::collections::BTreeMap<String, Vec<f32>>),
 }
 
 pub fn note_vectors(index: &Index) -> Result<NoteVectors> {
-    let Some(embedder) = configured_embedder(index)? else {
-        return Ok(NoteVectors::Unavailable("vectors are off in exo.toml ([embed] provider = \"none\")".into()));
-    };
     let layout = index.layout();
     let catalog =
         Catalog::open(&layout.catalog)?.ok_or_else(|| IndexError::Missing { path: layout.catalog.clone() })?;
-    match usable(index, &catalog, embedder.as_ref())? {
-        VectorState::None => return Ok(NoteVectors::Unavailable("no vectors yet (run `exo index`)".into())),
-        VectorState::OtherEmbedder => {
-            return Ok(NoteVectors::Unavailable(
-                "the vectors are from another embedder (run `exo index --reembed`)".into(),
-            ));
-        }
-        VectorState::Ready => {}
+    if let Err(reason) = ready_embedder(index, &catalog)? {
+        return Ok(NoteVectors::Unavailable(reason));
     }
     let path = &catalog.path;
     let mut stmt = catalog
@@ -425,12 +412,6 @@ pub fn note_vectors(index: &Index) -> Result<NoteVectors> {
             sum.iter_mut().zip(&vector).for_each(|(s, v)| *s += v);
         }
     }
-    for sum in sums.values_mut() {
-        let norm = sum.iter().map(|v| v * v).sum::<f32>().sqrt();
-        if norm > 0.0 {
-            sum.iter_mut().for_each(|v| *v /= norm);
-        }
-    }
-    let without = catalog.note_count()?.saturating_sub(sums.len());
-    Ok(NoteVectors::Ready { vectors: sums, without })
+    sums.values_mut().for_each(|sum| exo_embed::normalize(sum));
+    Ok(NoteVectors::Ready(sums))
 }

@@ -5,11 +5,11 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use exo_garden::{Kind, Report, ReportOptions};
-use exo_index::{Index, SyncState};
+use exo_index::Index;
 
 use crate::cli::{GardenArgs, Globals};
 use crate::context::open_vault;
-use crate::output::{paint, print_json};
+use crate::output::{paint, print_json, print_stale_warning};
 
 pub fn run(globals: &Globals, args: GardenArgs) -> Result<ExitCode> {
     let index = Index::new(open_vault(globals)?);
@@ -57,16 +57,5 @@ fn print_human(report: &Report) {
         )
     };
     println!("{summary}");
-    if report.index_status == SyncState::OutOfSync {
-        println!(
-            "{}",
-            paint(
-                &format!(
-                    "warning: the index is behind the files ({} notes differ) — run `exo index`",
-                    report.stale_notes
-                ),
-                "33"
-            )
-        );
-    }
+    print_stale_warning(report.index_status, report.stale_notes);
 }

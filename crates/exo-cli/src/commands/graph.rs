@@ -12,12 +12,12 @@ use serde_json::json;
 use crate::cli::Globals;
 use crate::cli::{GraphArgs, GraphCommand, GraphFormat};
 use crate::context::open_vault;
-use crate::output::{paint, print_json};
+use crate::output::{paint, print_json, print_stale_warning};
 
 pub fn run(globals: &Globals, command: GraphCommand) -> Result<ExitCode> {
     let index = Index::new(open_vault(globals)?);
-    let graph = index.graph()?;
-    let freshness = index.freshness().ok();
+    let (graph, freshness) = index.beside_freshness(|| index.graph());
+    let (graph, freshness) = (graph?, freshness.ok());
     let body = match command {
         GraphCommand::Links { note } => links(&graph, &note, globals.json)?,
         GraphCommand::Backlinks { note } => backlinks(&index, &graph, &note, globals.json)?,
@@ -46,11 +46,8 @@ fn finish(answer: Answer, freshness: Option<(SyncState, usize)>, as_json: bool) 
             map.insert("stale_notes".into(), json!(stale));
         }
         print_json(&value)?;
-    } else if state == SyncState::OutOfSync {
-        println!(
-            "{}",
-            paint(&format!("warning: the index is behind the files ({stale} notes differ) — run `exo index`"), "33")
-        );
+    } else {
+        print_stale_warning(state, stale);
     }
     Ok(if answer.found { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
@@ -70,15 +67,16 @@ struct LinkOut<'a> {
 }
 
 fn link_out<'a>(graph: &'a Graph, link: &'a LinkInfo) -> LinkOut<'a> {
-    let path = if link.target.is_empty() { Some(graph.note(link.src).path.as_str()) } else { None };
+    let written = &link.written;
+    let own = written.is_self_link().then(|| graph.note(link.src).path.as_str());
     LinkOut {
-        line: link.line,
-        kind: &link.kind,
-        target: &link.target,
-        heading: link.heading.as_deref(),
-        block: link.block.as_deref(),
-        display: link.display.as_deref(),
-        path: link.dst.map(|d| graph.note(d).path.as_str()).or(path),
+        line: written.line,
+        kind: written.kind.as_str(),
+        target: &written.target,
+        heading: written.heading.as_deref(),
+        block: written.block.as_deref(),
+        display: written.display.as_deref(),
+        path: link.dst.map(|d| graph.note(d).path.as_str()).or(own),
         attachment: link.attachment.as_deref(),
         resolved: !link.is_unresolved(),
     }

@@ -142,23 +142,20 @@ pub fn search(index: &Index, request: &SearchRequest) -> Result<SearchResults> {
     let ranking = RankSettings::from_config(index.vault().root(), index.vault().config())?;
 
     // The staleness check walks the vault; it runs beside the query, not before it.
-    let (freshness, ranked) = std::thread::scope(|scope| {
-        let freshness = scope.spawn(|| crate::status::sync_state(index));
-        let ranked = with_vectors(index, &catalog, request.mode, query, |vectors, note| {
+    let (ranked, freshness) = index.beside_freshness(|| {
+        with_vectors(index, &catalog, request.mode, query, |vectors, note| {
             let mut results = rank(index, &catalog, &settings, &ranking, request, query, vectors)?;
             results.notes.extend(note);
             Ok(results)
-        });
-        (freshness.join(), ranked)
+        })
     });
     let mut results = ranked?;
     match freshness {
-        Ok(Ok((state, stale))) => {
+        Ok((state, stale)) => {
             results.index_status = state;
             results.stale_notes = stale;
         }
-        Ok(Err(e)) => results.notes.push(format!("could not check the index against the files: {e}")),
-        Err(_) => results.notes.push("could not check the index against the files".into()),
+        Err(e) => results.notes.push(format!("could not check the index against the files: {e}")),
     }
     Ok(results)
 }
@@ -175,20 +172,9 @@ fn with_vectors<T>(
     if mode == Mode::Bm25 {
         return f(None, None);
     }
-    let Some(embedder) = crate::vectors::configured_embedder(index)? else {
-        return f(
-            None,
-            Some("vectors are off in exo.toml ([embed] provider = \"none\"): ranked by bm25 and graph".into()),
-        );
-    };
-    match crate::vectors::usable(index, catalog, embedder.as_ref())? {
-        crate::vectors::VectorState::None => {
-            f(None, Some("no vectors in this index yet (run `exo index`): ranked by bm25 and graph".into()))
-        }
-        crate::vectors::VectorState::OtherEmbedder => {
-            f(None, Some("the vectors are from another embedder: run `exo index --reembed`".into()))
-        }
-        crate::vectors::VectorState::Ready => std::thread::scope(|scope| {
+    match crate::vectors::ready_embedder(index, catalog)? {
+        Err(reason) => f(None, Some(format!("{reason}: ranked by bm25 and graph"))),
+        Ok(embedder) => std::thread::scope(|scope| {
             // The model loads and embeds the query while bm25 runs and the vectors are read.
             let query = query.to_string();
             let handle = scope.spawn(move || embedder.embed(&[query.as_str()]));

@@ -1,0 +1,43 @@
+//! A note as the garden reads it: from disk through the vault (size and binary checks
+//! included), parsed, with the text its spans index into. Every detector that looks at words
+//! goes through here, so "prose" means the same thing in all of them.
+
+use exo_vault::{Note, ReadNote, Vault};
+
+pub(crate) struct Prose {
+    pub note: Note,
+    /// The decoded file text; the note's spans are byte ranges into it.
+    pub text: String,
+}
+
+impl Prose {
+    /// The note at `path` as it is on disk now; None when it is gone or unreadable.
+    pub fn read(vault: &Vault, path: &str) -> Option<Prose> {
+        match vault.read(path) {
+            ReadNote::Read { bytes, .. } => Some(Prose::parse(vault, path, &bytes)),
+            ReadNote::Skipped(_) | ReadNote::Gone => None,
+        }
+    }
+
+    /// The note held in `bytes` (a file, or a blob from git history).
+    pub fn parse(vault: &Vault, path: &str, bytes: &[u8]) -> Prose {
+        let (note, text) = exo_vault::parse_bytes_with_text(path, bytes, &vault.parse_options());
+        Prose { note, text: text.into_owned() }
+    }
+
+    /// Runs of prose with their byte offset in the text: outside frontmatter, code, HTML and
+    /// link labels.
+    pub fn spans(&self) -> impl Iterator<Item = (usize, &str)> {
+        self.note.prose.iter().filter_map(|span| Some((span.start, self.text.get(span.start..span.end)?)))
+    }
+
+    /// The words of the prose (runs of letters and digits), as written.
+    pub fn words(&self) -> impl Iterator<Item = &str> {
+        self.spans().flat_map(|(_, prose)| prose.split(|c: char| !c.is_alphanumeric())).filter(|w| !w.is_empty())
+    }
+
+    /// Everything after the frontmatter.
+    pub fn body(&self) -> &str {
+        self.text.get(self.note.frontmatter_span.map_or(0, |s| s.end)..).unwrap_or("")
+    }
+}
