@@ -115,26 +115,36 @@ pub struct Report {
 /// Runs every detector (or those in `options.only`) over the index and the files.
 pub fn garden(index: &Index, options: &ReportOptions) -> Result<Report, GardenError> {
     let settings = GardenSettings::from_vault(index.vault())?;
+    let wants = |kind: Kind| options.only.is_empty() || options.only.contains(&kind);
+    let wants_similarity = wants(Kind::SimilarUnlinked) || wants(Kind::NearDuplicate);
     let (graph, freshness) = index.beside_freshness(|| index.graph());
     let (graph, (index_status, stale_notes)) = (graph?, freshness?);
-    let wants = |kind: Kind| options.only.is_empty() || options.only.contains(&kind);
     let mut findings = Vec::new();
     let mut skipped = Vec::new();
     crate::structure::detect(&graph, &settings, &wants, &mut findings);
-    if wants(Kind::UnlinkedMention) {
-        findings.extend(crate::mentions::detect(index.vault(), &graph, &settings));
-    }
-    if wants(Kind::SimilarUnlinked) || wants(Kind::NearDuplicate) {
-        match crate::similarity::detect(index, &graph, &settings)? {
-            Ok(found) => findings.extend(found.into_iter().filter(|f| wants(f.kind))),
-            Err(reason) => skipped.push(format!("similar-unlinked, near-duplicate: {reason}")),
+    let mut mentions = Vec::new();
+    // Mentions need only the files and the graph; they run beside the checks that read the
+    // catalog, whose serial parts (reading vectors, walking git history) leave a core idle.
+    rayon::in_place_scope(|scope| -> Result<(), GardenError> {
+        if wants(Kind::UnlinkedMention) {
+            let (vault, graph, settings, mentions) = (index.vault(), &graph, &settings, &mut mentions);
+            scope.spawn(move |_| *mentions = crate::mentions::detect(vault, graph, settings));
         }
-    }
-    if wants(Kind::StaleSummary) {
-        let (found, note) = crate::summaries::detect(index, &graph, &settings)?;
-        findings.extend(found);
-        skipped.extend(note);
-    }
+        if wants_similarity {
+            let vectors = exo_index::vectors::note_vectors(index)?;
+            match crate::similarity::detect(index.vault(), &graph, &settings, vectors) {
+                Ok(found) => findings.extend(found.into_iter().filter(|f| wants(f.kind))),
+                Err(reason) => skipped.push(format!("similar-unlinked, near-duplicate: {reason}")),
+            }
+        }
+        if wants(Kind::StaleSummary) {
+            let (found, note) = crate::summaries::detect(index, &graph, &settings)?;
+            findings.extend(found);
+            skipped.extend(note);
+        }
+        Ok(())
+    })?;
+    findings.extend(mentions);
     let excluded = settings.excluded().unwrap_or_default();
     findings.retain(|f| !excluded.is_match(&f.path) && !f.related.iter().any(|r| excluded.is_match(r)));
     // The evidence breaks ties between findings on the same notes; serialise it once.

@@ -6,39 +6,38 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use exo_index::Index;
 use exo_index::graph::Graph;
-use exo_index::vectors::{NoteVectors, note_vectors};
+use exo_index::vectors::NoteVectors;
 use exo_vault::Vault;
 use rayon::prelude::*;
 use serde_json::json;
 
-use crate::error::GardenError;
 use crate::prose::Prose;
 use crate::report::{Finding, Kind, Severity};
 use crate::settings::GardenSettings;
 
 /// The findings, or why the check could not run.
 pub fn detect(
-    index: &Index,
+    vault: &Vault,
     graph: &Graph,
     settings: &GardenSettings,
-) -> Result<Result<Vec<Finding>, String>, GardenError> {
-    let vectors = match note_vectors(index)? {
-        NoteVectors::Unavailable(reason) => return Ok(Err(reason)),
+    vectors: NoteVectors,
+) -> Result<Vec<Finding>, String> {
+    let vectors = match vectors {
+        NoteVectors::Unavailable(reason) => return Err(reason),
         NoteVectors::Ready(vectors) => vectors,
     };
     let notes: Vec<(usize, Vec<f32>)> =
         vectors.into_iter().filter_map(|(path, v)| graph.by_path(&path).map(|id| (id, v))).collect();
     let pairs = similar_pairs(&notes, settings.similar_min);
-    let mut trigrams = Trigrams { vault: index.vault(), graph, cache: HashMap::new() };
-    Ok(Ok(pairs
+    let mut trigrams = Trigrams { vault, graph, cache: HashMap::new() };
+    Ok(pairs
         .into_iter()
         .filter_map(|(a, b, cosine)| {
             let shared = trigrams.shared(a, b);
             finding(graph, settings, (a, b), cosine, shared)
         })
-        .collect()))
+        .collect())
 }
 
 /// Notes compared per block: one block's row of cosines (BLOCK × notes floats) is the only

@@ -149,7 +149,7 @@ impl<'a> Walker<'a> {
     }
 
     fn on_event(&mut self, event: Event<'_>, range: Range<usize>) {
-        if !matches!(event, Event::Text(_)) {
+        if !matches!(event, Event::Text(_) | Event::SoftBreak) {
             self.flush_text_run();
         }
         match event {
@@ -160,7 +160,11 @@ impl<'a> Walker<'a> {
                 self.push_inline_text(&code);
                 self.plain.push_str(&code);
             }
-            Event::SoftBreak | Event::HardBreak => self.plain.push('\n'),
+            Event::SoftBreak => {
+                self.plain.push('\n');
+                self.continue_run_over(range);
+            }
+            Event::HardBreak => self.plain.push('\n'),
             Event::FootnoteReference(_)
             | Event::Html(_)
             | Event::InlineHtml(_)
@@ -241,6 +245,18 @@ impl<'a> Walker<'a> {
                 self.flush_text_run();
                 self.run = Some(TextRun { start: range.start, end: range.end, text: text.to_string(), verbatim });
             }
+        }
+    }
+
+    /// A soft line break inside a paragraph joins the text on both sides into one run, so a
+    /// phrase wrapped across lines is still one stretch of prose.
+    fn continue_run_over(&mut self, range: Range<usize>) {
+        if let Some(run) = &mut self.run
+            && run.end == range.start
+            && let Some(newline) = self.source.get(range.clone())
+        {
+            run.text.push_str(newline);
+            run.end = range.end;
         }
     }
 

@@ -246,3 +246,14 @@ fn odd_input_does_not_panic() {
     assert_eq!(crlf.title, "crlf");
     assert_eq!(crlf.links[0].target, "x");
 }
+
+fn prose_of<'t>(note: &Note, text: &'t str) -> Vec<&'t str> {
+    note.prose.iter().map(|span| &text[span.start..span.end]).collect()
+}
+
+#[test]
+fn prose_is_text_outside_code_links_and_frontmatter_and_runs_across_wrapped_lines() {
+    let text = "---\ntitle: T\n---\nA phrase wrapped\nacross lines, `code` and [[link|label]] here.\n\n```\nfenced\n```\nLast  \nline\n";
+    let note = parse(text);
+    assert_eq!(prose_of(&note, text), ["A phrase wrapped\nacross lines, ", " and ", " here.", "Last", "line"]);
+}
