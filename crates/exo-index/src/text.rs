@@ -4,12 +4,12 @@ use std::path::{Path, PathBuf};
 
 use tantivy::index::SegmentComponent;
 use tantivy::schema::{Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions};
-use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, Stemmer, TextAnalyzer};
+use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, TextAnalyzer};
 use tantivy::{Index, IndexWriter, TantivyDocument, Term};
 
 use crate::error::{IndexError, Result, SqlContext, io_err};
 use crate::settings::TextSettings;
-use crate::tokenizer::WordAndCjkTokenizer;
+use crate::tokenizer::{CachedStemmer, WordAndCjkTokenizer};
 
 /// Bump when fields or analysis change: an index built otherwise is rebuilt.
 pub const TEXT_FORMAT_VERSION: u32 = 2;
@@ -65,7 +65,7 @@ fn register_analyzer(index: &Index, settings: &TextSettings) {
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter);
     let analyzer = match settings.language {
-        Some(language) => builder.filter(Stemmer::new(language)).build(),
+        Some(language) => builder.filter(CachedStemmer::new(language)).build(),
         None => builder.build(),
     };
     index.tokenizers().register(ANALYZER, analyzer);
