@@ -518,7 +518,12 @@ impl Tx<'_> {
 
     pub fn set_link_target(&self, link_id: i64, dst_id: Option<i64>, attachment: Option<&str>) -> Result<()> {
         self.tx
-            .prepare_cached("UPDATE links SET dst_id = ?2, dst_attachment = ?3 WHERE id = ?1")
+            // A link that already points where it should is not rewritten (unresolved links
+            // are inserted that way, and most links keep their target across updates).
+            .prepare_cached(
+                "UPDATE links SET dst_id = ?2, dst_attachment = ?3
+                  WHERE id = ?1 AND (dst_id IS NOT ?2 OR dst_attachment IS NOT ?3)",
+            )
             .at(&self.path)?
             .execute(params![link_id, dst_id, attachment])
             .at(&self.path)?;
