@@ -5,13 +5,13 @@
 //! it was read that a later edit in the same timestamp tick could leave the stat unchanged.
 //! Those, and every note under `--verify`, are hashed.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use exo_vault::{ReadNote, ScanReport, ScannedFile, Vault};
 use rayon::prelude::*;
 
-use crate::catalog::Entry;
+use crate::catalog::{Entries, Entry};
 
 /// A stat record younger than this when read cannot prove a later read unchanged. Two
 /// seconds covers coarse file-system clocks (FAT, SMB) as well as ext4's jiffy ticks.
@@ -61,7 +61,7 @@ enum Verdict {
     New,
 }
 
-pub fn compute(vault: &Vault, entries: &HashMap<String, Entry>, scan: &ScanReport, verify: bool) -> Diff {
+pub fn compute(vault: &Vault, entries: &Entries, scan: &ScanReport, verify: bool) -> Diff {
     let verdicts: Vec<(&ScannedFile, Verdict)> =
         scan.notes.par_iter().map(|file| (file, judge(vault, entries.get(&file.path), file, verify))).collect();
     let mut diff = Diff::default();

@@ -17,7 +17,7 @@ use exo_vault::{LinkResolver, Note, ReadNote, Resolution, ScannedFile, Skipped, 
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::catalog::{Catalog, Entry, FileState, Tx, meta_keys};
+use crate::catalog::{Catalog, Entries, FileState, Tx, meta_keys};
 use crate::diff::{self, Diff, is_racy, now_ns};
 use crate::error::{IndexError, Result, io_err};
 use crate::git::head_revision;
@@ -225,7 +225,7 @@ fn open_index(layout: &Layout, settings: &TextSettings) -> Result<(Catalog, Text
 struct Plan<'a> {
     vault: &'a Vault,
     diff: &'a Diff,
-    entries: &'a HashMap<String, Entry>,
+    entries: &'a Entries,
     scanned: &'a HashMap<&'a str, &'a ScannedFile>,
     full: bool,
     /// The text index was created empty by this run.
@@ -350,7 +350,7 @@ fn commit_text(writer: TextWriter, generation: u64) -> Result<()> {
     writer.commit(generation)
 }
 
-fn hashes_of(paths: &[String], entries: &HashMap<String, Entry>) -> HashMap<String, Vec<String>> {
+fn hashes_of(paths: &[String], entries: &Entries) -> HashMap<String, Vec<String>> {
     let mut by_hash: HashMap<String, Vec<String>> = HashMap::new();
     for path in paths {
         if let Some(hash) = entries.get(path).and_then(|e| e.hash.clone()) {
