@@ -35,27 +35,25 @@ fn may_precede_tag(c: Option<char>) -> bool {
 /// `before` is the character preceding the run in the file. `#123` is an issue number.
 pub(crate) fn inline_tags(text: &str, before: Option<char>) -> Vec<(usize, String)> {
     let mut tags = Vec::new();
-    let mut prev = before;
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        if c == '#' && may_precede_tag(prev) {
-            let body_start = i + 1;
-            let mut body_end = body_start;
-            while let Some(&(j, d)) = chars.peek() {
-                if !is_tag_char(d) {
-                    break;
-                }
-                body_end = j + d.len_utf8();
-                chars.next();
-            }
-            let body = text[body_start..body_end].trim_end_matches(['/', '-']);
-            if body.chars().any(|c| !c.is_numeric() && c != '/' && c != '-' && c != '_') {
-                tags.push((i, body.to_lowercase()));
-            }
-            prev = text[..body_end].chars().next_back();
+    // Most runs hold no `#` at all; jump from one to the next instead of walking every char.
+    let mut consumed = 0;
+    for i in memchr::memchr_iter(b'#', text.as_bytes()) {
+        if i < consumed {
             continue;
         }
-        prev = Some(c);
+        let prev = if i == 0 { before } else { text[..i].chars().next_back() };
+        if !may_precede_tag(prev) {
+            continue;
+        }
+        let body_start = i + 1;
+        let rest = &text[body_start..];
+        let body_len = rest.char_indices().find(|&(_, d)| !is_tag_char(d)).map_or(rest.len(), |(j, _)| j);
+        let body_end = body_start + body_len;
+        let body = text[body_start..body_end].trim_end_matches(['/', '-']);
+        if body.chars().any(|c| !c.is_numeric() && c != '/' && c != '-' && c != '_') {
+            tags.push((i, body.to_lowercase()));
+        }
+        consumed = body_end;
     }
     tags
 }
