@@ -125,21 +125,24 @@ pub(crate) fn status(index: &Index, verify: bool) -> Result<Status> {
         }
         Err(e) => return Ok(Status::without_index(SyncState::Degraded, e.to_string(), REPAIR_REBUILD)),
     };
-    // The walk of the vault is the slow half; the catalog is read while it runs.
-    let (scan, checked) = scan_beside(index, || {
-        degraded_reason(index, &catalog, &settings)
-            .unwrap_or_else(|e| Some(e.to_string()))
-            .map_or_else(|| catalog.entries().map(Ok), |reason| Ok(Err(reason)))
+    let embedder = crate::vectors::configured_embedder(index)?;
+    // The walk of the vault is the slow half; the catalog (entries, then vector coverage,
+    // a count over every chunk) is read while it runs.
+    let (scan, checked) = scan_beside(index, || -> Result<Result<_, String>> {
+        if let Some(reason) = degraded_reason(index, &catalog, &settings).unwrap_or_else(|e| Some(e.to_string())) {
+            return Ok(Err(reason));
+        }
+        let entries = catalog.entries()?;
+        let vectors = crate::vectors::coverage(index, &catalog, embedder.as_deref())?;
+        Ok(Ok((entries, vectors)))
     });
-    let entries = match checked? {
-        Ok(entries) => entries,
+    let (entries, vectors) = match checked? {
+        Ok(read) => read,
         Err(reason) => return Ok(Status::without_index(SyncState::Degraded, reason, REPAIR_REBUILD)),
     };
     let scan = scan?;
     let diff = diff::compute(index.vault(), &entries, &scan, verify);
     let in_sync = !diff.has_changes();
-    let embedder = crate::vectors::configured_embedder(index)?;
-    let vectors = crate::vectors::coverage(index, &catalog, embedder.as_deref())?;
     let mut status = Status {
         status: if in_sync { SyncState::Synced } else { SyncState::OutOfSync },
         repair: (!in_sync).then(|| REPAIR_INDEX.to_string()),
