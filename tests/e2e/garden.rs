@@ -228,3 +228,23 @@ fn wander_is_repeatable_for_a_seed_and_pairs_are_far_apart() {
     }
     assert_eq!(walk["seed"], 42);
 }
+
+#[test]
+fn exit_code_says_whether_anything_was_found() {
+    let v = example_vault();
+    v.exo_ok(["index"]);
+    let found = v.exo(["garden", "--only", "unresolved", "--exit-code"]);
+    assert_eq!(found.status.code(), Some(1), "vault-example has planted unresolved links");
+    assert_eq!(
+        v.exo(["garden", "--only", "unresolved"]).status.code(),
+        Some(0),
+        "without the flag a report is a success"
+    );
+
+    let clean = TestVault::git_repo();
+    clean.write("a.md", "# A\n\nSee [[b]].\n");
+    clean.write("b.md", "# B\n\nBack to [[a]].\n");
+    clean.exo_ok(["index"]);
+    let out = clean.exo(["garden", "--only", "unresolved,broken-anchor", "--exit-code"]);
+    assert_eq!(out.status.code(), Some(0), "{}", crate::support::stderr(&out));
+}

@@ -97,6 +97,10 @@ pub struct GardenArgs {
     /// unlinked-mention, near-duplicate, similar-unlinked, stale-summary, stub, invalid-frontmatter
     #[arg(long, value_name = "KIND", value_delimiter = ',')]
     pub only: Vec<String>,
+    /// Exit 1 when there is any finding, 0 when there is none (like `git diff --exit-code`),
+    /// so CI or cron can fail on, say, `--only unresolved,broken-anchor`
+    #[arg(long)]
+    pub exit_code: bool,
 }
 
 #[derive(Debug, Args)]

@@ -20,7 +20,8 @@ pub fn run(globals: &Globals, args: GardenArgs) -> Result<ExitCode> {
     } else {
         print_human(&report);
     }
-    Ok(ExitCode::SUCCESS)
+    let any_finding = report.counts.values().any(|&count| count > 0);
+    Ok(if args.exit_code && any_finding { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 fn print_human(report: &Report) {
