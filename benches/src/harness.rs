@@ -69,7 +69,7 @@ fn repeated(repeat: usize, mut once: impl FnMut() -> Result<(Duration, u64)>) ->
 fn bench_one(exo: &Path, dir: &Path, notes: usize, repeat: usize) -> Result<Row> {
     let exo_run = |args: &[&str]| measure(exo, args, dir).map(|m| (m.wall, m.max_rss_kb));
     let _ = std::fs::remove_dir_all(dir.join(".exo"));
-    let full_repeat = if notes <= 1000 { 3 } else { 1 };
+    let full_repeat = if notes <= 10_000 { 3 } else { 1 };
     let (full_index, full_rss) = repeated(full_repeat, || {
         let _ = std::fs::remove_dir_all(dir.join(".exo"));
         exo_run(&["index", "--quiet"])

@@ -149,8 +149,9 @@ pub struct CachedStemmer {
     algorithm: frostem::Algorithm,
 }
 
-/// Distinct words remembered per tokenizer instance; a few megabytes at most.
-const STEM_CACHE_WORDS: usize = 50_000;
+/// Distinct words remembered per tokenizer instance (one per field per indexing thread):
+/// about 2 MB each at most, the common words of any vault.
+const STEM_CACHE_WORDS: usize = 20_000;
 
 impl CachedStemmer {
     pub fn new(language: Language) -> CachedStemmer {
