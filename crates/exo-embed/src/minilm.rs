@@ -258,7 +258,9 @@ fn apply(linear: &Linear, input: &[f32], rows: usize, out: &mut [f32]) {
 }
 
 /// out = input · (scale ⊙ weight)ᵀ + bias straight from int8 rows: each weight row is read
-/// once and dotted with every input row.
+/// once and dotted with every input row. A query is a handful of rows, which left one core
+/// doing all of its forward pass; the output columns are split into blocks computed on the
+/// rayon pool (column-major per block), then laid out row-major.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn apply_int8(
@@ -271,10 +273,67 @@ fn apply_int8(
     n: usize,
     out: &mut [f32],
 ) {
-    for (j, (row, (&scale, &b))) in weight.chunks_exact(k).zip(scales.iter().zip(bias)).enumerate().take(n) {
-        for r in 0..rows {
-            let x = &input[r * k..(r + 1) * k];
-            out[r * n + j] = dot_i8(x, row) * scale + b;
+    let int8 = Int8Linear { weight, scales, bias, input, rows, k };
+    let blocks: Vec<Vec<f32>> = (0..n.div_ceil(COLUMNS_PER_TASK))
+        .into_par_iter()
+        .map(|block| {
+            let columns = block * COLUMNS_PER_TASK..((block + 1) * COLUMNS_PER_TASK).min(n);
+            let mut values = vec![0f32; columns.len() * rows];
+            int8.columns(columns, &mut values);
+            values
+        })
+        .collect();
+    for (block, values) in blocks.iter().enumerate() {
+        for (offset, column) in values.chunks_exact(rows.max(1)).enumerate() {
+            let j = block * COLUMNS_PER_TASK + offset;
+            for (r, &value) in column.iter().enumerate() {
+                out[r * n + j] = value;
+            }
+        }
+    }
+}
+
+/// Output columns per task: 384 or 1536 columns make 2 to 8 tasks, enough for two cores
+/// without the hand-off costing more than the work.
+const COLUMNS_PER_TASK: usize = 192;
+
+struct Int8Linear<'a> {
+    weight: &'a [i8],
+    scales: &'a [f32],
+    bias: &'a [f32],
+    input: &'a [f32],
+    rows: usize,
+    k: usize,
+}
+
+impl Int8Linear<'_> {
+    /// `values[(j - start) * rows + r]` = output (r, j) for j in `columns`. Compiled with AVX2
+    /// and FMA when the CPU has them: this runs on pool threads, outside `layer_avx2`.
+    fn columns(&self, columns: std::ops::Range<usize>, values: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU has just been checked for both features.
+            unsafe { self.columns_avx2(columns, values) };
+            return;
+        }
+        self.columns_body(columns, values);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    fn columns_avx2(&self, columns: std::ops::Range<usize>, values: &mut [f32]) {
+        self.columns_body(columns, values);
+    }
+
+    #[inline(always)]
+    fn columns_body(&self, columns: std::ops::Range<usize>, values: &mut [f32]) {
+        let (k, rows) = (self.k, self.rows);
+        for (offset, j) in columns.enumerate() {
+            let row = &self.weight[j * k..(j + 1) * k];
+            for r in 0..rows {
+                values[offset * rows + r] =
+                    dot_i8(&self.input[r * k..(r + 1) * k], row) * self.scales[j] + self.bias[j];
+            }
         }
     }
 }
