@@ -21,7 +21,7 @@ const BATCH_TOKENS: usize = 4096;
 
 struct Linear {
     /// [out][in], as PyTorch stores it; int8 with a scale per output row, or f32.
-    weight: Rows,
+    weight: Rows<'static>,
     /// The f32 form, made on first use by a large batch (indexing), kept for the process.
     dense: std::sync::OnceLock<Vec<f32>>,
     bias: Vec<f32>,
@@ -51,7 +51,7 @@ struct Layer {
 
 pub struct MiniLm {
     tokenizer: WordPiece,
-    word_embeddings: Rows,
+    word_embeddings: Rows<'static>,
     positions: Vec<f32>,
     token_type: Vec<f32>,
     embedding_norm: Norm,
@@ -59,7 +59,7 @@ pub struct MiniLm {
 }
 
 impl MiniLm {
-    pub fn load(tensors: &Tensors, vocab: &str) -> Result<MiniLm> {
+    pub fn load(tensors: &Tensors<'static>, vocab: &str) -> Result<MiniLm> {
         let linear = |name: &str, outputs: usize, inputs: usize| -> Result<Linear> {
             Ok(Linear {
                 weight: tensors.rows(&format!("{name}.weight"), inputs)?,

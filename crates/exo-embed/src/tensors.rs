@@ -10,13 +10,15 @@ pub struct Tensors<'a> {
 }
 
 /// A matrix read row by row on demand: the word-embedding table stays int8 in memory and
-/// only the rows a text uses are dequantised.
-pub enum Rows {
-    Int8 { data: Vec<i8>, scales: Vec<f32>, width: usize },
+/// only the rows a text uses are dequantised. int8 rows are borrowed from the weights as
+/// they are (the built-in model's are compiled into the binary): loading copies nothing, and
+/// only the pages of the rows a text touches are ever read.
+pub enum Rows<'a> {
+    Int8 { data: &'a [i8], scales: Vec<f32>, width: usize },
     Float { data: Vec<f32>, width: usize },
 }
 
-impl Rows {
+impl Rows<'_> {
     pub fn dequantize_into(&self, row: usize, out: &mut [f32]) -> Result<()> {
         match self {
             Rows::Int8 { data, scales, width } => {
@@ -69,7 +71,7 @@ impl<'a> Tensors<'a> {
     pub fn matrix(&self, name: &str, rows: usize, cols: usize) -> Result<Vec<f32>> {
         match self.rows(name, cols)? {
             Rows::Float { data, .. } if data.len() == rows * cols => Ok(data),
-            Rows::Int8 { data, scales, width } if data.len() == rows * cols => Ok(dequantize(&data, &scales, width)),
+            Rows::Int8 { data, scales, width } if data.len() == rows * cols => Ok(dequantize(data, &scales, width)),
             _ => Err(EmbedError::Model(format!("tensor {name} is not {rows}x{cols}"))),
         }
     }
@@ -79,7 +81,7 @@ impl<'a> Tensors<'a> {
         floats(name, view.dtype(), view.data())
     }
 
-    pub fn rows(&self, name: &str, cols: usize) -> Result<Rows> {
+    pub fn rows(&self, name: &str, cols: usize) -> Result<Rows<'a>> {
         let view = self.inner.tensor(name).map_err(|_| EmbedError::Model(format!("weights lack tensor {name}")))?;
         let shape = view.shape().to_vec();
         if shape.len() != 2 || shape[1] != cols {
@@ -87,7 +89,10 @@ impl<'a> Tensors<'a> {
         }
         if view.dtype() == Dtype::I8 {
             let scales = self.vector(&format!("{name}.scale"), shape[0])?;
-            let data = view.data().iter().map(|&b| b as i8).collect();
+            let bytes: &'a [u8] = view.data();
+            // SAFETY: i8 and u8 have the same size and alignment, and every bit pattern is a
+            // valid i8; the slice keeps the lifetime of the bytes it reinterprets.
+            let data = unsafe { std::slice::from_raw_parts(bytes.as_ptr().cast::<i8>(), bytes.len()) };
             return Ok(Rows::Int8 { data, scales, width: cols });
         }
         Ok(Rows::Float { data: floats(name, view.dtype(), view.data())?, width: cols })
