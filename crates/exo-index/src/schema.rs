@@ -19,7 +19,10 @@ CREATE INDEX IF NOT EXISTS links_dst ON links(dst_id);
 CREATE INDEX IF NOT EXISTS links_target_key ON links(target_key);
 CREATE INDEX IF NOT EXISTS links_alias_key ON links(alias_key);
 CREATE INDEX IF NOT EXISTS chunks_text_hash ON chunks(text_hash);
-CREATE INDEX IF NOT EXISTS chunks_embed_hash ON chunks(embed_hash);
+-- Covering for the vector search's read of every chunk's owner: scanning it reads a tenth
+-- of the pages the chunks table (which holds the chunk text) would.
+DROP INDEX IF EXISTS chunks_embed_hash;
+CREATE INDEX IF NOT EXISTS chunks_embed_owner ON chunks(embed_hash, note_id, seq);
 "#;
 
 pub const CREATE: &str = r#"
