@@ -15,7 +15,7 @@ use exo_vault::{ReadNote, Vault};
 use rayon::prelude::*;
 use serde_json::json;
 
-use crate::prose::Prose;
+use crate::prose::{Prose, hash_word, push_lowercase};
 use crate::report::{Finding, Kind, Severity};
 use crate::settings::GardenSettings;
 
@@ -36,14 +36,50 @@ struct Name {
 /// Names several notes share are left out: a mention of them cannot say which note is meant.
 struct Names {
     names: Vec<Name>,
-    /// The trie's edges: (node, key) -> child, node 0 the root. A key is the hash of a
-    /// lowercased word, and below the root also of the collapsed separator before it; every
-    /// prose word is hashed once, then matching a name costs one u64 probe per word. (Two
-    /// different words sharing a 64-bit hash is not a risk worth a string compare.)
-    edges: HashMap<(u32, u64), u32, foldhash::fast::FixedState>,
-    /// Per node, the names ending there, the ones with more punctuation around them first.
-    endings: Vec<Vec<usize>>,
+    /// A key is the hash of a lowercased word, below the root together with the collapsed
+    /// separator before it; a node's values are the names ending there, the ones with more
+    /// punctuation around them first. (Two different words sharing a 64-bit hash is not a
+    /// risk worth a string compare.)
+    trie: WordTrie,
     filter: Filter,
+}
+
+/// A trie over 64-bit word keys, node 0 the root, with the values (indices) that end at
+/// each node: every prose word is hashed once, then following a name costs one probe per
+/// word.
+#[derive(Default)]
+struct WordTrie {
+    edges: HashMap<(u32, u64), u32, foldhash::fast::FixedState>,
+    ends: Vec<Vec<usize>>,
+}
+
+impl WordTrie {
+    fn insert(&mut self, keys: impl IntoIterator<Item = u64>, value: usize) {
+        if self.ends.is_empty() {
+            self.ends.push(Vec::new());
+        }
+        let mut node = 0u32;
+        for key in keys {
+            node = match self.edges.get(&(node, key)) {
+                Some(&child) => child,
+                None => {
+                    self.ends.push(Vec::new());
+                    let child = (self.ends.len() - 1) as u32;
+                    self.edges.insert((node, key), child);
+                    child
+                }
+            };
+        }
+        self.ends[node as usize].push(value);
+    }
+
+    fn child(&self, node: u32, key: u64) -> Option<u32> {
+        self.edges.get(&(node, key)).copied()
+    }
+
+    fn ends(&self, node: u32) -> &[usize] {
+        &self.ends[node as usize]
+    }
 }
 
 /// A word of the prose and the two keys it can be looked up by.
@@ -84,24 +120,19 @@ impl Names {
     }
 
     fn from_names(names: Vec<Name>) -> Names {
-        let mut edges = HashMap::with_hasher(foldhash::fast::FixedState::default());
-        let mut endings: Vec<Vec<usize>> = vec![Vec::new()];
+        let mut trie = WordTrie::default();
         for (i, name) in names.iter().enumerate() {
-            let mut node = 0u32;
-            for (k, word) in name.words.iter().enumerate() {
-                let key = if k == 0 { word_key(word) } else { next_key(&name.separators[k - 1], word) };
-                node = *edges.entry((node, key)).or_insert_with(|| {
-                    endings.push(Vec::new());
-                    (endings.len() - 1) as u32
-                });
-            }
-            endings[node as usize].push(i);
+            let keys = name.words.iter().enumerate().map(|(k, word)| match k {
+                0 => hash_word(word),
+                _ => next_key(&name.separators[k - 1], word),
+            });
+            trie.insert(keys, i);
         }
-        for ending in &mut endings {
-            ending.sort_by_key(|&i| std::cmp::Reverse(names[i].prefix.len() + names[i].suffix.len()));
+        for ends in &mut trie.ends {
+            ends.sort_by_key(|&i| std::cmp::Reverse(names[i].prefix.len() + names[i].suffix.len()));
         }
         let filter = Filter::new(&names);
-        Names { names, edges, endings, filter }
+        Names { names, trie, filter }
     }
 
     /// The longest name whose words start at `words[first]` in `run`: (name, byte range).
@@ -110,9 +141,9 @@ impl Names {
         let mut longest = None;
         for (k, word) in words.iter().enumerate().skip(first) {
             let key = if k == first { word.first } else { word.next };
-            let Some(&child) = self.edges.get(&(node, key)) else { break };
+            let Some(child) = self.trie.child(node, key) else { break };
             node = child;
-            let ending = self.endings[node as usize].iter().find_map(|&i| {
+            let ending = self.trie.ends(node).iter().find_map(|&i| {
                 let (start, end) = self.bounds(&self.names[i], run, words[first].start, word.end)?;
                 Some((i, start, end))
             });
@@ -131,18 +162,9 @@ impl Names {
     }
 }
 
-fn hasher() -> foldhash::fast::FixedState {
-    foldhash::fast::FixedState::default()
-}
-
-/// `word` is already lowercase.
-fn word_key(word: &str) -> u64 {
-    std::hash::BuildHasher::hash_one(&hasher(), word)
-}
-
 /// `separator` is already collapsed and `word` lowercase.
 fn next_key(separator: &str, word: &str) -> u64 {
-    std::hash::BuildHasher::hash_one(&hasher(), (separator, word))
+    std::hash::BuildHasher::hash_one(&foldhash::fast::FixedState::default(), (separator, word))
 }
 
 /// Reused buffers for reading a run's words.
@@ -155,7 +177,7 @@ struct Scratch {
 
 /// The words of `run` with their lookup keys, into `out`.
 fn words_of(run: &str, out: &mut Vec<Word>, scratch: &mut Scratch) {
-    word_ranges(run, &mut scratch.ranges);
+    runs(run, is_word, &mut scratch.ranges);
     out.clear();
     for (k, &(start, end)) in scratch.ranges.iter().enumerate() {
         scratch.word.clear();
@@ -168,7 +190,7 @@ fn words_of(run: &str, out: &mut Vec<Word>, scratch: &mut Scratch) {
             }
             None => 0,
         };
-        out.push(Word { start, end, first: word_key(&scratch.word), next });
+        out.push(Word { start, end, first: hash_word(&scratch.word), next });
     }
 }
 
@@ -179,46 +201,36 @@ fn words_of(run: &str, out: &mut Vec<Word>, scratch: &mut Scratch) {
 /// away around a span never ends in a letter or digit). Most notes mention nothing new, and
 /// for them parsing the markdown is skipped.
 struct Filter {
-    edges: HashMap<(u32, u64), u32, foldhash::fast::FixedState>,
-    /// Per node, the notes whose name ends there.
-    owners: Vec<Vec<usize>>,
+    /// Letter-and-digit words of every name; a node's values are the notes named there.
+    trie: WordTrie,
 }
 
 impl Filter {
     fn new(names: &[Name]) -> Filter {
-        let mut edges = HashMap::with_hasher(foldhash::fast::FixedState::default());
-        let mut owners: Vec<Vec<usize>> = vec![Vec::new()];
-        let (mut keys, mut scratch) = (Vec::new(), String::new());
+        let mut trie = WordTrie::default();
+        let mut keys = Vec::new();
         for name in names {
-            alnum_keys(&name.text, &mut keys, &mut scratch);
-            if keys.is_empty() {
-                continue;
+            alnum_keys(&name.text, &mut keys);
+            if !keys.is_empty() {
+                trie.insert(keys.iter().copied(), name.owner);
             }
-            let mut node = 0u32;
-            for &key in &keys {
-                node = *edges.entry((node, key)).or_insert_with(|| {
-                    owners.push(Vec::new());
-                    (owners.len() - 1) as u32
-                });
-            }
-            owners[node as usize].push(name.owner);
         }
-        Filter { edges, owners }
+        Filter { trie }
     }
 
     /// True when `text` may mention a note `wanted` says yes to.
     fn may_mention(&self, text: &str, wanted: &dyn Fn(usize) -> bool) -> bool {
-        let (mut keys, mut scratch) = (Vec::new(), String::new());
-        alnum_keys(text, &mut keys, &mut scratch);
-        (0..keys.len()).any(|first| self.walk_finds(&keys, first, wanted))
+        let mut keys = Vec::new();
+        alnum_keys(text, &mut keys);
+        (0..keys.len()).any(|first| self.walk_finds(&keys[first..], wanted))
     }
 
-    fn walk_finds(&self, keys: &[u64], first: usize, wanted: &dyn Fn(usize) -> bool) -> bool {
+    fn walk_finds(&self, keys: &[u64], wanted: &dyn Fn(usize) -> bool) -> bool {
         let mut node = 0u32;
-        for key in &keys[first..] {
-            let Some(&child) = self.edges.get(&(node, *key)) else { return false };
+        for &key in keys {
+            let Some(child) = self.trie.child(node, key) else { return false };
             node = child;
-            if self.owners[node as usize].iter().any(|&owner| wanted(owner)) {
+            if self.trie.ends(node).iter().any(|&owner| wanted(owner)) {
                 return true;
             }
         }
@@ -227,34 +239,23 @@ impl Filter {
 }
 
 /// The hash of each lowercased run of letters and digits in `text`, into `keys`.
-fn alnum_keys(text: &str, keys: &mut Vec<u64>, scratch: &mut String) {
+fn alnum_keys(text: &str, keys: &mut Vec<u64>) {
+    let (mut ranges, mut scratch) = (Vec::new(), String::new());
+    runs(text, char::is_alphanumeric, &mut ranges);
     keys.clear();
-    let mut start = None;
-    for (i, c) in text.char_indices() {
-        match (c.is_alphanumeric(), start) {
-            (true, None) => start = Some(i),
-            (false, Some(s)) => {
-                scratch.clear();
-                push_lowercase(&text[s..i], scratch);
-                keys.push(word_key(scratch));
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    if let Some(s) = start {
+    keys.extend(ranges.iter().map(|&(start, end)| {
         scratch.clear();
-        push_lowercase(&text[s..], scratch);
-        keys.push(word_key(scratch));
-    }
+        push_lowercase(&text[start..end], &mut scratch);
+        hash_word(&scratch)
+    }));
 }
 
-/// Byte ranges of the words in `text`: maximal runs of letters, digits and underscores.
-fn word_ranges(text: &str, out: &mut Vec<(usize, usize)>) {
+/// Byte ranges of the maximal runs of characters `is_part` accepts in `text`, into `out`.
+fn runs(text: &str, is_part: impl Fn(char) -> bool, out: &mut Vec<(usize, usize)>) {
     out.clear();
     let mut start = None;
     for (i, c) in text.char_indices() {
-        match (is_word(c), start) {
+        match (is_part(c), start) {
             (true, None) => start = Some(i),
             (false, Some(s)) => {
                 out.push((s, i));
@@ -270,7 +271,7 @@ fn word_ranges(text: &str, out: &mut Vec<(usize, usize)>) {
 
 fn split_name(name: &str, owner: usize) -> Option<Name> {
     let mut ranges = Vec::new();
-    word_ranges(name, &mut ranges);
+    runs(name, is_word, &mut ranges);
     let (first, last) = (ranges.first()?, ranges.last()?);
     let mut scratch = String::new();
     let words = ranges
@@ -297,14 +298,6 @@ fn split_name(name: &str, owner: usize) -> Option<Name> {
         suffix: name[last.1..].to_string(),
         owner,
     })
-}
-
-fn push_lowercase(word: &str, out: &mut String) {
-    if word.is_ascii() {
-        out.extend(word.bytes().map(|b| b.to_ascii_lowercase() as char));
-    } else {
-        out.extend(word.chars().flat_map(char::to_lowercase));
-    }
 }
 
 /// The separator with every run of whitespace written as one space.

@@ -2,6 +2,9 @@
 //! included), parsed, with the text its spans index into. Every detector that looks at words
 //! goes through here, so "prose" means the same thing in all of them.
 
+use std::collections::HashMap;
+
+use exo_index::graph::Graph;
 use exo_vault::{Note, ReadNote, Vault};
 
 pub(crate) struct Prose {
@@ -39,5 +42,46 @@ impl Prose {
     /// Everything after the frontmatter.
     pub fn body(&self) -> &str {
         self.text.get(self.note.frontmatter_span.map_or(0, |s| s.end)..).unwrap_or("")
+    }
+}
+
+/// Appends `word` in lower case (ASCII without the Unicode tables).
+pub(crate) fn push_lowercase(word: &str, out: &mut String) {
+    if word.is_ascii() {
+        out.extend(word.bytes().map(|b| b.to_ascii_lowercase() as char));
+    } else {
+        out.extend(word.chars().flat_map(char::to_lowercase));
+    }
+}
+
+/// A word's identity when notes are compared word by word: a hash of its lowercase form,
+/// with a fixed seed so two runs agree.
+pub(crate) fn hash_word(lowercase: &str) -> u64 {
+    std::hash::BuildHasher::hash_one(&foldhash::fast::FixedState::default(), lowercase)
+}
+
+/// Something derived from each note's prose, read from its file on first use: the notes a
+/// detector compares in pairs are each read once however many pairs they are in.
+pub(crate) struct PerNote<'a, T> {
+    vault: &'a Vault,
+    graph: &'a Graph,
+    derive: fn(&Prose) -> T,
+    cache: HashMap<usize, T>,
+}
+
+impl<'a, T: Default> PerNote<'a, T> {
+    pub fn new(vault: &'a Vault, graph: &'a Graph, derive: fn(&Prose) -> T) -> PerNote<'a, T> {
+        PerNote { vault, graph, derive, cache: HashMap::new() }
+    }
+
+    /// Both notes' values (the default for a note that cannot be read).
+    pub fn pair(&mut self, a: usize, b: usize) -> (&T, &T) {
+        for id in [a, b] {
+            let (vault, graph, derive) = (self.vault, self.graph, self.derive);
+            self.cache
+                .entry(id)
+                .or_insert_with(|| Prose::read(vault, &graph.note(id).path).map_or_else(T::default, |p| derive(&p)));
+        }
+        (&self.cache[&a], &self.cache[&b])
     }
 }

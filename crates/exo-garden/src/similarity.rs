@@ -4,7 +4,7 @@
 //! trigrams that the other note also has. Topical neighbours share words but few trigrams;
 //! a copied and lightly edited note shares most of them, whatever the model thinks.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use exo_index::graph::Graph;
 use exo_index::vectors::NoteVectors;
@@ -12,7 +12,7 @@ use exo_vault::Vault;
 use rayon::prelude::*;
 use serde_json::json;
 
-use crate::prose::Prose;
+use crate::prose::{PerNote, Prose, hash_word, push_lowercase};
 use crate::report::{Finding, Kind, Severity};
 use crate::settings::GardenSettings;
 
@@ -30,12 +30,12 @@ pub fn detect(
     let notes: Vec<(usize, Vec<f32>)> =
         vectors.into_iter().filter_map(|(path, v)| graph.by_path(&path).map(|id| (id, v))).collect();
     let pairs = similar_pairs(&notes, settings.similar_min);
-    let mut trigrams = Trigrams { vault, graph, cache: HashMap::new() };
+    let mut trigrams = PerNote::new(vault, graph, trigrams);
     Ok(pairs
         .into_iter()
         .filter_map(|(a, b, cosine)| {
-            let shared = trigrams.shared(a, b);
-            finding(graph, settings, (a, b), cosine, shared)
+            let (ta, tb) = trigrams.pair(a, b);
+            finding(graph, settings, (a, b), cosine, shared_trigrams(ta, tb))
         })
         .collect())
 }
@@ -157,40 +157,27 @@ fn finding(
     })
 }
 
-/// Each note's word trigrams, read from its file once.
-struct Trigrams<'a> {
-    vault: &'a Vault,
-    graph: &'a Graph,
-    cache: HashMap<usize, BTreeSet<[u64; 3]>>,
-}
-
-impl Trigrams<'_> {
-    /// The share of the smaller trigram set found in the other (0 when either is empty).
-    fn shared(&mut self, a: usize, b: usize) -> f32 {
-        for id in [a, b] {
-            let (vault, graph) = (self.vault, self.graph);
-            self.cache.entry(id).or_insert_with(|| note_trigrams(vault, &graph.note(id).path));
-        }
-        let (ta, tb) = (&self.cache[&a], &self.cache[&b]);
-        let (small, large) = if ta.len() <= tb.len() { (ta, tb) } else { (tb, ta) };
-        if small.is_empty() {
-            return 0.0;
-        }
-        small.intersection(large).count() as f32 / small.len() as f32
+/// The share of the smaller trigram set found in the other (0 when either is empty).
+fn shared_trigrams(ta: &BTreeSet<[u64; 3]>, tb: &BTreeSet<[u64; 3]>) -> f32 {
+    let (small, large) = if ta.len() <= tb.len() { (ta, tb) } else { (tb, ta) };
+    if small.is_empty() {
+        return 0.0;
     }
+    small.intersection(large).count() as f32 / small.len() as f32
 }
 
-fn note_trigrams(vault: &Vault, path: &str) -> BTreeSet<[u64; 3]> {
-    let Some(prose) = Prose::read(vault, path) else { return BTreeSet::new() };
-    let words: Vec<u64> = prose.words().map(|w| word_id(&w.to_lowercase())).collect();
+/// A note's word trigrams, each word by its lowercase hash.
+fn trigrams(prose: &Prose) -> BTreeSet<[u64; 3]> {
+    let mut scratch = String::new();
+    let words: Vec<u64> = prose
+        .words()
+        .map(|w| {
+            scratch.clear();
+            push_lowercase(w, &mut scratch);
+            hash_word(&scratch)
+        })
+        .collect();
     words.windows(3).map(|w| [w[0], w[1], w[2]]).collect()
-}
-
-fn word_id(word: &str) -> u64 {
-    let hash = blake3::hash(word.as_bytes());
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&hash.as_bytes()[..8]);
-    u64::from_le_bytes(first)
 }
 
 #[cfg(test)]

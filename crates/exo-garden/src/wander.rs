@@ -3,7 +3,7 @@
 //! connects" is a fine answer; the point is to look where links never lead. A seed makes
 //! the walk repeatable.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use exo_index::graph::Graph;
@@ -12,7 +12,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use serde::Serialize;
 
-use crate::prose::Prose;
+use crate::prose::{PerNote, Prose};
 use crate::settings::GardenSettings;
 
 /// Pairs closer than this many links are not distant.
@@ -70,7 +70,7 @@ pub fn wander(vault: &Vault, graph: &Graph, settings: &GardenSettings, pairs: us
         return Wander { seed, pairs: Vec::new(), note: Some("fewer than two notes to pair".into()) };
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut words = WordCache::new(vault, graph);
+    let mut words = PerNote::new(vault, graph, prose_words);
     let mut seen = HashSet::new();
     let mut candidates = Vec::new();
     for _ in 0..pairs * DRAWS_PER_PAIR {
@@ -102,7 +102,12 @@ pub fn wander(vault: &Vault, graph: &Graph, settings: &GardenSettings, pairs: us
     Wander { seed, pairs: chosen, note }
 }
 
-fn measure(graph: &Graph, hubs: &[usize], words: &mut WordCache, (a, b): (usize, usize)) -> Option<Distance> {
+fn measure(
+    graph: &Graph,
+    hubs: &[usize],
+    words: &mut PerNote<BTreeSet<String>>,
+    (a, b): (usize, usize),
+) -> Option<Distance> {
     let hops = graph.distances_avoiding(a, MEASURE_HOPS, hubs).get(&b).copied();
     if hops.is_some_and(|h| h < MIN_HOPS) {
         return None;
@@ -188,31 +193,8 @@ pub fn default_seed() -> u64 {
     today.get(..10).unwrap_or_default().replace('-', "").parse().unwrap_or(0)
 }
 
-/// Each note's vocabulary, read from its file once.
-struct WordCache<'a> {
-    vault: &'a Vault,
-    graph: &'a Graph,
-    cache: HashMap<usize, BTreeSet<String>>,
-}
-
-impl<'a> WordCache<'a> {
-    fn new(vault: &'a Vault, graph: &'a Graph) -> WordCache<'a> {
-        WordCache { vault, graph, cache: HashMap::new() }
-    }
-
-    /// Both notes' vocabularies, read on first use.
-    fn pair(&mut self, a: usize, b: usize) -> (&BTreeSet<String>, &BTreeSet<String>) {
-        for id in [a, b] {
-            let (vault, graph) = (self.vault, self.graph);
-            self.cache.entry(id).or_insert_with(|| prose_words(vault, &graph.note(id).path));
-        }
-        (&self.cache[&a], &self.cache[&b])
-    }
-}
-
 /// The words of 4+ letters in a note's prose (frontmatter keys and code are not vocabulary).
-fn prose_words(vault: &Vault, path: &str) -> BTreeSet<String> {
-    let Some(prose) = Prose::read(vault, path) else { return BTreeSet::new() };
+fn prose_words(prose: &Prose) -> BTreeSet<String> {
     prose
         .words()
         .filter(|w| w.chars().count() >= 4 && !w.chars().all(|c| c.is_ascii_digit()))

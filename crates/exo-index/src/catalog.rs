@@ -104,8 +104,7 @@ impl Catalog {
 
     /// Every path the catalog knows: notes, skipped files, and pending intents.
     pub fn entries(&self) -> Result<Entries> {
-        let count: i64 = self.conn.query_row("SELECT count(*) FROM notes", [], |r| r.get(0)).at(&self.path)?;
-        let mut entries = Entries::with_capacity_and_hasher(count.max(0) as usize, Default::default());
+        let mut entries = Entries::default();
         let mut stmt = self.conn.prepare("SELECT path, hash, size, mtime_ns, racy FROM notes").at(&self.path)?;
         let rows = stmt
             .query_map([], |r| {

@@ -63,14 +63,8 @@ impl Index {
     /// Runs `work` while [`Index::freshness`] walks the vault on another thread: a reader
     /// can say whether its answer may be stale for the cost of the slower of the two.
     pub fn beside_freshness<T>(&self, work: impl FnOnce() -> T) -> (T, Result<(SyncState, usize)>) {
-        std::thread::scope(|scope| {
-            let freshness = scope.spawn(|| self.freshness());
-            let done = work();
-            let freshness = freshness.join().unwrap_or_else(|_| {
-                Err(IndexError::Invalid("the check against the files stopped unexpectedly".into()))
-            });
-            (done, freshness)
-        })
+        let (freshness, done) = beside(|| self.freshness(), work, "the check against the files");
+        (done, freshness)
     }
 
     /// Ranked, explained search. Without vectors (none yet, or another embedder) hybrid
@@ -100,4 +94,20 @@ impl Index {
 pub fn parse_fingerprint(vault: &Vault) -> String {
     let options = vault.parse_options();
     format!("parser {}; links {:?}; chunks {}", exo_vault::PARSER_VERSION, options.link_style, options.chunk_max_bytes)
+}
+
+/// Runs `background` on another thread while `foreground` runs on this one. A panic in the
+/// background is reported as an error naming `what`, not propagated.
+pub(crate) fn beside<B: Send, F>(
+    background: impl FnOnce() -> Result<B> + Send,
+    foreground: impl FnOnce() -> F,
+    what: &str,
+) -> (Result<B>, F) {
+    std::thread::scope(|scope| {
+        let handle = scope.spawn(background);
+        let done = foreground();
+        let background =
+            handle.join().unwrap_or_else(|_| Err(IndexError::Invalid(format!("{what} stopped unexpectedly"))));
+        (background, done)
+    })
 }

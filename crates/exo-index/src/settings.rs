@@ -1,15 +1,15 @@
 //! The parts of `exo.toml` this layer owns: `[search] language`.
 
 use exo_vault::{CONFIG_FILE, Config, VaultError};
+use frostem::Algorithm;
 use serde::Deserialize;
-use tantivy::tokenizer::Language;
 
 use crate::error::Result;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct TextSettings {
     /// Stemming language, None for no stemming.
-    pub language: Option<Language>,
+    pub language: Option<Algorithm>,
     pub language_name: String,
 }
 
@@ -25,25 +25,26 @@ impl Default for SearchSection {
     }
 }
 
-const LANGUAGES: &[(&str, Language)] = &[
-    ("arabic", Language::Arabic),
-    ("danish", Language::Danish),
-    ("dutch", Language::Dutch),
-    ("english", Language::English),
-    ("finnish", Language::Finnish),
-    ("french", Language::French),
-    ("german", Language::German),
-    ("greek", Language::Greek),
-    ("hungarian", Language::Hungarian),
-    ("italian", Language::Italian),
-    ("norwegian", Language::Norwegian),
-    ("portuguese", Language::Portuguese),
-    ("romanian", Language::Romanian),
-    ("russian", Language::Russian),
-    ("spanish", Language::Spanish),
-    ("swedish", Language::Swedish),
-    ("tamil", Language::Tamil),
-    ("turkish", Language::Turkish),
+/// The Snowball stemmers tantivy ships, by the name `[search] language` takes.
+const LANGUAGES: &[(&str, Algorithm)] = &[
+    ("arabic", Algorithm::Arabic),
+    ("danish", Algorithm::Danish),
+    ("dutch", Algorithm::Dutch),
+    ("english", Algorithm::English),
+    ("finnish", Algorithm::Finnish),
+    ("french", Algorithm::French),
+    ("german", Algorithm::German),
+    ("greek", Algorithm::Greek),
+    ("hungarian", Algorithm::Hungarian),
+    ("italian", Algorithm::Italian),
+    ("norwegian", Algorithm::Norwegian),
+    ("portuguese", Algorithm::Portuguese),
+    ("romanian", Algorithm::Romanian),
+    ("russian", Algorithm::Russian),
+    ("spanish", Algorithm::Spanish),
+    ("swedish", Algorithm::Swedish),
+    ("tamil", Algorithm::Tamil),
+    ("turkish", Algorithm::Turkish),
 ];
 
 impl TextSettings {
@@ -76,9 +77,9 @@ mod tests {
     fn language_defaults_and_validation() {
         let root = std::path::Path::new("/v");
         let default = TextSettings::from_config(root, &Config::default()).unwrap();
-        assert_eq!(default.language, Some(Language::English));
+        assert_eq!(default.language, Some(Algorithm::English));
         let german = Config::parse("[search]\nlanguage = \"German\"\n").unwrap();
-        assert_eq!(TextSettings::from_config(root, &german).unwrap().language, Some(Language::German));
+        assert_eq!(TextSettings::from_config(root, &german).unwrap().language, Some(Algorithm::German));
         let none = Config::parse("[search]\nlanguage = \"none\"\n").unwrap();
         assert_eq!(TextSettings::from_config(root, &none).unwrap().language, None);
         let bad = Config::parse("[search]\nlanguage = \"klingon\"\n").unwrap();

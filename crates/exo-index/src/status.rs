@@ -179,17 +179,9 @@ pub(crate) fn sync_state(index: &Index) -> Result<(SyncState, usize)> {
 }
 
 /// Walks the vault on another thread while `read` runs (reading the catalog): the walk is
-/// the slow half of every check. A panic in the walk is reported, not propagated.
+/// the slow half of every check.
 fn scan_beside<T>(index: &Index, read: impl FnOnce() -> T) -> (Result<exo_vault::ScanReport>, T) {
-    std::thread::scope(|scope| {
-        let scan = scope.spawn(|| index.vault().scan());
-        let done = read();
-        let scan = match scan.join() {
-            Ok(report) => report.map_err(Into::into),
-            Err(_) => Err(crate::IndexError::Invalid("the scan of the vault failed unexpectedly".into())),
-        };
-        (scan, done)
-    })
+    crate::beside(|| Ok(index.vault().scan()?), read, "the scan of the vault")
 }
 
 /// Vectors never make the files and the index disagree (Sync), but they can leave the index

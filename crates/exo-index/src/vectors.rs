@@ -159,7 +159,7 @@ pub fn coverage(index: &Index, catalog: &Catalog, configured: Option<&dyn Embedd
     Ok(Some(Coverage { chunks: chunks as usize, embedded, embedder: stored, configured, error: store.error()? }))
 }
 
-/// 1 GiB: the vectors of ~600k chunks of 384 dimensions.
+/// 1 GiB of address space: the vectors of ~700k chunks of 384 dimensions.
 const VECTORS_MMAP_BYTES: i64 = 1 << 30;
 
 pub(crate) fn attach(catalog: &Catalog, vectors: &Path) -> Result<()> {

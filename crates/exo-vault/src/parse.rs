@@ -557,5 +557,11 @@ mod word_count_tests {
             assert_eq!(count_words(text), text.split_whitespace().count(), "{text:?}");
         }
         assert_eq!(count_words("naïve café and 间隔 words"), 6);
+        // Longer than one 128-byte block, with word starts on both sides of each boundary.
+        let long = "ab  c\td\n".repeat(60);
+        assert!(long.len() > 3 * 128);
+        for cut in [127, 128, 129, 255, 256, 257, long.len()] {
+            assert_eq!(count_words(&long[..cut]), long[..cut].split_whitespace().count(), "cut {cut}");
+        }
     }
 }
