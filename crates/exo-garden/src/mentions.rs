@@ -378,20 +378,15 @@ fn whole_words(text: &str, start: usize, end: usize) -> bool {
 fn context(source: &str, start: usize, end: usize) -> String {
     let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
     let line_end = source[end..].find('\n').map_or(source.len(), |i| end + i);
-    let mut from = line_start;
-    while start - from > 80 {
-        from = next_boundary(source, from + 1);
-    }
-    let mut to = line_end;
-    while to - end > 80 {
-        to = prev_boundary(source, to - 1);
-    }
+    let from = next_boundary(source, line_start.max(start.saturating_sub(80)));
+    let to = prev_boundary(source, line_end.min(end + 80));
     let text = source[from..to].trim();
     let prefix = if from > line_start { "…" } else { "" };
     let suffix = if to < line_end { "…" } else { "" };
     format!("{prefix}{text}{suffix}")
 }
 
+/// `str::ceil_char_boundary` and `floor_char_boundary`, which need Rust 1.91 (MSRV 1.89).
 fn next_boundary(s: &str, mut i: usize) -> usize {
     while !s.is_char_boundary(i) {
         i += 1;
@@ -520,5 +515,10 @@ mod tests {
         let got = context(&long, start, start + 6);
         assert!(got.contains("needle") && !got.contains('\n') && got.chars().count() < 180, "{got}");
         assert!(got.starts_with('…') && got.ends_with('…'));
+        // Cuts land on character boundaries in non-ASCII text too.
+        let wide = format!("{}needle{}", "é ".repeat(100), " 间".repeat(100));
+        let start = wide.find("needle").unwrap();
+        let got = context(&wide, start, start + 6);
+        assert!(got.contains("needle") && got.starts_with('…') && got.ends_with('…'), "{got}");
     }
 }
