@@ -182,3 +182,59 @@ fn ignored_and_hidden_files_are_not_notes() {
     vault.write("drafts/z.md", "z");
     assert_eq!(vault.status(), "Synced");
 }
+
+/// Sets every folder's and .gitignore's mtime an hour back, as if the vault had sat
+/// untouched: only then may a check reuse the last walk (`.exo/walk`) instead of walking.
+fn age_folders(root: &std::path::Path) {
+    let hour_ago = filetime::FileTime::from_system_time(SystemTime::now() - Duration::from_secs(3600));
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        filetime::set_file_mtime(&dir, hour_ago).unwrap();
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            if entry.file_type().unwrap().is_dir() && entry.file_name() != ".exo" {
+                stack.push(entry.path());
+            } else if entry.file_name() == ".gitignore" {
+                filetime::set_file_mtime(entry.path(), hour_ago).unwrap();
+            }
+        }
+    }
+}
+
+#[test]
+fn a_reused_walk_still_sees_every_change() {
+    let vault = TestVault::plain();
+    vault.exo_ok(["init"]);
+    vault.write(".gitignore", ".exo/\n");
+    vault.write("a.md", "# A\n");
+    vault.write("area/b.md", "# B\n");
+    vault.write("area/deep/c.md", "# C\n");
+    vault.write("drafts/d.md", "# D\n");
+    vault.exo_ok(["index"]);
+    assert!(!vault.root.join(".exo/walk").exists(), "creating .exo/ just changed the vault's folder");
+    age_folders(&vault.root);
+    vault.exo_ok(["index"]);
+    assert!(vault.root.join(".exo/walk").exists(), "the walk of an untouched vault is kept");
+    assert_eq!(vault.status(), "Synced");
+
+    vault.write("area/deep/new.md", "# New\n");
+    assert_eq!(list(&vault.status_json(), "new"), vec!["area/deep/new.md"]);
+    let search: serde_json::Value = serde_json::from_str(&vault.exo_ok(["--json", "search", "New"])).unwrap();
+    assert_eq!(search["index_status"], "OutOfSync", "{search}");
+    vault.exo_ok(["index"]);
+    assert!(!vault.root.join(".exo/walk").exists(), "a walk right after a change is not kept");
+    age_folders(&vault.root);
+    vault.exo_ok(["index"]);
+    assert!(vault.root.join(".exo/walk").exists());
+
+    // Rewritten in place, so no folder changes: only the stamp of the ignore file shows it.
+    vault.write(".gitignore", ".exo/\ndrafts/\n");
+    assert_eq!(list(&vault.status_json(), "deleted"), vec!["drafts/d.md"]);
+    vault.write(".gitignore", ".exo/\n");
+    assert_eq!(vault.status(), "Synced");
+
+    vault.remove("area/b.md");
+    assert_eq!(list(&vault.status_json(), "deleted"), vec!["area/b.md"]);
+    vault.exo_ok(["index"]);
+    assert_eq!(vault.status(), "Synced");
+    assert_eq!(vault.index_contents().notes, vault.files_on_disk());
+}

@@ -5,7 +5,6 @@
 //! it was read that a later edit in the same timestamp tick could leave the stat unchanged.
 //! Those, and every note under `--verify`, are hashed.
 
-use std::collections::HashSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use exo_vault::{ReadNote, ScanReport, ScannedFile, Vault};
@@ -13,17 +12,11 @@ use rayon::prelude::*;
 
 use crate::catalog::{Entries, Entry};
 
-/// A stat record younger than this when read cannot prove a later read unchanged. Two
-/// seconds covers coarse file-system clocks (FAT, SMB) as well as ext4's jiffy ticks.
-pub const RACY_WINDOW_NS: i64 = 2_000_000_000;
-
 pub fn now_ns() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)).unwrap_or(0)
 }
 
-pub fn is_racy(mtime_ns: i64, read_at_ns: i64) -> bool {
-    read_at_ns.saturating_sub(mtime_ns) < RACY_WINDOW_NS
-}
+pub use exo_vault::is_racy;
 
 /// Same content, different stat record: the catalog only needs the new stat.
 #[derive(Debug, Clone)]
@@ -73,7 +66,7 @@ pub fn compute(vault: &Vault, entries: &Entries, scan: &ScanReport, verify: bool
             Verdict::New => diff.new.push(file.path.clone()),
         }
     }
-    let on_disk: HashSet<&str> = scan.notes.iter().map(|f| f.path.as_str()).collect();
+    let on_disk: foldhash::HashSet<&str> = scan.notes.iter().map(|f| f.path.as_str()).collect();
     for (path, entry) in entries {
         if on_disk.contains(path.as_str()) {
             continue;

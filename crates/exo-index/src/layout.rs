@@ -12,6 +12,8 @@ pub struct Layout {
     /// Chunk vectors by content key; kept across rebuilds (they stay valid for the text).
     pub vectors: PathBuf,
     pub lock: PathBuf,
+    /// The last walk of the vault and the stat records that let a check reuse it.
+    pub walk: PathBuf,
 }
 
 impl Layout {
@@ -22,6 +24,7 @@ impl Layout {
             text: dir.join("text"),
             vectors: dir.join("vectors.sqlite"),
             lock: dir.join("lock"),
+            walk: dir.join("walk"),
             dir,
         }
     }

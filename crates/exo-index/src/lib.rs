@@ -54,6 +54,35 @@ impl Index {
         status::status(self, verify)
     }
 
+    /// The notes on disk. Replays the last walk from `.exo/walk` when no folder, ignore
+    /// file or setting has changed since (every note is still stat'ed), like git's untracked
+    /// cache; walks the vault otherwise.
+    pub(crate) fn scan_vault(&self) -> Result<exo_vault::ScanReport> {
+        let snapshot =
+            std::fs::read(&self.layout.walk).ok().and_then(|bytes| exo_vault::WalkSnapshot::from_bytes(&bytes));
+        Ok(self.vault.scan_with(snapshot.as_ref())?)
+    }
+
+    /// Keeps a fresh walk for the next check, or drops a snapshot that no longer holds.
+    /// Only the writer calls this (under `.exo/lock`). A snapshot that cannot be written
+    /// costs the next check speed, never correctness, so failures are not errors.
+    pub(crate) fn keep_walk(&self, scan: &exo_vault::ScanReport) {
+        if scan.replayed {
+            return;
+        }
+        let Some(snapshot) = &scan.snapshot else {
+            let _ = std::fs::remove_file(&self.layout.walk);
+            return;
+        };
+        let partial = self.layout.walk.with_extension("partial");
+        if std::fs::write(&partial, snapshot.to_bytes()).is_err()
+            || std::fs::rename(&partial, &self.layout.walk).is_err()
+        {
+            let _ = std::fs::remove_file(&partial);
+            let _ = std::fs::remove_file(&self.layout.walk);
+        }
+    }
+
     /// Synced or OutOfSync, and how many notes differ, by the stat fast path alone (no
     /// hashing): what queries check so they can say when their answer may be stale.
     pub fn freshness(&self) -> Result<(SyncState, usize)> {

@@ -123,7 +123,9 @@ fn run(
         None => open_index(layout, settings)?,
     };
     let entries = catalog.entries()?;
-    let scan = vault.scan()?;
+    // --verify trusts no stat record, so not the walk's either.
+    let scan = if options.verify { vault.scan()? } else { index.scan_vault()? };
+    index.keep_walk(&scan);
     let diff = diff::compute(vault, &entries, &scan, options.verify);
     let mut report = ReconcileReport {
         rebuilt: rebuild.flatten(),

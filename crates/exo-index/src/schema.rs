@@ -23,6 +23,11 @@ CREATE INDEX IF NOT EXISTS chunks_text_hash ON chunks(text_hash);
 -- of the pages the chunks table (which holds the chunk text) would.
 DROP INDEX IF EXISTS chunks_embed_hash;
 CREATE INDEX IF NOT EXISTS chunks_embed_owner ON chunks(embed_hash, note_id, seq);
+-- Covering for every status and search freshness check, which reads each note's stat
+-- record: the notes table itself also holds titles, summaries and frontmatter.
+CREATE INDEX IF NOT EXISTS notes_stat ON notes(path, hash, size, mtime_ns, racy);
+-- Status lists the warnings of the few notes that have any without reading every row.
+CREATE INDEX IF NOT EXISTS notes_warned ON notes(path) WHERE warnings IS NOT NULL;
 "#;
 
 pub const CREATE: &str = r#"

@@ -126,22 +126,14 @@ pub(crate) fn status(index: &Index, verify: bool) -> Result<Status> {
         Err(e) => return Ok(Status::without_index(SyncState::Degraded, e.to_string(), REPAIR_REBUILD)),
     };
     let embedder = crate::vectors::configured_embedder(index)?;
-    // The walk of the vault is the slow half; the catalog (entries, then vector coverage,
-    // a count over every chunk) is read while it runs.
-    let (scan, checked) = scan_beside(index, || -> Result<Result<_, String>> {
-        if let Some(reason) = degraded_reason(index, &catalog, &settings).unwrap_or_else(|e| Some(e.to_string())) {
-            return Ok(Err(reason));
-        }
-        let entries = catalog.entries()?;
-        let vectors = crate::vectors::coverage(index, &catalog, embedder.as_deref())?;
-        Ok(Ok((entries, vectors)))
-    });
-    let (entries, vectors) = match checked? {
-        Ok(read) => read,
+    // The scan of the vault is the slow half; everything the catalog says is read while it runs.
+    let (scan, recorded) =
+        scan_beside(index, verify, || read_recorded(index, &catalog, &settings, embedder.as_deref()));
+    let recorded = match recorded? {
+        Ok(recorded) => recorded,
         Err(reason) => return Ok(Status::without_index(SyncState::Degraded, reason, REPAIR_REBUILD)),
     };
-    let scan = scan?;
-    let diff = diff::compute(index.vault(), &entries, &scan, verify);
+    let diff = diff::compute(index.vault(), &recorded.entries, &scan?, verify);
     let in_sync = !diff.has_changes();
     let mut status = Status {
         status: if in_sync { SyncState::Synced } else { SyncState::OutOfSync },
@@ -151,18 +143,48 @@ pub(crate) fn status(index: &Index, verify: bool) -> Result<Status> {
         deleted: diff.deleted,
         health: Health::Healthy,
         reason: None,
+        revision: recorded.revision,
+        indexed_at: recorded.indexed_at,
+        notes: recorded.notes,
+        warnings: recorded.warnings,
+        vectors: None,
+    };
+    if let Some(coverage) = recorded.vectors {
+        apply_vector_health(&mut status, coverage);
+    }
+    Ok(status)
+}
+
+/// What the catalog records, for comparing with the files.
+struct Recorded {
+    entries: crate::catalog::Entries,
+    vectors: Option<crate::vectors::Coverage>,
+    revision: Option<String>,
+    indexed_at: Option<String>,
+    notes: usize,
+    warnings: Vec<NoteWarning>,
+}
+
+/// Err(reason) when the index is Degraded and cannot be compared with the files at all.
+fn read_recorded(
+    index: &Index,
+    catalog: &Catalog,
+    settings: &TextSettings,
+    embedder: Option<&dyn exo_embed::Embedder>,
+) -> Result<Result<Recorded, String>> {
+    if let Some(reason) = degraded_reason(index, catalog, settings).unwrap_or_else(|e| Some(e.to_string())) {
+        return Ok(Err(reason));
+    }
+    Ok(Ok(Recorded {
+        entries: catalog.entries()?,
+        vectors: crate::vectors::coverage(index, catalog, embedder)?,
         revision: catalog.meta(meta_keys::REVISION)?.filter(|r| !r.is_empty()),
         indexed_at: catalog.meta(meta_keys::INDEXED_AT_NS)?.and_then(|ns| ns.parse::<u64>().ok()).map(|ns| {
             humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_nanos(ns)).to_string()
         }),
         notes: catalog.note_count()?,
         warnings: catalog.warnings()?.into_iter().map(|(path, message)| NoteWarning { path, message }).collect(),
-        vectors: None,
-    };
-    if let Some(coverage) = vectors {
-        apply_vector_health(&mut status, coverage);
-    }
-    Ok(status)
+    }))
 }
 
 /// Synced or OutOfSync and how many notes differ, by the stat fast path alone: the check
@@ -171,17 +193,18 @@ pub(crate) fn sync_state(index: &Index) -> Result<(SyncState, usize)> {
     let Some(catalog) = Catalog::open(&index.layout().catalog)? else {
         return Ok((SyncState::Missing, 0));
     };
-    let (scan, entries) = scan_beside(index, || catalog.entries());
+    let (scan, entries) = scan_beside(index, false, || catalog.entries());
     let (scan, entries) = (scan?, entries?);
     let diff = diff::compute(index.vault(), &entries, &scan, false);
     let stale = diff.new.len() + diff.modified.len() + diff.deleted.len();
     Ok((if stale == 0 { SyncState::Synced } else { SyncState::OutOfSync }, stale))
 }
 
-/// Walks the vault on another thread while `read` runs (reading the catalog): the walk is
-/// the slow half of every check.
-fn scan_beside<T>(index: &Index, read: impl FnOnce() -> T) -> (Result<exo_vault::ScanReport>, T) {
-    crate::beside(|| Ok(index.vault().scan()?), read, "the scan of the vault")
+/// Scans the vault on another thread while `read` runs (reading the catalog): the scan is
+/// the slow half of every check. `verify` trusts no stat record, so it walks afresh.
+fn scan_beside<T>(index: &Index, verify: bool, read: impl FnOnce() -> T) -> (Result<exo_vault::ScanReport>, T) {
+    let scan = || if verify { Ok(index.vault().scan()?) } else { index.scan_vault() };
+    crate::beside(scan, read, "the scan of the vault")
 }
 
 /// Vectors never make the files and the index disagree (Sync), but they can leave the index

@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::config::{ALWAYS_IGNORED, Config};
 use crate::error::{Result, VaultError};
 use crate::path::rel_path_string;
+use crate::snapshot::{Recorder, WalkSnapshot};
 
 /// One markdown file found on disk, before it is read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -36,6 +37,13 @@ pub struct ScanReport {
     /// Other files (images, PDFs…) that links and embeds may point at, sorted.
     pub attachments: Vec<String>,
     pub skipped: Vec<Skipped>,
+    /// What a later check needs to reuse this walk; None when it cannot be vouched for, or
+    /// when this report was itself replayed from a snapshot.
+    #[serde(skip)]
+    pub snapshot: Option<WalkSnapshot>,
+    /// True when this report was replayed from a snapshot rather than walked.
+    #[serde(skip)]
+    pub replayed: bool,
 }
 
 pub fn is_note_path(path: &str) -> bool {
@@ -48,18 +56,33 @@ pub fn is_note_path(path: &str) -> bool {
 pub fn scan(root: &Path, config: &Config) -> Result<ScanReport> {
     let walker = build_walker(root, config)?;
     let collected = Mutex::new(ScanReport::default());
+    let recorder = Mutex::new(Recorder::new());
     let canonical_root = root.canonicalize().map_err(|e| VaultError::io(root, e))?;
     walker.run(|| {
-        let collected = &collected;
+        let (collected, recorder) = (&collected, &recorder);
         let root = root.to_path_buf();
         let canonical_root = canonical_root.clone();
         Box::new(move |entry| {
-            if let Ok(entry) = entry {
-                let found = classify(&root, &canonical_root, &entry);
-                if let Some(found) = found {
-                    let mut report = collected.lock().unwrap_or_else(|p| p.into_inner());
-                    found.add_to(&mut report);
+            let recorder = || recorder.lock().unwrap_or_else(|p| p.into_inner());
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(_) => {
+                    recorder().give_up();
+                    return WalkState::Continue;
                 }
+            };
+            if entry.depth() > 0 && entry.path_is_symlink() {
+                recorder().give_up();
+            }
+            if entry.file_type().is_some_and(|t| t.is_dir()) {
+                match rel_path_string(&root, entry.path()) {
+                    Ok(rel) => recorder().dir(&root, &rel),
+                    Err(_) => recorder().give_up(),
+                }
+            }
+            if let Some(found) = classify(&root, &canonical_root, &entry) {
+                let mut report = collected.lock().unwrap_or_else(|p| p.into_inner());
+                found.add_to(&mut report);
             }
             WalkState::Continue
         })
@@ -68,7 +91,18 @@ pub fn scan(root: &Path, config: &Config) -> Result<ScanReport> {
     report.notes.sort_by(|a, b| a.path.cmp(&b.path));
     report.attachments.sort();
     report.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    report.snapshot = recorder.into_inner().unwrap_or_else(|p| p.into_inner()).finish(root, config, &report);
     Ok(report)
+}
+
+/// The notes on disk: replayed from `snapshot` when no folder, ignore file or setting the
+/// walk depends on has changed since it was taken (each note is still stat'ed), walked
+/// otherwise.
+pub fn scan_with(root: &Path, config: &Config, snapshot: Option<&WalkSnapshot>) -> Result<ScanReport> {
+    if let Some(report) = snapshot.and_then(|snapshot| crate::snapshot::replay(root, config, snapshot)) {
+        return Ok(report);
+    }
+    scan(root, config)
 }
 
 fn build_walker(root: &Path, config: &Config) -> Result<ignore::WalkParallel> {

@@ -88,6 +88,12 @@ impl Vault {
         scan(&self.root, &self.config)
     }
 
+    /// Like [`Vault::scan`], but reuses `snapshot` (from an earlier scan's report) when
+    /// nothing the walk depends on has changed since.
+    pub fn scan_with(&self, snapshot: Option<&crate::WalkSnapshot>) -> Result<ScanReport> {
+        crate::scan::scan_with(&self.root, &self.config, snapshot)
+    }
+
     /// A user-given note path (absolute, or relative to `cwd`) as a vault-relative path.
     pub fn relative_path(&self, given: &Path, cwd: &Path) -> Result<String> {
         let absolute = cwd.join(given);
