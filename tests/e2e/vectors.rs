@@ -64,6 +64,46 @@ fn vectors_survive_a_rebuild() {
     assert_eq!(report["status"]["vectors"]["embedded"], 3);
 }
 
+/// (path, vector cosine) of each hit of a vector-only search.
+fn vector_hits(v: &TestVault, query: &str) -> Vec<(String, f64)> {
+    let results: serde_json::Value =
+        serde_json::from_str(&v.exo_ok(["search", "--json", "--mode", "vector", query])).unwrap();
+    results["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (h["path"].as_str().unwrap().to_string(), h["signals"]["vector"]["score"].as_f64().unwrap()))
+        .collect()
+}
+
+#[test]
+fn search_reads_the_flat_vectors_only_while_they_match_the_index() {
+    let v = vault();
+    index_json(&v, &[]);
+    let flat = v.root.join(".exo/vectors.flat");
+    assert!(flat.is_file(), "exo index lays the vectors out flat for search");
+    let query = "a loaf from the bakery";
+    let from_flat = vector_hits(&v, query);
+    let saved = std::fs::read(&flat).unwrap();
+    std::fs::remove_file(&flat).unwrap();
+    let from_sqlite = vector_hits(&v, query);
+    assert_eq!(from_flat.len(), from_sqlite.len());
+    for ((flat_path, flat_cosine), (path, cosine)) in from_flat.iter().zip(&from_sqlite) {
+        assert_eq!(flat_path, path, "{from_flat:?} vs {from_sqlite:?}");
+        assert!((flat_cosine - cosine).abs() < 0.01, "int8 keeps the cosine: {flat_cosine} vs {cosine}");
+    }
+
+    // The bread note becomes an engine note; the flat file written before must not answer.
+    v.write("b.md", "# Engines\n\nDiesel engines compress air until the fuel ignites.\n");
+    index_json(&v, &[]);
+    assert!(flat.is_file(), "rewritten for the new state");
+    std::fs::write(&flat, &saved).unwrap();
+    let with_stale_file = vector_hits(&v, query);
+    std::fs::remove_file(&flat).unwrap();
+    assert_eq!(with_stale_file, vector_hits(&v, query), "a flat file from an older state is ignored");
+    assert_ne!(with_stale_file, from_sqlite, "the edit changed the answer");
+}
+
 /// A minimal OpenAI-compatible embeddings server: deterministic 8-dim vectors from the
 /// bytes of each input; counts the texts it embedded.
 struct FakeServer {

@@ -11,6 +11,8 @@ pub struct Layout {
     pub text: PathBuf,
     /// Chunk vectors by content key; kept across rebuilds (they stay valid for the text).
     pub vectors: PathBuf,
+    /// The vectors in note order, int8, for search (derived from the two above).
+    pub flat_vectors: PathBuf,
     pub lock: PathBuf,
     /// The last walk of the vault and the stat records that let a check reuse it.
     pub walk: PathBuf,
@@ -23,6 +25,7 @@ impl Layout {
             catalog: dir.join("index.sqlite"),
             text: dir.join("text"),
             vectors: dir.join("vectors.sqlite"),
+            flat_vectors: dir.join("vectors.flat"),
             lock: dir.join("lock"),
             walk: dir.join("walk"),
             dir,
@@ -31,7 +34,8 @@ impl Layout {
 
     /// The catalog and the text index, with SQLite's WAL side files: what a rebuild removes.
     pub fn derived_files(&self) -> Vec<PathBuf> {
-        let mut files = vec![self.catalog.clone()];
+        // The flat vectors name catalog note ids, which a rebuild renumbers.
+        let mut files = vec![self.catalog.clone(), self.flat_vectors.clone()];
         for suffix in ["-wal", "-shm", "-journal"] {
             let mut name = self.catalog.clone().into_os_string();
             name.push(suffix);

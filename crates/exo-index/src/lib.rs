@@ -8,6 +8,7 @@
 mod catalog;
 mod diff;
 mod error;
+mod flat;
 mod git;
 pub mod graph;
 mod layout;

@@ -24,6 +24,10 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS vectors (embed_hash TEXT PRIMARY KEY, vector BLOB NOT NULL);";
 
 const EMBEDDER_KEY: &str = "embedder";
+/// Moved by every transaction that changes the vectors, so a flat copy can tell it is stale.
+pub(crate) const VERSION_KEY: &str = "version";
+const BUMP_VERSION: &str = "INSERT INTO meta(key, value) VALUES ('version', '1')
+    ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1";
 const ERROR_KEY: &str = "error";
 
 /// The text the embedder sees for a chunk: the note's title gives every chunk its context.
@@ -208,7 +212,10 @@ pub fn fill(index: &Index, reembed: bool, wait: Duration, progress: &dyn Progres
         let _lock = WriterLock::acquire(&layout.lock, wait)?;
         let stored = store.embedder()?;
         if reembed || stored.is_none() {
-            store.conn.execute("DELETE FROM vectors", []).at(&store.path)?;
+            let tx = store.conn.unchecked_transaction().at(&store.path)?;
+            tx.execute("DELETE FROM vectors", []).at(&store.path)?;
+            tx.execute(BUMP_VERSION, []).at(&store.path)?;
+            tx.commit().at(&store.path)?;
             store.set_meta(EMBEDDER_KEY, Some(&id))?;
         } else if stored.as_deref() != Some(id.as_str()) {
             let chunks = coverage(index, &catalog, Some(embedder.as_ref()))?.map_or(0, |c| c.chunks);
@@ -250,6 +257,7 @@ pub fn fill(index: &Index, reembed: bool, wait: Duration, progress: &dyn Progres
                 insert.execute(params![key, encode(vector)]).at(&store.path)?;
             }
         }
+        tx.execute(BUMP_VERSION, []).at(&store.path)?;
         tx.commit().at(&store.path)?;
         report.embedded += batch.len();
         progress.advance(batch.len() as u64);
@@ -257,14 +265,19 @@ pub fn fill(index: &Index, reembed: bool, wait: Duration, progress: &dyn Progres
     progress.finish();
     report.missing = missing.len() - report.embedded;
     store.set_meta(ERROR_KEY, report.error.as_deref())?;
+    let _lock = WriterLock::acquire(&layout.lock, wait)?;
     if report.error.is_none() {
         // Vectors of chunks that no longer exist: gone once everything is embedded.
-        let _lock = WriterLock::acquire(&layout.lock, wait)?;
-        catalog
-            .conn
+        let tx = catalog.conn.unchecked_transaction().at(&catalog.path)?;
+        let removed = tx
             .execute("DELETE FROM vec.vectors WHERE embed_hash NOT IN (SELECT embed_hash FROM main.chunks)", [])
             .at(&catalog.path)?;
+        if removed > 0 {
+            tx.execute(&BUMP_VERSION.replace("INTO meta", "INTO vec.meta"), []).at(&catalog.path)?;
+        }
+        tx.commit().at(&catalog.path)?;
     }
+    crate::flat::refresh(&catalog, &layout.flat_vectors)?;
     report.elapsed_ms = started.elapsed().as_millis() as u64;
     Ok(report)
 }
@@ -298,6 +311,7 @@ pub(crate) type PendingQuery<'scope> = std::thread::ScopedJoinHandle<'scope, exo
 pub struct StoredVectors<'a, 'scope> {
     pub(crate) catalog: &'a Catalog,
     pub(crate) query_vector: std::cell::RefCell<Option<PendingQuery<'scope>>>,
+    pub(crate) flat_path: std::path::PathBuf,
 }
 
 impl StoredVectors<'_, '_> {
@@ -313,11 +327,41 @@ impl StoredVectors<'_, '_> {
 
 impl crate::search::VectorSearch for StoredVectors<'_, '_> {
     fn nearest(&self, _query: &str, k: usize) -> Result<Vec<(String, f32, usize)>> {
+        // Read while the query is still being embedded.
+        let flat = crate::flat::current_stamp(self.catalog)
+            .ok()
+            .and_then(|stamp| crate::flat::FlatVectors::load(&self.flat_path, stamp));
+        let query_vector = self.query_vector()?;
+        let best = match flat.and_then(|flat| flat.best_per_note(&query_vector)) {
+            Some(best) => best,
+            None => self.best_per_note_from_sqlite(&query_vector)?,
+        };
+        let mut paths =
+            self.catalog.conn.prepare_cached("SELECT path FROM notes WHERE id = ?1").at(&self.catalog.path)?;
+        let mut by_score = best;
+        by_score.sort_by(|a, b| b.1.total_cmp(&a.1));
+        // Ties at the cut are broken by path below, so keep every note tied with the k-th.
+        let cut = by_score.get(k.saturating_sub(1)).map_or(f32::NEG_INFINITY, |x| x.1);
+        let mut ranked: Vec<(String, f32, usize)> = Vec::new();
+        for (note, cosine, seq) in by_score.into_iter().take_while(|x| x.1 >= cut) {
+            // A row may name a note deleted since (a writer between two reads): skip it.
+            if let Some(path) = paths.query_row([note], |r| r.get(0)).optional().at(&self.catalog.path)? {
+                ranked.push((path, cosine, seq));
+            }
+        }
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        ranked.truncate(k);
+        Ok(ranked)
+    }
+}
+
+impl StoredVectors<'_, '_> {
+    /// Each note's best chunk, (note id, cosine, seq), from the f32 blobs in SQLite: for
+    /// when the flat file is missing or from another state.
+    fn best_per_note_from_sqlite(&self, query_vector: &[f32]) -> Result<Vec<(i64, f32, usize)>> {
         // Tens of thousands of probes by 64-character hash per search: foldhash, not SipHash.
         type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
         let path = &self.catalog.path;
-        // Which chunks each vector belongs to, read while the query is still being embedded;
-        // then one pass over the vectors, blobs read in place, scored per note id.
         let mut owners: HashMap<String, Vec<(i64, usize)>> = HashMap::default();
         let mut stmt = self.catalog.conn.prepare_cached("SELECT note_id, seq, embed_hash FROM chunks").at(path)?;
         let mut rows = stmt.query([]).at(path)?;
@@ -331,14 +375,13 @@ impl crate::search::VectorSearch for StoredVectors<'_, '_> {
                 }
             }
         }
-        let query_vector = self.query_vector()?;
         let mut best: HashMap<i64, (f32, usize)> = HashMap::default();
         let mut stmt = self.catalog.conn.prepare_cached("SELECT embed_hash, vector FROM vec.vectors").at(path)?;
         let mut rows = stmt.query([]).at(path)?;
         while let Some(row) = rows.next().at(path)? {
             let hash = row.get_ref(0).at(path)?.as_str().unwrap_or("");
             let Some(list) = owners.get(hash) else { continue };
-            let cosine = dot_le(row.get_ref(1).at(path)?.as_blob().unwrap_or(&[]), &query_vector);
+            let cosine = dot_le(row.get_ref(1).at(path)?.as_blob().unwrap_or(&[]), query_vector);
             for &(note, seq) in list {
                 let entry = best.entry(note).or_insert((f32::NEG_INFINITY, 0));
                 if cosine > entry.0 || (cosine == entry.0 && seq < entry.1) {
@@ -346,18 +389,7 @@ impl crate::search::VectorSearch for StoredVectors<'_, '_> {
                 }
             }
         }
-        let mut paths = self.catalog.conn.prepare_cached("SELECT path FROM notes WHERE id = ?1").at(path)?;
-        let mut ranked: Vec<(String, f32, usize)> = Vec::with_capacity(best.len());
-        let mut by_score: Vec<(i64, (f32, usize))> = best.into_iter().collect();
-        by_score.sort_by(|a, b| b.1.0.total_cmp(&a.1.0));
-        // Ties at the cut are broken by path below, so keep every note tied with the k-th.
-        let cut = by_score.get(k.saturating_sub(1)).map_or(f32::NEG_INFINITY, |x| x.1.0);
-        for (note, (cosine, seq)) in by_score.into_iter().take_while(|x| x.1.0 >= cut) {
-            ranked.push((paths.query_row([note], |r| r.get(0)).at(path)?, cosine, seq));
-        }
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        ranked.truncate(k);
-        Ok(ranked)
+        Ok(best.into_iter().map(|(note, (cosine, seq))| (note, cosine, seq)).collect())
     }
 }
 

@@ -178,7 +178,11 @@ fn with_vectors<T>(
             // The model loads and embeds the query while bm25 runs and the vectors are read.
             let query = query.to_string();
             let handle = scope.spawn(move || embedder.embed(&[query.as_str()]));
-            let stored = crate::vectors::StoredVectors { catalog, query_vector: std::cell::RefCell::new(Some(handle)) };
+            let stored = crate::vectors::StoredVectors {
+                catalog,
+                query_vector: std::cell::RefCell::new(Some(handle)),
+                flat_path: index.layout().flat_vectors.clone(),
+            };
             f(Some(&stored), None)
         }),
     }

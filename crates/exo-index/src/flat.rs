@@ -1,0 +1,210 @@
+//! The chunk vectors laid flat for search: `.exo/vectors.flat`, one row per chunk in note
+//! order, int8 with a scale per row. Reading every f32 blob through SQLite and mapping
+//! each back to its chunks by content key took half of a hybrid search; this file is a
+//! quarter of the size and already in note order.
+//!
+//! It is derived from the catalog and the vector store and says which state it was written
+//! from (the catalog's text generation and the store's version, which every write to
+//! either moves). A file from any other state is ignored and search reads SQLite.
+
+use std::path::Path;
+
+use rusqlite::OptionalExtension;
+
+use crate::catalog::Catalog;
+use crate::error::{Result, SqlContext};
+
+const MAGIC: &[u8; 8] = b"EXOFLAT1";
+const HEADER: usize = 32;
+
+/// The state a flat file was written from: (catalog text generation, vector store version).
+pub(crate) type Stamp = (u64, i64);
+
+/// Which state of the catalog and the vector store the search would read now. The store
+/// must be attached as `vec`.
+pub(crate) fn current_stamp(catalog: &Catalog) -> Result<Stamp> {
+    let version: Option<String> = catalog
+        .conn
+        .query_row("SELECT value FROM vec.meta WHERE key = ?1", [crate::vectors::VERSION_KEY], |r| r.get(0))
+        .optional()
+        .at(&catalog.path)?;
+    Ok((catalog.text_generation()?, version.and_then(|v| v.parse().ok()).unwrap_or(0)))
+}
+
+/// Rewrites the flat file unless it is already from the current state. Only the writer
+/// calls this, under `.exo/lock`; the file is replaced by a rename, so a reader sees the
+/// old file or the new one, never half of one.
+pub(crate) fn refresh(catalog: &Catalog, path: &Path) -> Result<()> {
+    let stamp = current_stamp(catalog)?;
+    if read_stamp(path) == Some(stamp) {
+        return Ok(());
+    }
+    let bytes = build(catalog, stamp)?;
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, bytes)
+        .and_then(|()| std::fs::rename(&partial, path))
+        .map_err(|e| crate::error::IndexError::Io { path: path.to_path_buf(), source: e })
+}
+
+fn read_stamp(path: &Path) -> Option<Stamp> {
+    use std::io::Read;
+    let mut header = [0u8; HEADER];
+    std::fs::File::open(path).ok()?.read_exact(&mut header).ok()?;
+    parse_header(&header).map(|(_, _, stamp)| stamp)
+}
+
+fn parse_header(bytes: &[u8]) -> Option<(usize, usize, Stamp)> {
+    if bytes.len() < HEADER || &bytes[..8] != MAGIC {
+        return None;
+    }
+    let u32_at = |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as usize;
+    let i64_at = |at: usize| i64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or([0; 8]));
+    Some((u32_at(8), u32_at(12), (i64_at(16) as u64, i64_at(24))))
+}
+
+fn build(catalog: &Catalog, stamp: Stamp) -> Result<Vec<u8>> {
+    let path = &catalog.path;
+    let mut stmt = catalog
+        .conn
+        .prepare(
+            "SELECT c.note_id, c.seq, v.vector FROM chunks c JOIN vec.vectors v ON v.embed_hash = c.embed_hash
+             ORDER BY c.note_id, c.seq",
+        )
+        .at(path)?;
+    let mut rows = stmt.query([]).at(path)?;
+    let (mut notes, mut seqs, mut scales, mut vectors) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut dims = 0;
+    while let Some(row) = rows.next().at(path)? {
+        let blob = row.get_ref(2).at(path)?.as_blob().unwrap_or(&[]);
+        let vector = crate::vectors::decode(blob);
+        if notes.is_empty() {
+            dims = vector.len();
+        }
+        if vector.len() != dims {
+            continue;
+        }
+        notes.push(row.get::<_, i64>(0).at(path)?);
+        seqs.push(row.get::<_, i64>(1).at(path)? as u32);
+        scales.push(quantize(&vector, &mut vectors));
+    }
+    let mut out = Vec::with_capacity(HEADER + notes.len() * 16 + vectors.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&(dims as u32).to_le_bytes());
+    out.extend_from_slice(&(notes.len() as u32).to_le_bytes());
+    out.extend_from_slice(&(stamp.0 as i64).to_le_bytes());
+    out.extend_from_slice(&stamp.1.to_le_bytes());
+    notes.iter().for_each(|n| out.extend_from_slice(&n.to_le_bytes()));
+    seqs.iter().for_each(|s| out.extend_from_slice(&s.to_le_bytes()));
+    scales.iter().for_each(|s| out.extend_from_slice(&s.to_le_bytes()));
+    out.extend(vectors.iter().map(|&q| q as u8));
+    Ok(out)
+}
+
+/// Symmetric int8 with one scale per vector: the largest component maps to ±127.
+fn quantize(vector: &[f32], out: &mut Vec<i8>) -> f32 {
+    let largest = vector.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    let scale = if largest > 0.0 { largest / 127.0 } else { 1.0 };
+    out.extend(vector.iter().map(|v| (v / scale).round().clamp(-127.0, 127.0) as i8));
+    scale
+}
+
+/// A flat file read into memory, checked against the state the search reads.
+pub(crate) struct FlatVectors {
+    dims: usize,
+    rows: usize,
+    bytes: Vec<u8>,
+}
+
+impl FlatVectors {
+    /// None when the file is missing, damaged or from another state than `stamp`.
+    pub(crate) fn load(path: &Path, stamp: Stamp) -> Option<FlatVectors> {
+        let bytes = std::fs::read(path).ok()?;
+        let (dims, rows, stamped) = parse_header(&bytes)?;
+        let expected = HEADER.checked_add(rows.checked_mul(16 + dims)?)?;
+        (stamped == stamp && bytes.len() == expected && dims > 0).then_some(FlatVectors { dims, rows, bytes })
+    }
+
+    /// Each note's best chunk by cosine with `query`: (note id, cosine, chunk seq), in note
+    /// id order. None when the query has other dimensions than the stored vectors.
+    pub(crate) fn best_per_note(&self, query: &[f32]) -> Option<Vec<(i64, f32, usize)>> {
+        if query.len() != self.dims {
+            return None;
+        }
+        let (notes, rest) = self.bytes[HEADER..].split_at(self.rows * 8);
+        let (seqs, rest) = rest.split_at(self.rows * 4);
+        let (scales, vectors) = rest.split_at(self.rows * 4);
+        let mut best: Vec<(i64, f32, usize)> = Vec::new();
+        for (row, vector) in vectors.chunks_exact(self.dims).enumerate() {
+            let note = i64::from_le_bytes(notes[row * 8..row * 8 + 8].try_into().ok()?);
+            let seq = u32::from_le_bytes(seqs[row * 4..row * 4 + 4].try_into().ok()?) as usize;
+            let scale = f32::from_le_bytes(scales[row * 4..row * 4 + 4].try_into().ok()?);
+            let cosine = scale * dot_i8(vector, query);
+            match best.last_mut() {
+                // Rows come in (note, seq) order, so the first of equal cosines has the lower seq.
+                Some(last) if last.0 == note => {
+                    if cosine > last.1 {
+                        *last = (note, cosine, seq);
+                    }
+                }
+                _ => best.push((note, cosine, seq)),
+            }
+        }
+        Some(best)
+    }
+}
+
+/// Eight running sums so the compiler can keep them in one vector register.
+fn dot_i8(vector: &[u8], query: &[f32]) -> f32 {
+    const LANES: usize = 8;
+    let mut sums = [0.0f32; LANES];
+    let (blocks, query_blocks) = (vector.chunks_exact(LANES), query.chunks_exact(LANES));
+    let (tail, query_tail) = (blocks.remainder(), query_blocks.remainder());
+    for (values, weights) in blocks.zip(query_blocks) {
+        for lane in 0..LANES {
+            sums[lane] += f32::from(values[lane] as i8) * weights[lane];
+        }
+    }
+    let tail_sum: f32 = tail.iter().zip(query_tail).map(|(&v, w)| f32::from(v as i8) * w).sum();
+    sums.iter().sum::<f32>() + tail_sum
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn int8_rows_keep_the_cosine_within_a_percent() {
+        let vector: Vec<f32> = (0..384).map(|i| ((i * 37 % 101) as f32 - 50.0) / 300.0).collect();
+        let norm = vector.iter().map(|v| v * v).sum::<f32>().sqrt();
+        let unit: Vec<f32> = vector.iter().map(|v| v / norm).collect();
+        let mut quantized = Vec::new();
+        let scale = quantize(&unit, &mut quantized);
+        let bytes: Vec<u8> = quantized.iter().map(|&q| q as u8).collect();
+        let cosine = scale * dot_i8(&bytes, &unit);
+        assert!((cosine - 1.0).abs() < 0.01, "{cosine}");
+    }
+
+    #[test]
+    fn damaged_or_foreign_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vectors.flat");
+        assert!(FlatVectors::load(&path, (1, 1)).is_none(), "missing");
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&2u32.to_le_bytes());
+        bytes.extend_from_slice(&1u32.to_le_bytes());
+        bytes.extend_from_slice(&7i64.to_le_bytes());
+        bytes.extend_from_slice(&3i64.to_le_bytes());
+        bytes.extend_from_slice(&5i64.to_le_bytes());
+        bytes.extend_from_slice(&0u32.to_le_bytes());
+        bytes.extend_from_slice(&1.0f32.to_le_bytes());
+        bytes.extend_from_slice(&[1u8, 2u8]);
+        std::fs::write(&path, &bytes).unwrap();
+        let flat = FlatVectors::load(&path, (7, 3)).expect("a whole file from this state");
+        assert_eq!(flat.best_per_note(&[1.0, 1.0]), Some(vec![(5, 3.0, 0)]));
+        assert!(flat.best_per_note(&[1.0]).is_none(), "other dimensions");
+        assert!(FlatVectors::load(&path, (8, 3)).is_none(), "another text generation");
+        assert!(FlatVectors::load(&path, (7, 4)).is_none(), "another vector version");
+        std::fs::write(&path, &bytes[..bytes.len() - 1]).unwrap();
+        assert!(FlatVectors::load(&path, (7, 3)).is_none(), "truncated");
+    }
+}
