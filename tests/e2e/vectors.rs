@@ -95,7 +95,12 @@ fn search_reads_the_flat_vectors_only_while_they_match_the_index() {
 
     // The bread note becomes an engine note; the flat file written before must not answer.
     v.write("b.md", "# Engines\n\nDiesel engines compress air until the fuel ignites.\n");
+    // Coverage recorded by the last fill no longer holds: the new chunk has no vector yet.
+    let report = index_json(&v, &["--no-vectors"]);
+    assert_eq!(report["status"]["vectors"]["embedded"], 2, "{report:#}");
+    assert_eq!(report["status"]["vectors"]["chunks"], 3, "{report:#}");
     index_json(&v, &[]);
+    assert_eq!(v.status_json()["vectors"]["embedded"], 3);
     assert!(flat.is_file(), "rewritten for the new state");
     std::fs::write(&flat, &saved).unwrap();
     let with_stale_file = vector_hits(&v, query);

@@ -26,6 +26,8 @@ CREATE TABLE IF NOT EXISTS vectors (embed_hash TEXT PRIMARY KEY, vector BLOB NOT
 const EMBEDDER_KEY: &str = "embedder";
 /// Moved by every transaction that changes the vectors, so a flat copy can tell it is stale.
 pub(crate) const VERSION_KEY: &str = "version";
+/// "text generation:version:chunks:embedded", written at the end of a fill.
+const COVERAGE_KEY: &str = "coverage";
 const BUMP_VERSION: &str = "INSERT INTO meta(key, value) VALUES ('version', '1')
     ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1";
 const ERROR_KEY: &str = "error";
@@ -144,12 +146,27 @@ pub fn coverage(index: &Index, catalog: &Catalog, configured: Option<&dyn Embedd
         return Ok(None);
     };
     let configured = Some(embedder.id().to_string());
-    let chunks: i64 =
-        catalog.conn.query_row("SELECT count(DISTINCT embed_hash) FROM chunks", [], |r| r.get(0)).at(&catalog.path)?;
     let Some(store) = VectorStore::open_existing(&index.layout().vectors)? else {
-        return Ok(Some(Coverage { chunks: chunks as usize, embedded: 0, embedder: None, configured, error: None }));
+        return Ok(Some(Coverage {
+            chunks: count_chunks(catalog)?,
+            embedded: 0,
+            embedder: None,
+            configured,
+            error: None,
+        }));
     };
     attach(catalog, &index.layout().vectors)?;
+    let (chunks, embedded) = match counted_at(catalog, &store)? {
+        Some(counts) => counts,
+        None => count_coverage(catalog)?,
+    };
+    let stored = store.embedder()?;
+    let embedded = if stored == configured { embedded } else { 0 };
+    Ok(Some(Coverage { chunks, embedded, embedder: stored, configured, error: store.error()? }))
+}
+
+/// Chunks and how many of them have a vector, by two counts over every chunk.
+fn count_coverage(catalog: &Catalog) -> Result<(usize, usize)> {
     let embedded: i64 = catalog
         .conn
         .query_row(
@@ -158,9 +175,36 @@ pub fn coverage(index: &Index, catalog: &Catalog, configured: Option<&dyn Embedd
             |r| r.get(0),
         )
         .at(&catalog.path)?;
-    let stored = store.embedder()?;
-    let embedded = if stored == configured { embedded as usize } else { 0 };
-    Ok(Some(Coverage { chunks: chunks as usize, embedded, embedder: stored, configured, error: store.error()? }))
+    Ok((count_chunks(catalog)?, embedded as usize))
+}
+
+fn count_chunks(catalog: &Catalog) -> Result<usize> {
+    let chunks: i64 =
+        catalog.conn.query_row("SELECT count(DISTINCT embed_hash) FROM chunks", [], |r| r.get(0)).at(&catalog.path)?;
+    Ok(chunks as usize)
+}
+
+/// The counts the last fill recorded, if the catalog and the vectors are still in the state
+/// it recorded them in: every status reports coverage, and counting joins every chunk with
+/// its vector (0.4 s at 100k notes).
+fn counted_at(catalog: &Catalog, store: &VectorStore) -> Result<Option<(usize, usize)>> {
+    let stamp = crate::flat::current_stamp(catalog)?;
+    let recorded = store.meta(COVERAGE_KEY)?.unwrap_or_default();
+    let fields: Vec<&str> = recorded.split(':').collect();
+    let number = |i: usize| fields.get(i).and_then(|f| f.parse::<i64>().ok());
+    Ok(match (number(0), number(1), number(2), number(3)) {
+        (Some(generation), Some(version), Some(chunks), Some(embedded)) if (generation as u64, version) == stamp => {
+            Some((chunks as usize, embedded as usize))
+        }
+        _ => None,
+    })
+}
+
+/// Records the coverage counts with the state they hold for (called by the writer).
+fn record_coverage(catalog: &Catalog, store: &VectorStore) -> Result<()> {
+    let (generation, version) = crate::flat::current_stamp(catalog)?;
+    let (chunks, embedded) = count_coverage(catalog)?;
+    store.set_meta(COVERAGE_KEY, Some(&format!("{generation}:{version}:{chunks}:{embedded}")))
 }
 
 /// 1 GiB of address space: the vectors of ~700k chunks of 384 dimensions.
@@ -278,6 +322,7 @@ pub fn fill(index: &Index, reembed: bool, wait: Duration, progress: &dyn Progres
         tx.commit().at(&catalog.path)?;
     }
     crate::flat::refresh(&catalog, &layout.flat_vectors)?;
+    record_coverage(&catalog, &store)?;
     report.elapsed_ms = started.elapsed().as_millis() as u64;
     Ok(report)
 }
