@@ -109,6 +109,19 @@ fn search_reads_the_flat_vectors_only_while_they_match_the_index() {
     assert_ne!(with_stale_file, from_sqlite, "the edit changed the answer");
 }
 
+#[test]
+fn coverage_after_a_rebuild_describes_the_new_catalog() {
+    let v = vault();
+    index_json(&v, &[]);
+    // A rebuild starts a new catalog whose counters restart: what the last fill recorded
+    // about the old catalog must not be taken for the new one's.
+    v.write("b.md", "# Engines\n\nDiesel engines compress air until the fuel ignites.\n");
+    let report = index_json(&v, &["--rebuild", "--no-vectors"]);
+    assert_eq!(report["status"]["vectors"]["embedded"], 2, "{report:#}");
+    assert_eq!(v.status_json()["vectors"]["embedded"], 2);
+    assert!(vector_hits(&v, "diesel engines").iter().all(|(path, _)| path != "b.md"), "b.md has no vector yet");
+}
+
 /// A minimal OpenAI-compatible embeddings server: deterministic 8-dim vectors from the
 /// bytes of each input; counts the texts it embedded.
 struct FakeServer {

@@ -4,8 +4,10 @@
 //! quarter of the size and already in note order.
 //!
 //! It is derived from the catalog and the vector store and says which state it was written
-//! from (the catalog's text generation and the store's version, which every write to
-//! either moves). A file from any other state is ignored and search reads SQLite.
+//! from: when the catalog's chunks were last written (`indexed_at`, in nanoseconds, set by
+//! every run that changes notes and unique across rebuilds, where counters restart) and the
+//! store's version, which every vector write moves. A file from any other state is ignored
+//! and search reads SQLite.
 
 use std::path::Path;
 
@@ -17,8 +19,9 @@ use crate::error::{Result, SqlContext};
 const MAGIC: &[u8; 8] = b"EXOFLAT1";
 const HEADER: usize = 32;
 
-/// The state a flat file was written from: (catalog text generation, vector store version).
-pub(crate) type Stamp = (u64, i64);
+/// The state a flat file was written from: (when the catalog was last written, vector
+/// store version).
+pub(crate) type Stamp = (i64, i64);
 
 /// Which state of the catalog and the vector store the search would read now. The store
 /// must be attached as `vec`.
@@ -28,7 +31,8 @@ pub(crate) fn current_stamp(catalog: &Catalog) -> Result<Stamp> {
         .query_row("SELECT value FROM vec.meta WHERE key = ?1", [crate::vectors::VERSION_KEY], |r| r.get(0))
         .optional()
         .at(&catalog.path)?;
-    Ok((catalog.text_generation()?, version.and_then(|v| v.parse().ok()).unwrap_or(0)))
+    let indexed_at = catalog.meta(crate::catalog::meta_keys::INDEXED_AT_NS)?;
+    Ok((indexed_at.and_then(|ns| ns.parse().ok()).unwrap_or(0), version.and_then(|v| v.parse().ok()).unwrap_or(0)))
 }
 
 /// Rewrites the flat file unless it is already from the current state. Only the writer
@@ -59,7 +63,7 @@ fn parse_header(bytes: &[u8]) -> Option<(usize, usize, Stamp)> {
     }
     let u32_at = |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as usize;
     let i64_at = |at: usize| i64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or([0; 8]));
-    Some((u32_at(8), u32_at(12), (i64_at(16) as u64, i64_at(24))))
+    Some((u32_at(8), u32_at(12), (i64_at(16), i64_at(24))))
 }
 
 fn build(catalog: &Catalog, stamp: Stamp) -> Result<Vec<u8>> {
@@ -91,7 +95,7 @@ fn build(catalog: &Catalog, stamp: Stamp) -> Result<Vec<u8>> {
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&(dims as u32).to_le_bytes());
     out.extend_from_slice(&(notes.len() as u32).to_le_bytes());
-    out.extend_from_slice(&(stamp.0 as i64).to_le_bytes());
+    out.extend_from_slice(&stamp.0.to_le_bytes());
     out.extend_from_slice(&stamp.1.to_le_bytes());
     notes.iter().for_each(|n| out.extend_from_slice(&n.to_le_bytes()));
     seqs.iter().for_each(|s| out.extend_from_slice(&s.to_le_bytes()));
@@ -202,7 +206,7 @@ mod tests {
         let flat = FlatVectors::load(&path, (7, 3)).expect("a whole file from this state");
         assert_eq!(flat.best_per_note(&[1.0, 1.0]), Some(vec![(5, 3.0, 0)]));
         assert!(flat.best_per_note(&[1.0]).is_none(), "other dimensions");
-        assert!(FlatVectors::load(&path, (8, 3)).is_none(), "another text generation");
+        assert!(FlatVectors::load(&path, (8, 3)).is_none(), "another catalog write");
         assert!(FlatVectors::load(&path, (7, 4)).is_none(), "another vector version");
         std::fs::write(&path, &bytes[..bytes.len() - 1]).unwrap();
         assert!(FlatVectors::load(&path, (7, 3)).is_none(), "truncated");

@@ -26,7 +26,7 @@ CREATE TABLE IF NOT EXISTS vectors (embed_hash TEXT PRIMARY KEY, vector BLOB NOT
 const EMBEDDER_KEY: &str = "embedder";
 /// Moved by every transaction that changes the vectors, so a flat copy can tell it is stale.
 pub(crate) const VERSION_KEY: &str = "version";
-/// "text generation:version:chunks:embedded", written at the end of a fill.
+/// "catalog indexed_at:version:chunks:embedded", written at the end of a fill.
 const COVERAGE_KEY: &str = "coverage";
 const BUMP_VERSION: &str = "INSERT INTO meta(key, value) VALUES ('version', '1')
     ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1";
@@ -193,7 +193,7 @@ fn counted_at(catalog: &Catalog, store: &VectorStore) -> Result<Option<(usize, u
     let fields: Vec<&str> = recorded.split(':').collect();
     let number = |i: usize| fields.get(i).and_then(|f| f.parse::<i64>().ok());
     Ok(match (number(0), number(1), number(2), number(3)) {
-        (Some(generation), Some(version), Some(chunks), Some(embedded)) if (generation as u64, version) == stamp => {
+        (Some(indexed_at), Some(version), Some(chunks), Some(embedded)) if (indexed_at, version) == stamp => {
             Some((chunks as usize, embedded as usize))
         }
         _ => None,
@@ -202,9 +202,9 @@ fn counted_at(catalog: &Catalog, store: &VectorStore) -> Result<Option<(usize, u
 
 /// Records the coverage counts with the state they hold for (called by the writer).
 fn record_coverage(catalog: &Catalog, store: &VectorStore) -> Result<()> {
-    let (generation, version) = crate::flat::current_stamp(catalog)?;
+    let (indexed_at, version) = crate::flat::current_stamp(catalog)?;
     let (chunks, embedded) = count_coverage(catalog)?;
-    store.set_meta(COVERAGE_KEY, Some(&format!("{generation}:{version}:{chunks}:{embedded}")))
+    store.set_meta(COVERAGE_KEY, Some(&format!("{indexed_at}:{version}:{chunks}:{embedded}")))
 }
 
 /// 1 GiB of address space: the vectors of ~700k chunks of 384 dimensions.
