@@ -5,18 +5,12 @@
 //! it was read that a later edit in the same timestamp tick could leave the stat unchanged.
 //! Those, and every note under `--verify`, are hashed.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use exo_vault::{ReadNote, ScanReport, ScannedFile, Vault};
 use rayon::prelude::*;
 
 use crate::catalog::{Entries, Entry};
 
-pub fn now_ns() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)).unwrap_or(0)
-}
-
-pub use exo_vault::is_racy;
+pub use exo_vault::{is_racy, now_ns};
 
 /// Same content, different stat record: the catalog only needs the new stat.
 #[derive(Debug, Clone)]

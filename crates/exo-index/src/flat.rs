@@ -43,11 +43,7 @@ pub(crate) fn refresh(catalog: &Catalog, path: &Path) -> Result<()> {
     if read_stamp(path) == Some(stamp) {
         return Ok(());
     }
-    let bytes = build(catalog, stamp)?;
-    let partial = path.with_extension("partial");
-    std::fs::write(&partial, bytes)
-        .and_then(|()| std::fs::rename(&partial, path))
-        .map_err(|e| crate::error::IndexError::Io { path: path.to_path_buf(), source: e })
+    crate::write_replacing(path, &build(catalog, stamp)?).map_err(crate::error::io_err(path))
 }
 
 fn read_stamp(path: &Path) -> Option<Stamp> {
@@ -157,19 +153,8 @@ impl FlatVectors {
     }
 }
 
-/// Eight running sums so the compiler can keep them in one vector register.
 fn dot_i8(vector: &[u8], query: &[f32]) -> f32 {
-    const LANES: usize = 8;
-    let mut sums = [0.0f32; LANES];
-    let (blocks, query_blocks) = (vector.chunks_exact(LANES), query.chunks_exact(LANES));
-    let (tail, query_tail) = (blocks.remainder(), query_blocks.remainder());
-    for (values, weights) in blocks.zip(query_blocks) {
-        for lane in 0..LANES {
-            sums[lane] += f32::from(values[lane] as i8) * weights[lane];
-        }
-    }
-    let tail_sum: f32 = tail.iter().zip(query_tail).map(|(&v, w)| f32::from(v as i8) * w).sum();
-    sums.iter().sum::<f32>() + tail_sum
+    crate::vectors::dot_encoded(vector, query, |[byte]: [u8; 1]| f32::from(byte as i8))
 }
 
 #[cfg(test)]

@@ -57,8 +57,12 @@ impl Index {
 
     /// The notes on disk. Replays the last walk from `.exo/walk` when no folder, ignore
     /// file or setting has changed since (every note is still stat'ed), like git's untracked
-    /// cache; walks the vault otherwise.
-    pub(crate) fn scan_vault(&self) -> Result<exo_vault::ScanReport> {
+    /// cache; walks the vault otherwise, and always under `verify`, which trusts no stat
+    /// record, so not the walk's either.
+    pub(crate) fn scan_vault(&self, verify: bool) -> Result<exo_vault::ScanReport> {
+        if verify {
+            return Ok(self.vault.scan()?);
+        }
         let snapshot =
             std::fs::read(&self.layout.walk).ok().and_then(|bytes| exo_vault::WalkSnapshot::from_bytes(&bytes));
         Ok(self.vault.scan_with(snapshot.as_ref())?)
@@ -68,19 +72,16 @@ impl Index {
     /// Only the writer calls this (under `.exo/lock`). A snapshot that cannot be written
     /// costs the next check speed, never correctness, so failures are not errors.
     pub(crate) fn keep_walk(&self, scan: &exo_vault::ScanReport) {
-        if scan.replayed {
-            return;
-        }
-        let Some(snapshot) = &scan.snapshot else {
-            let _ = std::fs::remove_file(&self.layout.walk);
-            return;
-        };
-        let partial = self.layout.walk.with_extension("partial");
-        if std::fs::write(&partial, snapshot.to_bytes()).is_err()
-            || std::fs::rename(&partial, &self.layout.walk).is_err()
-        {
-            let _ = std::fs::remove_file(&partial);
-            let _ = std::fs::remove_file(&self.layout.walk);
+        match &scan.walk {
+            exo_vault::Walk::Replayed => {}
+            exo_vault::Walk::Cacheable(snapshot) => {
+                if write_replacing(&self.layout.walk, &snapshot.to_bytes()).is_err() {
+                    let _ = std::fs::remove_file(&self.layout.walk);
+                }
+            }
+            exo_vault::Walk::Uncacheable => {
+                let _ = std::fs::remove_file(&self.layout.walk);
+            }
         }
     }
 
@@ -124,6 +125,15 @@ impl Index {
 pub fn parse_fingerprint(vault: &Vault) -> String {
     let options = vault.parse_options();
     format!("parser {}; links {:?}; chunks {}", exo_vault::PARSER_VERSION, options.link_style, options.chunk_max_bytes)
+}
+
+/// Replaces the file at `path` with `bytes` by writing a sibling and renaming it over, so a
+/// reader sees the old file or the new one, never half of one.
+pub(crate) fn write_replacing(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, bytes).and_then(|()| std::fs::rename(&partial, path)).inspect_err(|_| {
+        let _ = std::fs::remove_file(&partial);
+    })
 }
 
 /// Runs `background` on another thread while `foreground` runs on this one. A panic in the

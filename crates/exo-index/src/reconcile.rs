@@ -123,8 +123,7 @@ fn run(
         None => open_index(layout, settings)?,
     };
     let entries = catalog.entries()?;
-    // --verify trusts no stat record, so not the walk's either.
-    let scan = if options.verify { vault.scan()? } else { index.scan_vault()? };
+    let scan = index.scan_vault(options.verify)?;
     index.keep_walk(&scan);
     let diff = diff::compute(vault, &entries, &scan, options.verify);
     let mut report = ReconcileReport {

@@ -201,10 +201,9 @@ pub(crate) fn sync_state(index: &Index) -> Result<(SyncState, usize)> {
 }
 
 /// Scans the vault on another thread while `read` runs (reading the catalog): the scan is
-/// the slow half of every check. `verify` trusts no stat record, so it walks afresh.
+/// the slow half of every check.
 fn scan_beside<T>(index: &Index, verify: bool, read: impl FnOnce() -> T) -> (Result<exo_vault::ScanReport>, T) {
-    let scan = || if verify { Ok(index.vault().scan()?) } else { index.scan_vault() };
-    crate::beside(scan, read, "the scan of the vault")
+    crate::beside(|| index.scan_vault(verify), read, "the scan of the vault")
 }
 
 /// Vectors never make the files and the index disagree (Sync), but they can leave the index

@@ -28,9 +28,22 @@ const EMBEDDER_KEY: &str = "embedder";
 pub(crate) const VERSION_KEY: &str = "version";
 /// "catalog indexed_at:version:chunks:embedded", written at the end of a fill.
 const COVERAGE_KEY: &str = "coverage";
-const BUMP_VERSION: &str = "INSERT INTO meta(key, value) VALUES ('version', '1')
-    ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1";
 const ERROR_KEY: &str = "error";
+
+/// Moves the version of the vector store known to `conn` as `schema` ("main" from the
+/// store's own connection, "vec" where the catalog attached it), inside the caller's
+/// transaction.
+fn bump_version(conn: &Connection, schema: &str, path: &Path) -> Result<()> {
+    conn.execute(
+        &format!(
+            "INSERT INTO {schema}.meta(key, value) VALUES ('{VERSION_KEY}', '1')
+             ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        ),
+        [],
+    )
+    .at(path)?;
+    Ok(())
+}
 
 /// The text the embedder sees for a chunk: the note's title gives every chunk its context.
 pub fn embed_text(title: &str, chunk: &str) -> String {
@@ -200,8 +213,12 @@ fn counted_at(catalog: &Catalog, store: &VectorStore) -> Result<Option<(usize, u
     })
 }
 
-/// Records the coverage counts with the state they hold for (called by the writer).
+/// Records the coverage counts with the state they hold for (called by the writer), unless
+/// they are recorded already: a run that changed nothing does not count again.
 fn record_coverage(catalog: &Catalog, store: &VectorStore) -> Result<()> {
+    if counted_at(catalog, store)?.is_some() {
+        return Ok(());
+    }
     let (indexed_at, version) = crate::flat::current_stamp(catalog)?;
     let (chunks, embedded) = count_coverage(catalog)?;
     store.set_meta(COVERAGE_KEY, Some(&format!("{indexed_at}:{version}:{chunks}:{embedded}")))
@@ -258,7 +275,7 @@ pub fn fill(index: &Index, reembed: bool, wait: Duration, progress: &dyn Progres
         if reembed || stored.is_none() {
             let tx = store.conn.unchecked_transaction().at(&store.path)?;
             tx.execute("DELETE FROM vectors", []).at(&store.path)?;
-            tx.execute(BUMP_VERSION, []).at(&store.path)?;
+            bump_version(&tx, "main", &store.path)?;
             tx.commit().at(&store.path)?;
             store.set_meta(EMBEDDER_KEY, Some(&id))?;
         } else if stored.as_deref() != Some(id.as_str()) {
@@ -301,7 +318,7 @@ pub fn fill(index: &Index, reembed: bool, wait: Duration, progress: &dyn Progres
                 insert.execute(params![key, encode(vector)]).at(&store.path)?;
             }
         }
-        tx.execute(BUMP_VERSION, []).at(&store.path)?;
+        bump_version(&tx, "main", &store.path)?;
         tx.commit().at(&store.path)?;
         report.embedded += batch.len();
         progress.advance(batch.len() as u64);
@@ -317,7 +334,7 @@ pub fn fill(index: &Index, reembed: bool, wait: Duration, progress: &dyn Progres
             .execute("DELETE FROM vec.vectors WHERE embed_hash NOT IN (SELECT embed_hash FROM main.chunks)", [])
             .at(&catalog.path)?;
         if removed > 0 {
-            tx.execute(&BUMP_VERSION.replace("INTO meta", "INTO vec.meta"), []).at(&catalog.path)?;
+            bump_version(&tx, "vec", &catalog.path)?;
         }
         tx.commit().at(&catalog.path)?;
     }
@@ -377,13 +394,12 @@ impl crate::search::VectorSearch for StoredVectors<'_, '_> {
             .ok()
             .and_then(|stamp| crate::flat::FlatVectors::load(&self.flat_path, stamp));
         let query_vector = self.query_vector()?;
-        let best = match flat.and_then(|flat| flat.best_per_note(&query_vector)) {
+        let mut by_score = match flat.and_then(|flat| flat.best_per_note(&query_vector)) {
             Some(best) => best,
             None => self.best_per_note_from_sqlite(&query_vector)?,
         };
         let mut paths =
             self.catalog.conn.prepare_cached("SELECT path FROM notes WHERE id = ?1").at(&self.catalog.path)?;
-        let mut by_score = best;
         by_score.sort_by(|a, b| b.1.total_cmp(&a.1));
         // Ties at the cut are broken by path below, so keep every note tied with the k-th.
         let cut = by_score.get(k.saturating_sub(1)).map_or(f32::NEG_INFINITY, |x| x.1);
@@ -458,24 +474,32 @@ pub(crate) fn ready_embedder(index: &Index, catalog: &Catalog) -> Result<Result<
     Ok(if any.is_some() { Ok(embedder) } else { Err("no vectors in this index yet (run `exo index`)".into()) })
 }
 
-/// Dot product of a little-endian f32 blob with a vector, without decoding into a Vec. Eight
-/// running sums, not one: a single sum is a chain of dependent adds the compiler may not
-/// reorder, and this runs over every stored vector on every search.
+/// Dot product of a little-endian f32 blob with a vector, without decoding into a Vec.
 fn dot_le(blob: &[u8], vector: &[f32]) -> f32 {
+    dot_encoded(blob, vector, f32::from_le_bytes)
+}
+
+/// Dot product of `vector` with the values encoded in `bytes`, `WIDTH` bytes each, over
+/// their common length. Eight running sums, not one: a single sum is a chain of dependent
+/// adds the compiler may not reorder, and this runs over every stored vector on every search.
+pub(crate) fn dot_encoded<const WIDTH: usize>(
+    bytes: &[u8],
+    vector: &[f32],
+    decode: impl Fn([u8; WIDTH]) -> f32,
+) -> f32 {
     const LANES: usize = 8;
-    let len = (blob.len() / 4).min(vector.len());
-    let (blob, vector) = (&blob[..4 * len], &vector[..len]);
+    let len = (bytes.len() / WIDTH).min(vector.len());
+    let (bytes, vector) = (&bytes[..WIDTH * len], &vector[..len]);
+    let value = |b: &[u8]| decode(std::array::from_fn(|i| b[i]));
     let mut sums = [0.0f32; LANES];
-    let (blob_blocks, vector_blocks) = (blob.chunks_exact(4 * LANES), vector.chunks_exact(LANES));
-    let (blob_tail, vector_tail) = (blob_blocks.remainder(), vector_blocks.remainder());
-    for (bytes, values) in blob_blocks.zip(vector_blocks) {
+    let (byte_blocks, vector_blocks) = (bytes.chunks_exact(WIDTH * LANES), vector.chunks_exact(LANES));
+    let (byte_tail, vector_tail) = (byte_blocks.remainder(), vector_blocks.remainder());
+    for (block, values) in byte_blocks.zip(vector_blocks) {
         for lane in 0..LANES {
-            let b = &bytes[4 * lane..4 * lane + 4];
-            sums[lane] += f32::from_le_bytes([b[0], b[1], b[2], b[3]]) * values[lane];
+            sums[lane] += value(&block[WIDTH * lane..WIDTH * lane + WIDTH]) * values[lane];
         }
     }
-    let tail: f32 =
-        blob_tail.chunks_exact(4).zip(vector_tail).map(|(b, v)| f32::from_le_bytes([b[0], b[1], b[2], b[3]]) * v).sum();
+    let tail: f32 = byte_tail.chunks_exact(WIDTH).zip(vector_tail).map(|(b, v)| value(b) * v).sum();
     sums.iter().sum::<f32>() + tail
 }
 

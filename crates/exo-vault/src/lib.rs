@@ -31,7 +31,7 @@ pub use parse::{ParseOptions, decode, parse_bytes, parse_bytes_with_text, parse_
 pub const PARSER_VERSION: u32 = 2;
 pub use resolve::{LinkResolver, Resolution};
 pub use root::discover_root;
-pub use scan::{ScanReport, ScannedFile, Skipped, scan, scan_with};
-pub use snapshot::{RACY_WINDOW_NS, WalkSnapshot, is_racy};
+pub use scan::{ScanReport, ScannedFile, Skipped, Walk, scan, scan_with};
+pub use snapshot::{RACY_WINDOW_NS, WalkSnapshot, is_racy, now_ns};
 pub use text::slugify;
 pub use vault::{ContentHash, ReadNote, Vault, content_hash};

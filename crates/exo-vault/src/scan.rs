@@ -37,13 +37,21 @@ pub struct ScanReport {
     /// Other files (images, PDFs…) that links and embeds may point at, sorted.
     pub attachments: Vec<String>,
     pub skipped: Vec<Skipped>,
-    /// What a later check needs to reuse this walk; None when it cannot be vouched for, or
-    /// when this report was itself replayed from a snapshot.
+    /// Whether this report was walked or replayed, and what a later check needs to reuse it.
     #[serde(skip)]
-    pub snapshot: Option<WalkSnapshot>,
-    /// True when this report was replayed from a snapshot rather than walked.
-    #[serde(skip)]
-    pub replayed: bool,
+    pub walk: Walk,
+}
+
+/// Where a [`ScanReport`] came from.
+#[derive(Debug, Clone, Default)]
+pub enum Walk {
+    /// Walked, and the walk cannot be vouched for later (see [`WalkSnapshot`]).
+    #[default]
+    Uncacheable,
+    /// Walked; the snapshot lets a later check reuse it.
+    Cacheable(WalkSnapshot),
+    /// Replayed from a snapshot taken by an earlier walk.
+    Replayed,
 }
 
 pub fn is_note_path(path: &str) -> bool {
@@ -56,28 +64,27 @@ pub fn is_note_path(path: &str) -> bool {
 pub fn scan(root: &Path, config: &Config) -> Result<ScanReport> {
     let walker = build_walker(root, config)?;
     let collected = Mutex::new(ScanReport::default());
-    let recorder = Mutex::new(Recorder::new());
+    let recorder = Recorder::new();
     let canonical_root = root.canonicalize().map_err(|e| VaultError::io(root, e))?;
     walker.run(|| {
         let (collected, recorder) = (&collected, &recorder);
         let root = root.to_path_buf();
         let canonical_root = canonical_root.clone();
         Box::new(move |entry| {
-            let recorder = || recorder.lock().unwrap_or_else(|p| p.into_inner());
             let entry = match entry {
                 Ok(entry) => entry,
                 Err(_) => {
-                    recorder().give_up();
+                    recorder.give_up();
                     return WalkState::Continue;
                 }
             };
             if entry.depth() > 0 && entry.path_is_symlink() {
-                recorder().give_up();
+                recorder.give_up();
             }
             if entry.file_type().is_some_and(|t| t.is_dir()) {
                 match rel_path_string(&root, entry.path()) {
-                    Ok(rel) => recorder().dir(&root, &rel),
-                    Err(_) => recorder().give_up(),
+                    Ok(rel) => recorder.dir(&root, &rel),
+                    Err(_) => recorder.give_up(),
                 }
             }
             if let Some(found) = classify(&root, &canonical_root, &entry) {
@@ -91,7 +98,10 @@ pub fn scan(root: &Path, config: &Config) -> Result<ScanReport> {
     report.notes.sort_by(|a, b| a.path.cmp(&b.path));
     report.attachments.sort();
     report.skipped.sort_by(|a, b| a.path.cmp(&b.path));
-    report.snapshot = recorder.into_inner().unwrap_or_else(|p| p.into_inner()).finish(root, config, &report);
+    report.walk = match recorder.finish(root, config, &report) {
+        Some(snapshot) => Walk::Cacheable(snapshot),
+        None => Walk::Uncacheable,
+    };
     Ok(report)
 }
 

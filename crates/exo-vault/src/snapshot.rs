@@ -9,11 +9,12 @@
 //! touched just before the walk) makes the walk uncacheable rather than risk a wrong answer.
 
 use std::path::Path;
+use std::sync::Mutex;
 
 use rayon::prelude::*;
 
 use crate::config::Config;
-use crate::scan::{ScanReport, ScannedFile, mtime_ns};
+use crate::scan::{ScanReport, ScannedFile, Walk, mtime_ns};
 
 /// A stat record younger than this when read cannot prove a later read unchanged. Two
 /// seconds covers coarse file-system clocks (FAT, SMB) as well as ext4's jiffy ticks.
@@ -74,30 +75,36 @@ impl WalkSnapshot {
     }
 }
 
-/// Collects a snapshot during a walk; gives up (None) at the first thing it cannot vouch for.
+/// Collects a snapshot during a walk, from every walker thread; gives up (None) at the
+/// first thing it cannot vouch for.
 #[derive(Debug)]
 pub(crate) struct Recorder {
     started_ns: i64,
-    dirs: Option<Vec<(String, String)>>,
+    dirs: Mutex<Option<Vec<(String, String)>>>,
 }
 
 impl Recorder {
     pub(crate) fn new() -> Recorder {
-        Recorder { started_ns: now_ns(), dirs: Some(Vec::new()) }
+        Recorder { started_ns: now_ns(), dirs: Mutex::new(Some(Vec::new())) }
     }
 
-    pub(crate) fn give_up(&mut self) {
-        self.dirs = None;
+    fn dirs(&self) -> std::sync::MutexGuard<'_, Option<Vec<(String, String)>>> {
+        self.dirs.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn give_up(&self) {
+        *self.dirs() = None;
     }
 
     /// Called for a folder before the walk reads it, so a change during the walk shows.
-    pub(crate) fn dir(&mut self, root: &Path, rel: &str) {
-        if self.dirs.is_none() {
+    /// The stats run outside the lock: other walker threads go on meanwhile.
+    pub(crate) fn dir(&self, root: &Path, rel: &str) {
+        if self.dirs().is_none() {
             return;
         }
         match stamp_dir(&root.join(rel)) {
             Some((stamp, newest_mtime)) if !unsafe_name(rel) && !is_racy(newest_mtime, self.started_ns) => {
-                if let Some(dirs) = self.dirs.as_mut() {
+                if let Some(dirs) = self.dirs().as_mut() {
                     dirs.push((rel.to_string(), stamp));
                 }
             }
@@ -106,7 +113,7 @@ impl Recorder {
     }
 
     pub(crate) fn finish(self, root: &Path, config: &Config, report: &ScanReport) -> Option<WalkSnapshot> {
-        let mut dirs = self.dirs?;
+        let mut dirs = self.dirs.into_inner().unwrap_or_else(|p| p.into_inner())?;
         let (rules, newest_mtime) = stamp_rules(root, config)?;
         let names = report.notes.iter().map(|n| n.path.as_str()).chain(report.attachments.iter().map(String::as_str));
         if is_racy(newest_mtime, self.started_ns) || !report.skipped.is_empty() || names.clone().any(unsafe_name) {
@@ -134,18 +141,12 @@ pub(crate) fn replay(root: &Path, config: &Config, snapshot: &WalkSnapshot) -> O
         return None;
     }
     let notes = stat_notes(root, &snapshot.notes)?;
-    Some(ScanReport {
-        notes,
-        attachments: snapshot.attachments.clone(),
-        skipped: Vec::new(),
-        snapshot: None,
-        replayed: true,
-    })
+    Some(ScanReport { notes, attachments: snapshot.attachments.clone(), skipped: Vec::new(), walk: Walk::Replayed })
 }
 
 /// Fresh stat records of `notes` (sorted paths), or None if any is missing or not a file.
 /// Each folder is opened once and its notes stat'ed relative to it, which spares the
-/// kernel a walk of the whole path per note: a tenth of a status on 10k notes.
+/// kernel a walk of the whole path per note (10k notes: 19–24 ms of stats became 13–19).
 fn stat_notes(root: &Path, notes: &[String]) -> Option<Vec<ScannedFile>> {
     let mut folders: Vec<&[String]> = Vec::new();
     let mut start = 0;
@@ -191,7 +192,8 @@ fn unsafe_name(name: &str) -> bool {
     name.contains(['\n', '\r', '\t'])
 }
 
-fn now_ns() -> i64 {
+/// Now, in nanoseconds since the epoch, as file times are recorded.
+pub fn now_ns() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))

@@ -7,7 +7,7 @@ use std::fs;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use exo_vault::{Config, ScanReport, WalkSnapshot, scan, scan_with};
+use exo_vault::{Config, ScanReport, Walk, WalkSnapshot, scan, scan_with};
 use proptest::prelude::*;
 
 fn write(root: &Path, rel: &str, text: &str) {
@@ -60,7 +60,7 @@ fn fixture() -> (tempfile::TempDir, std::path::PathBuf) {
 
 fn snapshot_of(root: &Path, config: &Config) -> WalkSnapshot {
     let report = scan(root, config).unwrap();
-    let snapshot = report.snapshot.expect("an aged vault's walk can be cached");
+    let Walk::Cacheable(snapshot) = report.walk else { panic!("an aged vault's walk can be cached") };
     WalkSnapshot::from_bytes(&snapshot.to_bytes()).unwrap()
 }
 
@@ -69,7 +69,7 @@ fn check_agrees(root: &Path, config: &Config, snapshot: &WalkSnapshot) -> bool {
     let replayed = scan_with(root, config, Some(snapshot)).unwrap();
     let walked = scan(root, config).unwrap();
     assert_eq!(listing(&replayed), listing(&walked));
-    replayed.replayed
+    matches!(replayed.walk, Walk::Replayed)
 }
 
 #[test]
@@ -146,18 +146,18 @@ fn walks_that_cannot_be_vouched_for_are_not_cached() {
     // Folders changed within the racy window: a later change could keep the same mtime.
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "a.md", "a");
-    assert!(scan(dir.path(), &Config::default()).unwrap().snapshot.is_none());
+    assert!(matches!(scan(dir.path(), &Config::default()).unwrap().walk, Walk::Uncacheable));
 
     // A symlink may lead anywhere; its target's folder is not stamped.
     let (_dir, root) = fixture();
     std::os::unix::fs::symlink(root.join("area"), root.join("linked")).unwrap();
     age(&root);
-    assert!(scan(&root, &Config::default()).unwrap().snapshot.is_none());
+    assert!(matches!(scan(&root, &Config::default()).unwrap().walk, Walk::Uncacheable));
 
     // A notes folder that does not exist yet could appear where no stamp would show it.
     let (_dir, root) = fixture();
     let config = Config { notes: vec!["area".into(), "later".into()], ..Config::default() };
-    assert!(scan(&root, &config).unwrap().snapshot.is_none());
+    assert!(matches!(scan(&root, &config).unwrap().walk, Walk::Uncacheable));
 }
 
 #[derive(Debug, Clone)]
