@@ -238,3 +238,40 @@ fn a_reused_walk_still_sees_every_change() {
     assert_eq!(vault.status(), "Synced");
     assert_eq!(vault.index_contents().notes, vault.files_on_disk());
 }
+
+#[test]
+fn checks_read_the_entries_copy_only_while_it_matches_the_catalog() {
+    let vault = indexed_vault();
+    let copy = vault.root.join(".exo/entries");
+    assert!(copy.is_file(), "exo index lays the catalog's entries out flat for the checks");
+    let catalog = rusqlite::Connection::open(vault.root.join(".exo/index.sqlite")).unwrap();
+    let sql = |statement: &str| catalog.execute(statement, []).unwrap();
+
+    // Behind the copy's back the catalog's record of a.md changes: while the copy is
+    // stamped with the catalog's state, the checks read the copy, not the catalog.
+    sql("UPDATE notes SET size = size + 1, hash = 'forged' WHERE path = 'a.md'");
+    assert_eq!(vault.status(), "Synced", "{}", vault.status());
+    // Any write moves the stamp: then the catalog answers.
+    sql("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'indexed_at_ns'");
+    assert_eq!(list(&vault.status_json(), "modified"), vec!["a.md"]);
+    let search: serde_json::Value = serde_json::from_str(&vault.exo_ok(["--json", "search", "Alpha"])).unwrap();
+    assert_eq!(search["index_status"], "OutOfSync", "{search}");
+    // The writer never trusts the copy: it reads the catalog and repairs a.md.
+    vault.exo_ok(["index"]);
+    assert_eq!(vault.status(), "Synced");
+
+    // A path left pending by a crash is read from the catalog, whatever the copy says.
+    sql("INSERT INTO pending(path) VALUES ('b.md')");
+    assert_eq!(list(&vault.status_json(), "modified"), vec!["b.md"]);
+    vault.exo_ok(["index"]);
+    assert_eq!(vault.status(), "Synced");
+
+    // A copy from before an edit that exo index has seen is ignored.
+    let saved = std::fs::read(&copy).unwrap();
+    vault.write("sub/c.md", "# Gamma\n\nNow with a body.\n");
+    vault.exo_ok(["index"]);
+    std::fs::write(&copy, &saved).unwrap();
+    assert_eq!(vault.status(), "Synced");
+    let search: serde_json::Value = serde_json::from_str(&vault.exo_ok(["--json", "search", "Gamma"])).unwrap();
+    assert_eq!(search["index_status"], "Synced", "{search}");
+}

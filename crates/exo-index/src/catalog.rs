@@ -8,28 +8,13 @@ use exo_vault::resolve::{fold, link_keys};
 use exo_vault::{Note, note::TitleSource};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 
+use crate::entries::{Entries, EntriesBuilder, Entry};
 use crate::error::{Result, SqlContext};
 use crate::schema::{CREATE, CREATE_INDEXES, SCHEMA_VERSION};
 
 pub struct Catalog {
     pub(crate) conn: Connection,
     pub(crate) path: PathBuf,
-}
-
-/// The catalog's notes by path. Read on every status and reconcile (10k paths at 10k notes),
-/// so keyed with foldhash: SipHash over the paths was a twentieth of `exo status`.
-pub type Entries = HashMap<String, Entry, foldhash::fast::RandomState>;
-
-/// What the catalog knows of one path, for comparing against the disk.
-#[derive(Debug, Clone)]
-pub struct Entry {
-    /// The stored content hash; None for a skipped file.
-    pub hash: Option<String>,
-    pub size: i64,
-    pub mtime_ns: i64,
-    pub racy: bool,
-    pub skipped: bool,
-    pub pending: bool,
 }
 
 pub mod meta_keys {
@@ -104,42 +89,41 @@ impl Catalog {
 
     /// Every path the catalog knows: notes, skipped files, and pending intents.
     pub fn entries(&self) -> Result<Entries> {
-        let mut entries = Entries::default();
+        let mut entries = EntriesBuilder::default();
         let mut stmt = self.conn.prepare("SELECT path, hash, size, mtime_ns, racy FROM notes").at(&self.path)?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    Entry {
-                        hash: Some(r.get(1)?),
-                        size: r.get(2)?,
-                        mtime_ns: r.get(3)?,
-                        racy: r.get::<_, i64>(4)? != 0,
-                        skipped: false,
-                        pending: false,
-                    },
-                ))
-            })
-            .at(&self.path)?;
-        for row in rows {
-            let (path, entry) = row.at(&self.path)?;
-            entries.insert(path, entry);
+        let mut rows = stmt.query([]).at(&self.path)?;
+        while let Some(row) = rows.next().at(&self.path)? {
+            let entry = Entry {
+                hash: Some(row.get_ref(1).and_then(|v| Ok(v.as_str()?)).at(&self.path)?),
+                size: row.get(2).at(&self.path)?,
+                mtime_ns: row.get(3).at(&self.path)?,
+                racy: row.get::<_, i64>(4).at(&self.path)? != 0,
+                skipped: false,
+                pending: false,
+            };
+            entries.push(row.get_ref(0).and_then(|v| Ok(v.as_str()?)).at(&self.path)?, entry);
         }
         let mut stmt = self.conn.prepare("SELECT path, size, mtime_ns FROM skipped").at(&self.path)?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))
-            .at(&self.path)?;
-        for row in rows {
-            let (path, size, mtime_ns) = row.at(&self.path)?;
-            entries.insert(path, Entry { hash: None, size, mtime_ns, racy: false, skipped: true, pending: false });
+        let mut rows = stmt.query([]).at(&self.path)?;
+        while let Some(row) = rows.next().at(&self.path)? {
+            let entry = Entry {
+                hash: None,
+                size: row.get(1).at(&self.path)?,
+                mtime_ns: row.get(2).at(&self.path)?,
+                racy: false,
+                skipped: true,
+                pending: false,
+            };
+            entries.push(row.get_ref(0).and_then(|v| Ok(v.as_str()?)).at(&self.path)?, entry);
         }
         for path in self.pending()? {
-            entries
-                .entry(path)
-                .or_insert(Entry { hash: None, size: -1, mtime_ns: -1, racy: false, skipped: false, pending: true })
-                .pending = true;
+            entries.pending(path);
         }
-        Ok(entries)
+        Ok(entries.finish())
+    }
+
+    pub fn has_pending(&self) -> Result<bool> {
+        self.conn.query_row("SELECT EXISTS(SELECT 1 FROM pending)", [], |r| r.get(0)).at(&self.path)
     }
 
     pub fn pending(&self) -> Result<Vec<String>> {

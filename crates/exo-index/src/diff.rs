@@ -8,7 +8,7 @@
 use exo_vault::{ReadNote, ScanReport, ScannedFile, Vault};
 use rayon::prelude::*;
 
-use crate::catalog::{Entries, Entry};
+use crate::entries::{Entries, Entry};
 
 pub use exo_vault::{is_racy, now_ns};
 
@@ -49,8 +49,9 @@ enum Verdict {
 }
 
 pub fn compute(vault: &Vault, entries: &Entries, scan: &ScanReport, verify: bool) -> Diff {
+    let (pairs, gone) = pair_up(entries, scan);
     let verdicts: Vec<(&ScannedFile, Verdict)> =
-        scan.notes.par_iter().map(|file| (file, judge(vault, entries.get(&file.path), file, verify))).collect();
+        pairs.into_par_iter().map(|(file, entry)| (file, judge(vault, entry, file, verify))).collect();
     let mut diff = Diff::default();
     for (file, verdict) in verdicts {
         match verdict {
@@ -60,15 +61,11 @@ pub fn compute(vault: &Vault, entries: &Entries, scan: &ScanReport, verify: bool
             Verdict::New => diff.new.push(file.path.clone()),
         }
     }
-    let on_disk: foldhash::HashSet<&str> = scan.notes.iter().map(|f| f.path.as_str()).collect();
-    for (path, entry) in entries {
-        if on_disk.contains(path.as_str()) {
-            continue;
-        }
+    for (path, entry) in gone {
         if entry.skipped && !entry.pending {
-            diff.skipped_gone.push(path.clone());
+            diff.skipped_gone.push(path.to_string());
         } else {
-            diff.deleted.push(path.clone());
+            diff.deleted.push(path.to_string());
         }
     }
     diff.new.sort();
@@ -79,7 +76,29 @@ pub fn compute(vault: &Vault, entries: &Entries, scan: &ScanReport, verify: bool
     diff
 }
 
-fn judge(vault: &Vault, entry: Option<&Entry>, file: &ScannedFile, verify: bool) -> Verdict {
+type Pairs<'s, 'e> = Vec<(&'s ScannedFile, Option<Entry<'e>>)>;
+
+/// Each scanned file with the catalog's entry for its path, and the entries no file has:
+/// one merge of two sorted lists (a scan is sorted by path; sorted here if not).
+fn pair_up<'s, 'e>(entries: &'e Entries, scan: &'s ScanReport) -> (Pairs<'s, 'e>, Vec<(&'e str, Entry<'e>)>) {
+    let mut files: Vec<&ScannedFile> = scan.notes.iter().collect();
+    if !files.is_sorted_by(|a, b| a.path <= b.path) {
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+    }
+    let mut recorded = entries.iter().peekable();
+    let mut pairs = Vec::with_capacity(files.len());
+    let mut gone = Vec::new();
+    for file in files {
+        while let Some(unmatched) = recorded.next_if(|(path, _)| *path < file.path.as_str()) {
+            gone.push(unmatched);
+        }
+        pairs.push((file, recorded.next_if(|(path, _)| *path == file.path).map(|(_, entry)| entry)));
+    }
+    gone.extend(recorded);
+    (pairs, gone)
+}
+
+fn judge(vault: &Vault, entry: Option<Entry<'_>>, file: &ScannedFile, verify: bool) -> Verdict {
     let Some(entry) = entry else { return Verdict::New };
     if entry.pending {
         return if entry.hash.is_some() || entry.skipped { Verdict::Modified } else { Verdict::New };
@@ -93,7 +112,7 @@ fn judge(vault: &Vault, entry: Option<&Entry>, file: &ScannedFile, verify: bool)
     }
     let read_at = now_ns();
     match vault.read(&file.path) {
-        ReadNote::Read { hash, size, mtime_ns, .. } if Some(hash.as_str()) == entry.hash.as_deref() => {
+        ReadNote::Read { hash, size, mtime_ns, .. } if Some(hash.as_str()) == entry.hash => {
             let racy = is_racy(mtime_ns, read_at);
             if size as i64 == entry.size && mtime_ns == entry.mtime_ns && racy == entry.racy {
                 Verdict::Unchanged

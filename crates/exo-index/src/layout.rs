@@ -16,6 +16,8 @@ pub struct Layout {
     pub lock: PathBuf,
     /// The last walk of the vault and the stat records that let a check reuse it.
     pub walk: PathBuf,
+    /// The catalog's entries laid flat, for the checks beside searches (derived from it).
+    pub entries: PathBuf,
 }
 
 impl Layout {
@@ -28,6 +30,7 @@ impl Layout {
             flat_vectors: dir.join("vectors.flat"),
             lock: dir.join("lock"),
             walk: dir.join("walk"),
+            entries: dir.join("entries"),
             dir,
         }
     }
@@ -35,7 +38,7 @@ impl Layout {
     /// The catalog and the text index, with SQLite's WAL side files: what a rebuild removes.
     pub fn derived_files(&self) -> Vec<PathBuf> {
         // The flat vectors name catalog note ids, which a rebuild renumbers.
-        let mut files = vec![self.catalog.clone(), self.flat_vectors.clone()];
+        let mut files = vec![self.catalog.clone(), self.flat_vectors.clone(), self.entries.clone()];
         for suffix in ["-wal", "-shm", "-journal"] {
             let mut name = self.catalog.clone().into_os_string();
             name.push(suffix);

@@ -7,6 +7,7 @@
 
 mod catalog;
 mod diff;
+mod entries;
 mod error;
 mod flat;
 mod git;
@@ -65,7 +66,7 @@ impl Index {
         }
         let snapshot =
             std::fs::read(&self.layout.walk).ok().and_then(|bytes| exo_vault::WalkSnapshot::from_bytes(&bytes));
-        Ok(self.vault.scan_with(snapshot.as_ref())?)
+        Ok(self.vault.scan_with(snapshot)?)
     }
 
     /// Keeps a fresh walk for the next check, or drops a snapshot that no longer holds.

@@ -17,8 +17,9 @@ use exo_vault::{LinkResolver, Note, ReadNote, Resolution, ScannedFile, Skipped, 
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::catalog::{Catalog, Entries, FileState, Tx, meta_keys};
+use crate::catalog::{Catalog, FileState, Tx, meta_keys};
 use crate::diff::{self, Diff, is_racy, now_ns};
+use crate::entries::Entries;
 use crate::error::{IndexError, Result, io_err};
 use crate::git::head_revision;
 use crate::layout::Layout;
@@ -138,6 +139,7 @@ fn run(
         if catalog.meta(meta_keys::REVISION)? != report.revision {
             catalog.set_meta(meta_keys::REVISION, report.revision.as_deref().unwrap_or(""))?;
         }
+        crate::entries::keep(&catalog, &layout.entries, &entries)?;
         report.notes = catalog.note_count()?;
         report.elapsed_ms = started.elapsed().as_millis() as u64;
         return Ok(report);
@@ -153,7 +155,9 @@ fn run(
         attachments: (&old_attachments, &new_attachments),
         all_attachments: &scan.attachments,
     };
+    crate::entries::forget(&layout.entries);
     apply(&mut catalog, &text, &plan, &mut report, settings, progress)?;
+    crate::entries::keep(&catalog, &layout.entries, &catalog.entries()?)?;
     report.notes = catalog.note_count()?;
     report.elapsed_ms = started.elapsed().as_millis() as u64;
     Ok(report)
@@ -354,7 +358,7 @@ fn commit_text(writer: TextWriter, generation: u64) -> Result<()> {
 fn hashes_of(paths: &[String], entries: &Entries) -> HashMap<String, Vec<String>> {
     let mut by_hash: HashMap<String, Vec<String>> = HashMap::new();
     for path in paths {
-        if let Some(hash) = entries.get(path).and_then(|e| e.hash.clone()) {
+        if let Some(hash) = entries.get(path).and_then(|e| e.hash.map(str::to_string)) {
             by_hash.entry(hash).or_default().push(path.clone());
         }
     }

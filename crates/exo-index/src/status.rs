@@ -157,7 +157,7 @@ pub(crate) fn status(index: &Index, verify: bool) -> Result<Status> {
 
 /// What the catalog records, for comparing with the files.
 struct Recorded {
-    entries: crate::catalog::Entries,
+    entries: crate::entries::Entries,
     vectors: Option<crate::vectors::Coverage>,
     revision: Option<String>,
     indexed_at: Option<String>,
@@ -176,7 +176,7 @@ fn read_recorded(
         return Ok(Err(reason));
     }
     Ok(Ok(Recorded {
-        entries: catalog.entries()?,
+        entries: crate::entries::read_entries(catalog, &index.layout().entries)?,
         vectors: crate::vectors::coverage(index, catalog, embedder)?,
         revision: catalog.meta(meta_keys::REVISION)?.filter(|r| !r.is_empty()),
         indexed_at: catalog.meta(meta_keys::INDEXED_AT_NS)?.and_then(|ns| ns.parse::<u64>().ok()).map(|ns| {
@@ -193,7 +193,7 @@ pub(crate) fn sync_state(index: &Index) -> Result<(SyncState, usize)> {
     let Some(catalog) = Catalog::open(&index.layout().catalog)? else {
         return Ok((SyncState::Missing, 0));
     };
-    let (scan, entries) = scan_beside(index, false, || catalog.entries());
+    let (scan, entries) = scan_beside(index, false, || crate::entries::read_entries(&catalog, &index.layout().entries));
     let (scan, entries) = (scan?, entries?);
     let diff = diff::compute(index.vault(), &entries, &scan, false);
     let stale = diff.new.len() + diff.modified.len() + diff.deleted.len();

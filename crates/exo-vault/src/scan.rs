@@ -108,7 +108,7 @@ pub fn scan(root: &Path, config: &Config) -> Result<ScanReport> {
 /// The notes on disk: replayed from `snapshot` when no folder, ignore file or setting the
 /// walk depends on has changed since it was taken (each note is still stat'ed), walked
 /// otherwise.
-pub fn scan_with(root: &Path, config: &Config, snapshot: Option<&WalkSnapshot>) -> Result<ScanReport> {
+pub fn scan_with(root: &Path, config: &Config, snapshot: Option<WalkSnapshot>) -> Result<ScanReport> {
     if let Some(report) = snapshot.and_then(|snapshot| crate::snapshot::replay(root, config, snapshot)) {
         return Ok(report);
     }

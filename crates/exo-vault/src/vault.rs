@@ -90,7 +90,7 @@ impl Vault {
 
     /// Like [`Vault::scan`], but reuses `snapshot` (from an earlier scan's report) when
     /// nothing the walk depends on has changed since.
-    pub fn scan_with(&self, snapshot: Option<&crate::WalkSnapshot>) -> Result<ScanReport> {
+    pub fn scan_with(&self, snapshot: Option<crate::WalkSnapshot>) -> Result<ScanReport> {
         crate::scan::scan_with(&self.root, &self.config, snapshot)
     }
 

@@ -66,7 +66,7 @@ fn snapshot_of(root: &Path, config: &Config) -> WalkSnapshot {
 
 /// The replay and a real walk agree; returns whether the snapshot was used.
 fn check_agrees(root: &Path, config: &Config, snapshot: &WalkSnapshot) -> bool {
-    let replayed = scan_with(root, config, Some(snapshot)).unwrap();
+    let replayed = scan_with(root, config, Some(snapshot.clone())).unwrap();
     let walked = scan(root, config).unwrap();
     assert_eq!(listing(&replayed), listing(&walked));
     matches!(replayed.walk, Walk::Replayed)
@@ -81,7 +81,7 @@ fn an_untouched_vault_is_replayed_with_fresh_stats() {
     // Editing a note changes no folder: still replayed, with the note's new stat.
     write(&root, "area/b.md", "# B, longer now");
     assert!(check_agrees(&root, &config, &snapshot));
-    let replayed = scan_with(&root, &config, Some(&snapshot)).unwrap();
+    let replayed = scan_with(&root, &config, Some(snapshot)).unwrap();
     let b = replayed.notes.iter().find(|n| n.path == "area/b.md").unwrap();
     assert_eq!(b.size, "# B, longer now".len() as u64);
 }

@@ -1,0 +1,341 @@
+//! What the catalog knows of every path (stat record, content hash, flags), packed into
+//! one buffer sorted by path, and its copy in `.exo/entries` for the checks that run beside
+//! every search and status.
+//!
+//! Packed because these are read on every check: at 100k notes a map of owned strings cost
+//! 200k allocations, and reading the rows back through SQLite was a fifth of a search's CPU
+//! (closing the connection after filling its page cache another twentieth). The copy on
+//! disk is the same bytes, so loading it allocates nothing per entry.
+//!
+//! Like the flat vectors, the copy names the catalog state it came from (`indexed_at`,
+//! which every run that changes an entry writes, unique across rebuilds). The writer deletes
+//! it before it marks any path pending and writes it again after its commit, so a reader
+//! that finds the stamp current is reading exactly what the catalog holds. Anything else
+//! (no copy, another stamp, a torn or foreign file, pending paths) and readers go to the
+//! catalog. The writer itself never trusts the copy: reconcile always reads the catalog.
+
+use std::path::Path;
+
+use crate::catalog::{Catalog, meta_keys};
+use crate::error::Result;
+
+const MAGIC: &[u8; 8] = b"EXOENTS1";
+const HEADER: usize = 20;
+
+const RACY: u8 = 1;
+const SKIPPED: u8 = 2;
+const HASHED: u8 = 4;
+const PENDING: u8 = 8;
+
+/// Bytes before the path in a record: flags, size, mtime, path length.
+const FIXED: usize = 1 + 8 + 8 + 4;
+
+/// What the catalog knows of one path, for comparing against the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry<'a> {
+    /// The stored content hash; None for a skipped file or a path only pending.
+    pub hash: Option<&'a str>,
+    pub size: i64,
+    pub mtime_ns: i64,
+    pub racy: bool,
+    pub skipped: bool,
+    pub pending: bool,
+}
+
+/// Every path the catalog knows, sorted by path. Each record is laid out as flags (u8),
+/// size and mtime (i64), path length (u32), path, hash length (u8), hash.
+#[derive(Debug, Clone, Default)]
+pub struct Entries {
+    bytes: Vec<u8>,
+    /// Where each record starts in `bytes`, in path order.
+    records: Vec<usize>,
+}
+
+impl Entries {
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    pub fn get(&self, path: &str) -> Option<Entry<'_>> {
+        let i = self.find(path).ok()?;
+        Some(self.entry_at(self.records[i]))
+    }
+
+    fn find(&self, path: &str) -> std::result::Result<usize, usize> {
+        self.records.binary_search_by(|&at| path_of(&self.bytes, at).cmp(path.as_bytes()))
+    }
+
+    /// Every entry, in path order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, Entry<'_>)> {
+        self.records.iter().map(|&at| (self.path_at(at), self.entry_at(at)))
+    }
+
+    fn path_at(&self, at: usize) -> &str {
+        let len = u32_at(&self.bytes, at + FIXED - 4) as usize;
+        std::str::from_utf8(&self.bytes[at + FIXED..at + FIXED + len]).unwrap_or("")
+    }
+
+    fn entry_at(&self, at: usize) -> Entry<'_> {
+        let flags = self.bytes[at];
+        let path_len = u32_at(&self.bytes, at + FIXED - 4) as usize;
+        let hash_at = at + FIXED + path_len;
+        let hash_len = self.bytes[hash_at] as usize;
+        let hash = std::str::from_utf8(&self.bytes[hash_at + 1..hash_at + 1 + hash_len]).unwrap_or("");
+        Entry {
+            hash: (flags & HASHED != 0).then_some(hash),
+            size: i64_at(&self.bytes, at + 1),
+            mtime_ns: i64_at(&self.bytes, at + 9),
+            racy: flags & RACY != 0,
+            skipped: flags & SKIPPED != 0,
+            pending: flags & PENDING != 0,
+        }
+    }
+}
+
+/// Collects entries in any order; `finish` sorts them and folds pending marks in.
+#[derive(Default)]
+pub(crate) struct EntriesBuilder {
+    entries: Entries,
+    pending: Vec<String>,
+}
+
+impl EntriesBuilder {
+    pub(crate) fn push(&mut self, path: &str, entry: Entry<'_>) {
+        let bytes = &mut self.entries.bytes;
+        self.entries.records.push(bytes.len());
+        let hash = entry.hash.unwrap_or("");
+        let hash = &hash.as_bytes()[..hash.len().min(255)];
+        let flags =
+            [(entry.racy, RACY), (entry.skipped, SKIPPED), (entry.hash.is_some(), HASHED), (entry.pending, PENDING)]
+                .into_iter()
+                .filter(|(set, _)| *set)
+                .fold(0, |flags, (_, bit)| flags | bit);
+        bytes.push(flags);
+        bytes.extend_from_slice(&entry.size.to_le_bytes());
+        bytes.extend_from_slice(&entry.mtime_ns.to_le_bytes());
+        bytes.extend_from_slice(&(path.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(path.as_bytes());
+        bytes.push(hash.len() as u8);
+        bytes.extend_from_slice(hash);
+    }
+
+    /// Marks `path` pending: an intent recorded before a crash. A path the catalog has no
+    /// row for gets an entry of its own.
+    pub(crate) fn pending(&mut self, path: String) {
+        self.pending.push(path);
+    }
+
+    pub(crate) fn finish(mut self) -> Entries {
+        self.sort();
+        let mut unrecorded = Vec::new();
+        for path in std::mem::take(&mut self.pending) {
+            match self.entries.find(&path) {
+                Ok(i) => {
+                    let at = self.entries.records[i];
+                    self.entries.bytes[at] |= PENDING;
+                }
+                Err(_) => unrecorded.push(path),
+            }
+        }
+        if !unrecorded.is_empty() {
+            for path in &unrecorded {
+                let intent = Entry { hash: None, size: -1, mtime_ns: -1, racy: false, skipped: false, pending: true };
+                self.push(path, intent);
+            }
+            self.sort();
+        }
+        self.entries
+    }
+
+    fn sort(&mut self) {
+        let Entries { bytes, records } = &mut self.entries;
+        records.sort_by(|&a, &b| path_of(bytes, a).cmp(path_of(bytes, b)));
+    }
+}
+
+fn path_of(bytes: &[u8], at: usize) -> &[u8] {
+    let len = u32_at(bytes, at + FIXED - 4) as usize;
+    &bytes[at + FIXED..at + FIXED + len]
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+}
+
+fn i64_at(bytes: &[u8], at: usize) -> i64 {
+    let mut word = [0u8; 8];
+    word.copy_from_slice(&bytes[at..at + 8]);
+    i64::from_le_bytes(word)
+}
+
+/// The catalog's entries from the copy when it is current, from SQLite otherwise.
+pub(crate) fn read_entries(catalog: &Catalog, copy: &Path) -> Result<Entries> {
+    if let Some(stamp) = current_stamp(catalog)?
+        && let Some(entries) = std::fs::read(copy).ok().and_then(|bytes| decode(bytes, stamp))
+        && !catalog.has_pending()?
+    {
+        return Ok(entries);
+    }
+    catalog.entries()
+}
+
+/// Rewrites the copy from `entries` (which must be what the catalog holds now) unless it is
+/// already current. Only the writer calls this, under `.exo/lock`. A copy that cannot be
+/// written costs readers speed, not correctness, so failing to write only removes it.
+pub(crate) fn keep(catalog: &Catalog, copy: &Path, entries: &Entries) -> Result<()> {
+    match current_stamp(catalog)? {
+        Some(stamp) if read_stamp(copy) == Some(stamp) => {}
+        Some(stamp) if entries.iter().all(|(_, e)| !e.pending) => {
+            if crate::write_replacing(copy, &encode(entries, stamp)).is_err() {
+                forget(copy);
+            }
+        }
+        _ => forget(copy),
+    }
+    Ok(())
+}
+
+/// Called by the writer before it changes any entry.
+pub(crate) fn forget(copy: &Path) {
+    let _ = std::fs::remove_file(copy);
+}
+
+fn current_stamp(catalog: &Catalog) -> Result<Option<i64>> {
+    Ok(catalog.meta(meta_keys::INDEXED_AT_NS)?.and_then(|ns| ns.parse().ok()))
+}
+
+fn read_stamp(copy: &Path) -> Option<i64> {
+    use std::io::Read;
+    let mut header = [0u8; HEADER];
+    std::fs::File::open(copy).ok()?.read_exact(&mut header).ok()?;
+    parse_header(&header).map(|(stamp, _)| stamp)
+}
+
+/// (stamp, entry count) of a file this version wrote.
+fn parse_header(bytes: &[u8]) -> Option<(i64, usize)> {
+    if bytes.get(..8)? != MAGIC {
+        return None;
+    }
+    let stamp = i64::from_le_bytes(bytes.get(8..16)?.try_into().ok()?);
+    let count = u32::from_le_bytes(bytes.get(16..20)?.try_into().ok()?);
+    Some((stamp, count as usize))
+}
+
+fn encode(entries: &Entries, stamp: i64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER + entries.bytes.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&stamp.to_le_bytes());
+    out.extend_from_slice(&(entries.len() as u32).to_le_bytes());
+    for &at in &entries.records {
+        let path_len = u32_at(&entries.bytes, at + FIXED - 4) as usize;
+        let hash_len = entries.bytes[at + FIXED + path_len] as usize;
+        out.extend_from_slice(&entries.bytes[at..at + FIXED + path_len + 1 + hash_len]);
+    }
+    out
+}
+
+/// The entries of a copy stamped `stamp`: the file's own bytes, checked record by record
+/// (bounds, UTF-8, strictly ascending paths), so a torn or foreign file is None.
+fn decode(bytes: Vec<u8>, stamp: i64) -> Option<Entries> {
+    let (found, count) = parse_header(&bytes)?;
+    if found != stamp {
+        return None;
+    }
+    let mut records = Vec::with_capacity(count);
+    let mut at = HEADER;
+    let mut previous: Option<&[u8]> = None;
+    for _ in 0..count {
+        let fixed = bytes.get(at..at.checked_add(FIXED)?)?;
+        if fixed[0] & PENDING != 0 {
+            return None;
+        }
+        let path_len = u32_at(fixed, FIXED - 4) as usize;
+        let path = bytes.get(at + FIXED..(at + FIXED).checked_add(path_len)?)?;
+        let hash_at = at + FIXED + path_len;
+        let hash_len = *bytes.get(hash_at)? as usize;
+        let hash = bytes.get(hash_at + 1..hash_at + 1 + hash_len)?;
+        std::str::from_utf8(path).ok()?;
+        std::str::from_utf8(hash).ok()?;
+        if previous.is_some_and(|previous| previous >= path) {
+            return None;
+        }
+        previous = Some(path);
+        records.push(at);
+        at = hash_at + 1 + hash_len;
+    }
+    (at == bytes.len()).then_some(Entries { bytes, records })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(hash: Option<&str>, racy: bool, skipped: bool) -> Entry<'_> {
+        Entry { hash, size: 12, mtime_ns: -3, racy, skipped, pending: false }
+    }
+
+    fn sample() -> Entries {
+        let mut builder = EntriesBuilder::default();
+        builder.push("émoji 🚀.md", entry(Some("ff"), true, false));
+        builder.push("a/b.md", entry(Some("ab12"), false, false));
+        builder.push("big.md", entry(None, false, true));
+        builder.finish()
+    }
+
+    fn listed(entries: &Entries) -> Vec<(String, Entry<'_>)> {
+        entries.iter().map(|(path, entry)| (path.to_string(), entry)).collect()
+    }
+
+    #[test]
+    fn entries_are_sorted_and_found_by_path() {
+        let entries = sample();
+        let paths: Vec<String> = listed(&entries).into_iter().map(|(path, _)| path).collect();
+        assert_eq!(paths, ["a/b.md", "big.md", "émoji 🚀.md"]);
+        assert_eq!(entries.get("émoji 🚀.md"), Some(entry(Some("ff"), true, false)));
+        assert_eq!(entries.get("big.md"), Some(entry(None, false, true)));
+        assert_eq!(entries.get("a/c.md"), None);
+    }
+
+    #[test]
+    fn pending_marks_an_entry_or_adds_one() {
+        let mut builder = EntriesBuilder::default();
+        builder.push("b.md", entry(Some("00"), false, false));
+        builder.pending("b.md".into());
+        builder.pending("a.md".into());
+        let entries = builder.finish();
+        assert_eq!(entries.get("b.md").map(|e| (e.pending, e.hash)), Some((true, Some("00"))));
+        assert_eq!(entries.get("a.md").map(|e| (e.pending, e.hash, e.size)), Some((true, None, -1)));
+        assert_eq!(entries.len(), 2);
+    }
+
+    #[test]
+    fn the_copy_round_trips_under_its_stamp_only() {
+        let bytes = encode(&sample(), 42);
+        let decoded = decode(bytes.clone(), 42).unwrap_or_default();
+        assert_eq!(listed(&decoded), listed(&sample()));
+        assert!(decode(bytes, 43).is_none());
+    }
+
+    #[test]
+    fn torn_unsorted_or_foreign_copies_are_refused() {
+        let bytes = encode(&sample(), 7);
+        for cut in [0, 5, HEADER, HEADER + 3, bytes.len() - 1] {
+            assert!(decode(bytes[..cut].to_vec(), 7).is_none(), "cut at {cut}");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(decode(longer, 7).is_none());
+        let mut foreign = bytes.clone();
+        foreign[0] = b'X';
+        assert!(decode(foreign, 7).is_none());
+        let mut unsorted = EntriesBuilder::default();
+        unsorted.push("b.md", entry(None, false, true));
+        unsorted.push("a.md", entry(None, false, true));
+        let unsorted = unsorted.entries;
+        assert!(decode(encode(&unsorted, 7), 7).is_none());
+    }
+}
