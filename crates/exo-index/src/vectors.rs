@@ -400,11 +400,15 @@ impl crate::search::VectorSearch for StoredVectors<'_, '_> {
         };
         let mut paths =
             self.catalog.conn.prepare_cached("SELECT path FROM notes WHERE id = ?1").at(&self.catalog.path)?;
-        by_score.sort_by(|a, b| b.1.total_cmp(&a.1));
         // Ties at the cut are broken by path below, so keep every note tied with the k-th.
-        let cut = by_score.get(k.saturating_sub(1)).map_or(f32::NEG_INFINITY, |x| x.1);
+        // A selection, not a sort: at 100k notes only the top hundred need ordering.
+        let cut = match k {
+            0 => f32::INFINITY,
+            k if k >= by_score.len() => f32::NEG_INFINITY,
+            k => by_score.select_nth_unstable_by(k - 1, |a, b| b.1.total_cmp(&a.1)).1.1,
+        };
         let mut ranked: Vec<(String, f32, usize)> = Vec::new();
-        for (note, cosine, seq) in by_score.into_iter().take_while(|x| x.1 >= cut) {
+        for (note, cosine, seq) in by_score.into_iter().filter(|x| x.1 >= cut) {
             // A row may name a note deleted since (a writer between two reads): skip it.
             if let Some(path) = paths.query_row([note], |r| r.get(0)).optional().at(&self.catalog.path)? {
                 ranked.push((path, cosine, seq));
@@ -482,6 +486,7 @@ fn dot_le(blob: &[u8], vector: &[f32]) -> f32 {
 /// Dot product of `vector` with the values encoded in `bytes`, `WIDTH` bytes each, over
 /// their common length. Eight running sums, not one: a single sum is a chain of dependent
 /// adds the compiler may not reorder, and this runs over every stored vector on every search.
+#[inline(always)]
 pub(crate) fn dot_encoded<const WIDTH: usize>(
     bytes: &[u8],
     vector: &[f32],
