@@ -50,7 +50,7 @@ struct Layer {
 }
 
 pub struct MiniLm {
-    tokenizer: WordPiece,
+    tokenizer: WordPiece<'static>,
     word_embeddings: Rows<'static>,
     positions: Vec<f32>,
     token_type: Vec<f32>,
@@ -59,7 +59,7 @@ pub struct MiniLm {
 }
 
 impl MiniLm {
-    pub fn load(tensors: &Tensors<'static>, vocab: &str) -> Result<MiniLm> {
+    pub fn load(tensors: &Tensors<'static>, vocab: &'static str) -> Result<MiniLm> {
         let linear = |name: &str, outputs: usize, inputs: usize| -> Result<Linear> {
             Ok(Linear {
                 weight: tensors.rows(&format!("{name}.weight"), inputs)?,

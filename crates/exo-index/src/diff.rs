@@ -49,24 +49,29 @@ enum Verdict {
 }
 
 pub fn compute(vault: &Vault, entries: &Entries, scan: &ScanReport, verify: bool) -> Diff {
-    let (pairs, gone) = pair_up(entries, scan);
-    let verdicts: Vec<(&ScannedFile, Verdict)> =
-        pairs.into_par_iter().map(|(file, entry)| (file, judge(vault, entry, file, verify))).collect();
     let mut diff = Diff::default();
-    for (file, verdict) in verdicts {
-        match verdict {
-            Verdict::Unchanged => {}
-            Verdict::Refresh(r) => diff.refresh.push(r),
-            Verdict::Modified => diff.modified.push(file.path.clone()),
-            Verdict::New => diff.new.push(file.path.clone()),
+    // The stat records settle almost every note in one merge of the two sorted lists; only
+    // the rest are read, in parallel (at 100k notes, judging every note on the pool and
+    // collecting a verdict for each took 17 ms of a search).
+    let mut to_read: Vec<(&ScannedFile, Entry<'_>)> = Vec::new();
+    let mut recorded = entries.iter().peekable();
+    for file in sorted(scan) {
+        while let Some((path, entry)) = recorded.next_if(|(path, _)| *path < file.path.as_str()) {
+            gone(&mut diff, path, entry);
+        }
+        let entry = recorded.next_if(|(path, _)| *path == file.path).map(|(_, entry)| entry);
+        match judge_by_stat(entry, file, verify) {
+            Ok(verdict) => diff.record(file, verdict),
+            Err(entry) => to_read.push((file, entry)),
         }
     }
-    for (path, entry) in gone {
-        if entry.skipped && !entry.pending {
-            diff.skipped_gone.push(path.to_string());
-        } else {
-            diff.deleted.push(path.to_string());
-        }
+    for (path, entry) in recorded {
+        gone(&mut diff, path, entry);
+    }
+    let read: Vec<(&ScannedFile, Verdict)> =
+        to_read.into_par_iter().map(|(file, entry)| (file, judge_by_content(vault, entry, file))).collect();
+    for (file, verdict) in read {
+        diff.record(file, verdict);
     }
     diff.new.sort();
     diff.modified.sort();
@@ -76,40 +81,52 @@ pub fn compute(vault: &Vault, entries: &Entries, scan: &ScanReport, verify: bool
     diff
 }
 
-type Pairs<'s, 'e> = Vec<(&'s ScannedFile, Option<Entry<'e>>)>;
+impl Diff {
+    fn record(&mut self, file: &ScannedFile, verdict: Verdict) {
+        match verdict {
+            Verdict::Unchanged => {}
+            Verdict::Refresh(r) => self.refresh.push(r),
+            Verdict::Modified => self.modified.push(file.path.clone()),
+            Verdict::New => self.new.push(file.path.clone()),
+        }
+    }
+}
 
-/// Each scanned file with the catalog's entry for its path, and the entries no file has:
-/// one merge of two sorted lists (a scan is sorted by path; sorted here if not).
-fn pair_up<'s, 'e>(entries: &'e Entries, scan: &'s ScanReport) -> (Pairs<'s, 'e>, Vec<(&'e str, Entry<'e>)>) {
+/// The scan's notes in path order (a scan is sorted already; sorted here if not).
+fn sorted(scan: &ScanReport) -> Vec<&ScannedFile> {
     let mut files: Vec<&ScannedFile> = scan.notes.iter().collect();
     if !files.is_sorted_by(|a, b| a.path <= b.path) {
         files.sort_by(|a, b| a.path.cmp(&b.path));
     }
-    let mut recorded = entries.iter().peekable();
-    let mut pairs = Vec::with_capacity(files.len());
-    let mut gone = Vec::new();
-    for file in files {
-        while let Some(unmatched) = recorded.next_if(|(path, _)| *path < file.path.as_str()) {
-            gone.push(unmatched);
-        }
-        pairs.push((file, recorded.next_if(|(path, _)| *path == file.path).map(|(_, entry)| entry)));
-    }
-    gone.extend(recorded);
-    (pairs, gone)
+    files
 }
 
-fn judge(vault: &Vault, entry: Option<Entry<'_>>, file: &ScannedFile, verify: bool) -> Verdict {
-    let Some(entry) = entry else { return Verdict::New };
+/// A recorded path no file has any more.
+fn gone(diff: &mut Diff, path: &str, entry: Entry<'_>) {
+    if entry.skipped && !entry.pending {
+        diff.skipped_gone.push(path.to_string());
+    } else {
+        diff.deleted.push(path.to_string());
+    }
+}
+
+/// The verdict the stat record alone can give, or Err(entry) when the file must be read.
+fn judge_by_stat<'e>(entry: Option<Entry<'e>>, file: &ScannedFile, verify: bool) -> Result<Verdict, Entry<'e>> {
+    let Some(entry) = entry else { return Ok(Verdict::New) };
     if entry.pending {
-        return if entry.hash.is_some() || entry.skipped { Verdict::Modified } else { Verdict::New };
+        return Ok(if entry.hash.is_some() || entry.skipped { Verdict::Modified } else { Verdict::New });
     }
     let same_stat = entry.size == file.size as i64 && entry.mtime_ns == file.mtime_ns;
     if entry.skipped {
-        return if same_stat { Verdict::Unchanged } else { Verdict::Modified };
+        return Ok(if same_stat { Verdict::Unchanged } else { Verdict::Modified });
     }
     if same_stat && !entry.racy && !verify {
-        return Verdict::Unchanged;
+        return Ok(Verdict::Unchanged);
     }
+    Err(entry)
+}
+
+fn judge_by_content(vault: &Vault, entry: Entry<'_>, file: &ScannedFile) -> Verdict {
     let read_at = now_ns();
     match vault.read(&file.path) {
         ReadNote::Read { hash, size, mtime_ns, .. } if Some(hash.as_str()) == entry.hash => {
