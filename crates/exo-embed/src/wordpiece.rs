@@ -159,31 +159,34 @@ fn is_punctuation(c: char) -> bool {
 mod tests {
     use super::*;
 
-    fn tiny() -> WordPiece<'static> {
+    fn tiny_vocab() -> String {
         let mut vocab = vec!["[PAD]".to_string()];
         vocab.resize(100, "[unused]".into());
         vocab.extend(["[UNK]", "[CLS]", "[SEP]"].map(String::from));
         vocab.extend(["un", "##aff", "##able", "cafe", ",", "知", "识", "hello"].map(String::from));
-        WordPiece::from_vocab(Box::leak(vocab.join("\n").into_boxed_str()))
+        vocab.join("\n")
     }
 
     #[test]
     fn greedy_longest_match_with_continuations() {
-        let wp = tiny();
+        let vocab = tiny_vocab();
+        let wp = WordPiece::from_vocab(&vocab);
         assert_eq!(wp.encode("unaffable", 256), [CLS, 103, 104, 105, SEP]);
         assert_eq!(wp.encode("unknownword", 256), [CLS, UNK, SEP]);
     }
 
     #[test]
     fn accents_case_punctuation_and_cjk() {
-        let wp = tiny();
+        let vocab = tiny_vocab();
+        let wp = WordPiece::from_vocab(&vocab);
         assert_eq!(wp.encode("CAFÉ,Hello", 256), [CLS, 106, 107, 110, SEP]);
         assert_eq!(wp.encode("知识", 256), [CLS, 108, 109, SEP]);
     }
 
     #[test]
     fn truncates_to_the_budget() {
-        let wp = tiny();
+        let vocab = tiny_vocab();
+        let wp = WordPiece::from_vocab(&vocab);
         let ids = wp.encode(&"hello ".repeat(300), 8);
         assert_eq!(ids.len(), 8);
         assert_eq!((ids[0], ids[7]), (CLS, SEP));

@@ -122,8 +122,18 @@ impl Catalog {
         Ok(entries.finish())
     }
 
-    pub fn has_pending(&self) -> Result<bool> {
-        self.conn.query_row("SELECT EXISTS(SELECT 1 FROM pending)", [], |r| r.get(0)).at(&self.path)
+    /// When the catalog's entries were last written (`indexed_at`) and whether any path is
+    /// pending, in one statement, so both describe the same moment.
+    pub fn stamp_and_pending(&self) -> Result<(Option<i64>, bool)> {
+        let (stamp, pending): (Option<String>, bool) = self
+            .conn
+            .query_row(
+                "SELECT (SELECT value FROM meta WHERE key = ?1), EXISTS(SELECT 1 FROM pending)",
+                [meta_keys::INDEXED_AT_NS],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .at(&self.path)?;
+        Ok((stamp.and_then(|ns| ns.parse().ok()), pending))
     }
 
     pub fn pending(&self) -> Result<Vec<String>> {

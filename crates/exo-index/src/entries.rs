@@ -16,7 +16,7 @@
 
 use std::path::Path;
 
-use crate::catalog::{Catalog, meta_keys};
+use crate::catalog::Catalog;
 use crate::error::Result;
 
 const MAGIC: &[u8; 8] = b"EXOENTS1";
@@ -172,47 +172,52 @@ fn i64_at(bytes: &[u8], at: usize) -> i64 {
     i64::from_le_bytes(word)
 }
 
-/// The catalog's entries from the copy when it is current, from SQLite otherwise.
+/// The catalog's entries from the copy when it is current, from SQLite otherwise. The copy
+/// is read first and then checked against the catalog's stamp and pending paths, read in one
+/// statement: a copy that matches the catalog at that moment is what the catalog held then.
 pub(crate) fn read_entries(catalog: &Catalog, copy: &Path) -> Result<Entries> {
-    if let Some(stamp) = current_stamp(catalog)?
-        && let Some(entries) = std::fs::read(copy).ok().and_then(|bytes| decode(bytes, stamp))
-        && !catalog.has_pending()?
+    let bytes = std::fs::read(copy).ok();
+    let (stamp, pending) = catalog.stamp_and_pending()?;
+    if let (Some(bytes), Some(stamp), false) = (bytes, stamp, pending)
+        && let Some(entries) = decode(bytes, stamp)
     {
         return Ok(entries);
     }
     catalog.entries()
 }
 
-/// Rewrites the copy from `entries` (which must be what the catalog holds now) unless it is
-/// already current. Only the writer calls this, under `.exo/lock`. A copy that cannot be
-/// written costs readers speed, not correctness, so failing to write only removes it.
-pub(crate) fn keep(catalog: &Catalog, copy: &Path, entries: &Entries) -> Result<()> {
-    match current_stamp(catalog)? {
-        Some(stamp) if read_stamp(copy) == Some(stamp) => {}
-        Some(stamp) if entries.iter().all(|(_, e)| !e.pending) => {
-            if crate::write_replacing(copy, &encode(entries, stamp)).is_err() {
-                forget(copy);
-            }
-        }
-        _ => forget(copy),
+/// Rewrites the copy unless it is already current, from `known` when the caller holds what
+/// the catalog holds now, from the catalog otherwise. Only the writer calls this, under
+/// `.exo/lock`, after its commit. A copy costs readers speed, never correctness, so any
+/// failure here only removes it: the run it follows has already succeeded.
+pub(crate) fn keep(catalog: &Catalog, copy: &Path, known: Option<&Entries>) {
+    let Ok((Some(stamp), false)) = catalog.stamp_and_pending() else {
+        return forget(copy);
+    };
+    if crate::read_prefix::<HEADER>(copy).and_then(|header| parse_header(&header)).map(|(found, _)| found)
+        == Some(stamp)
+    {
+        return;
     }
-    Ok(())
+    let read;
+    let entries = match known {
+        Some(entries) => entries,
+        None => match catalog.entries() {
+            Ok(entries) => {
+                read = entries;
+                &read
+            }
+            Err(_) => return forget(copy),
+        },
+    };
+    if crate::write_replacing(copy, &encode(entries, stamp)).is_err() {
+        forget(copy);
+    }
 }
 
 /// Called by the writer before it changes any entry.
 pub(crate) fn forget(copy: &Path) {
     let _ = std::fs::remove_file(copy);
-}
-
-fn current_stamp(catalog: &Catalog) -> Result<Option<i64>> {
-    Ok(catalog.meta(meta_keys::INDEXED_AT_NS)?.and_then(|ns| ns.parse().ok()))
-}
-
-fn read_stamp(copy: &Path) -> Option<i64> {
-    use std::io::Read;
-    let mut header = [0u8; HEADER];
-    std::fs::File::open(copy).ok()?.read_exact(&mut header).ok()?;
-    parse_header(&header).map(|(stamp, _)| stamp)
 }
 
 /// (stamp, entry count) of a file this version wrote.
@@ -245,7 +250,9 @@ fn decode(bytes: Vec<u8>, stamp: i64) -> Option<Entries> {
     if found != stamp {
         return None;
     }
-    let mut records = Vec::with_capacity(count);
+    // The count is only a hint until every record is checked: a damaged one must not ask
+    // for gigabytes up front.
+    let mut records = Vec::with_capacity(count.min(bytes.len() / (FIXED + 1)));
     let mut at = HEADER;
     let mut previous: Option<&[u8]> = None;
     for _ in 0..count {

@@ -48,10 +48,7 @@ pub(crate) fn refresh(catalog: &Catalog, path: &Path) -> Result<()> {
 }
 
 fn read_stamp(path: &Path) -> Option<Stamp> {
-    use std::io::Read;
-    let mut header = [0u8; HEADER];
-    std::fs::File::open(path).ok()?.read_exact(&mut header).ok()?;
-    parse_header(&header).map(|(_, _, stamp)| stamp)
+    parse_header(&crate::read_prefix::<HEADER>(path)?).map(|(_, _, stamp)| stamp)
 }
 
 fn parse_header(bytes: &[u8]) -> Option<(usize, usize, Stamp)> {
@@ -124,15 +121,21 @@ const ROWS_PER_TASK: usize = 4096;
 impl FlatVectors {
     /// None when the file is missing, damaged or from another state than `stamp`.
     pub(crate) fn load(path: &Path, stamp: Stamp) -> Option<FlatVectors> {
-        let file = std::fs::File::open(path).ok()?;
+        use std::io::Read;
+        let mut file = std::fs::File::open(path).ok()?;
+        let mut header = [0u8; HEADER];
+        file.read_exact(&mut header).ok()?;
+        // A file from another state is not worth paging in.
+        let (dims, rows, stamped) = parse_header(&header).filter(|(_, _, stamped)| *stamped == stamp)?;
+        let expected = HEADER.checked_add(rows.checked_mul(16 + dims)?)?;
         // SAFETY: the mapping is only sound while nobody truncates or rewrites the file in
         // place. exo never does: the writer replaces it whole by a rename (`write_replacing`),
-        // which leaves this mapping on the old inode. The length is checked below before any
-        // row is read.
+        // which leaves this mapping on the old inode. (`.exo/` is exo's own; another program
+        // truncating this file under a running search would crash that search.) The length
+        // is checked below before any row is read.
         let bytes = unsafe { memmap2::MmapOptions::new().populate().map(&file) }.ok()?;
-        let (dims, rows, stamped) = parse_header(&bytes)?;
-        let expected = HEADER.checked_add(rows.checked_mul(16 + dims)?)?;
-        (stamped == stamp && bytes.len() == expected && dims > 0).then_some(FlatVectors { dims, rows, bytes })
+        let whole = parse_header(&bytes) == Some((dims, rows, stamped)) && bytes.len() == expected && dims > 0;
+        whole.then_some(FlatVectors { dims, rows, bytes })
     }
 
     /// Each note's best chunk by cosine with `query`: (note id, cosine, chunk seq), in note
@@ -185,6 +188,10 @@ impl Columns<'_> {
             let note = i64::from_le_bytes(word(self.notes, row));
             let seq = u32::from_le_bytes(word(self.seqs, row)) as usize;
             let cosine = f32::from_le_bytes(word(self.scales, row)) * dot;
+            if cosine.is_nan() {
+                // A damaged scale: such a row ranks nowhere, and must not hide its note's others.
+                continue;
+            }
             match best.last_mut() {
                 // Rows come in (note, seq) order, so the first of equal cosines has the lower seq.
                 Some(last) if last.0 == note => {
@@ -204,12 +211,14 @@ fn word<const N: usize>(column: &[u8], index: usize) -> [u8; N] {
     std::array::from_fn(|i| column[index * N + i])
 }
 
-/// `dots[r]` = row r of `rows` (int8, `query.len()` wide) · `query`. Compiled with AVX2 and
-/// FMA when the CPU has them: this is the whole cost of the vector signal.
+/// `dots[r]` = row r of `rows` (int8, `query.len()` wide) · `query`. Compiled a second time
+/// with AVX2, chosen when the CPU has it: this is the whole cost of the vector signal. (The
+/// multiply and add stay separate, so FMA would change nothing and the results are the same
+/// bit for bit on either path.)
 fn dot_rows(rows: &[u8], query: &[f32], dots: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU has just been checked for both features.
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has just been checked for the feature.
         unsafe { dot_rows_avx2(rows, query, dots) };
         return;
     }
@@ -217,7 +226,7 @@ fn dot_rows(rows: &[u8], query: &[f32], dots: &mut [f32]) {
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
+#[target_feature(enable = "avx2")]
 fn dot_rows_avx2(rows: &[u8], query: &[f32], dots: &mut [f32]) {
     dot_rows_body(rows, query, dots);
 }
@@ -274,37 +283,58 @@ mod tests {
         assert!(FlatVectors::load(&path, (7, 3)).is_none(), "truncated");
     }
 
-    #[test]
-    fn a_note_split_between_two_tasks_keeps_its_best_chunk() {
-        // Row r belongs to note r / 3, so notes straddle every task boundary but one.
-        let rows = 2 * ROWS_PER_TASK + 5;
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("vectors.flat");
+    /// A flat file of one-dimensional rows: (note, seq, component) each, scale 1.
+    fn flat_file(dir: &Path, rows: &[(i64, u32, i8)]) -> FlatVectors {
+        let path = dir.join("vectors.flat");
         let mut bytes = MAGIC.to_vec();
-        bytes.extend_from_slice(&2u32.to_le_bytes());
-        bytes.extend_from_slice(&(rows as u32).to_le_bytes());
+        bytes.extend_from_slice(&1u32.to_le_bytes());
+        bytes.extend_from_slice(&(rows.len() as u32).to_le_bytes());
         bytes.extend_from_slice(&1i64.to_le_bytes());
         bytes.extend_from_slice(&1i64.to_le_bytes());
-        (0..rows).for_each(|r| bytes.extend_from_slice(&((r / 3) as i64).to_le_bytes()));
-        (0..rows).for_each(|r| bytes.extend_from_slice(&((r % 3) as u32).to_le_bytes()));
-        (0..rows).for_each(|_| bytes.extend_from_slice(&1.0f32.to_le_bytes()));
-        let component = |r: usize| (r * 7919 % 255) as u8;
-        (0..rows).for_each(|r| bytes.extend_from_slice(&[component(r), 0]));
+        rows.iter().for_each(|r| bytes.extend_from_slice(&r.0.to_le_bytes()));
+        rows.iter().for_each(|r| bytes.extend_from_slice(&r.1.to_le_bytes()));
+        rows.iter().for_each(|_| bytes.extend_from_slice(&1.0f32.to_le_bytes()));
+        rows.iter().for_each(|r| bytes.push(r.2 as u8));
         std::fs::write(&path, &bytes).unwrap();
-        let flat = FlatVectors::load(&path, (1, 1)).expect("a whole file");
+        FlatVectors::load(&path, (1, 1)).expect("a whole file")
+    }
 
-        let mut expected: Vec<(i64, f32, usize)> = Vec::new();
-        for r in 0..rows {
-            let (note, cosine) = ((r / 3) as i64, f32::from(component(r) as i8));
-            match expected.last_mut() {
+    /// The best chunk of each note, worked out one row at a time.
+    fn one_by_one(rows: &[(i64, u32, i8)]) -> Vec<(i64, f32, usize)> {
+        let mut best: Vec<(i64, f32, usize)> = Vec::new();
+        for &(note, seq, component) in rows {
+            let cosine = f32::from(component);
+            match best.last_mut() {
                 Some(last) if last.0 == note => {
                     if cosine > last.1 {
-                        *last = (note, cosine, r % 3);
+                        *last = (note, cosine, seq as usize);
                     }
                 }
-                _ => expected.push((note, cosine, r % 3)),
+                _ => best.push((note, cosine, seq as usize)),
             }
         }
-        assert_eq!(flat.best_per_note(&[1.0, 0.0]), Some(expected));
+        best
+    }
+
+    #[test]
+    fn notes_split_between_tasks_keep_their_best_chunk() {
+        let t = ROWS_PER_TASK;
+        let mut rows: Vec<(i64, u32, i8)> = (0..4 * t + 7).map(|r| (r as i64, 0, (r % 200) as i8)).collect();
+        // Across the first boundary the earlier half wins; across the second the halves tie
+        // (the lower seq, in the earlier task, must win); a third note covers the whole of
+        // the fourth task and part of the two around it.
+        rows[t - 1] = (900_001, 0, 90);
+        rows[t] = (900_001, 1, 10);
+        rows[2 * t - 1] = (900_002, 0, 50);
+        rows[2 * t] = (900_002, 1, 50);
+        for (seq, row) in rows[2 * t + 1..=4 * t + 1].iter_mut().enumerate() {
+            *row = (900_003, seq as u32 + 1, if seq + 1 == t + 5 { 120 } else { -5 });
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let flat = flat_file(dir.path(), &rows);
+        let best = flat.best_per_note(&[1.0]).unwrap();
+        assert_eq!(best, one_by_one(&rows));
+        assert!(best.contains(&(900_001, 90.0, 0)) && best.contains(&(900_002, 50.0, 0)), "{best:?}");
+        assert!(best.contains(&(900_003, 120.0, t + 5)), "{best:?}");
     }
 }

@@ -137,6 +137,14 @@ pub(crate) fn write_replacing(path: &std::path::Path, bytes: &[u8]) -> std::io::
     })
 }
 
+/// The first `N` bytes of the file at `path` (a header), None if it is shorter or unreadable.
+pub(crate) fn read_prefix<const N: usize>(path: &std::path::Path) -> Option<[u8; N]> {
+    use std::io::Read;
+    let mut prefix = [0u8; N];
+    std::fs::File::open(path).ok()?.read_exact(&mut prefix).ok()?;
+    Some(prefix)
+}
+
 /// Runs `background` on another thread while `foreground` runs on this one. A panic in the
 /// background is reported as an error naming `what`, not propagated.
 pub(crate) fn beside<B: Send, F>(

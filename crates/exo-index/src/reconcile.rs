@@ -139,7 +139,7 @@ fn run(
         if catalog.meta(meta_keys::REVISION)? != report.revision {
             catalog.set_meta(meta_keys::REVISION, report.revision.as_deref().unwrap_or(""))?;
         }
-        crate::entries::keep(&catalog, &layout.entries, &entries)?;
+        crate::entries::keep(&catalog, &layout.entries, Some(&entries));
         report.notes = catalog.note_count()?;
         report.elapsed_ms = started.elapsed().as_millis() as u64;
         return Ok(report);
@@ -157,7 +157,7 @@ fn run(
     };
     crate::entries::forget(&layout.entries);
     apply(&mut catalog, &text, &plan, &mut report, settings, progress)?;
-    crate::entries::keep(&catalog, &layout.entries, &catalog.entries()?)?;
+    crate::entries::keep(&catalog, &layout.entries, None);
     report.notes = catalog.note_count()?;
     report.elapsed_ms = started.elapsed().as_millis() as u64;
     Ok(report)

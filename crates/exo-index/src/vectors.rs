@@ -400,6 +400,7 @@ impl crate::search::VectorSearch for StoredVectors<'_, '_> {
         };
         let mut paths =
             self.catalog.conn.prepare_cached("SELECT path FROM notes WHERE id = ?1").at(&self.catalog.path)?;
+        by_score.retain(|x| !x.1.is_nan());
         // Ties at the cut are broken by path below, so keep every note tied with the k-th.
         // A selection, not a sort: at 100k notes only the top hundred need ordering.
         let cut = match k {
