@@ -108,6 +108,39 @@ def main():
         better = sum(1 for q in base if fused.get(q, 0.0) > base[q] + 1e-9)
         worse = sum(1 for q in base if fused.get(q, 0.0) < base[q] - 1e-9)
         print(f"hybrid vs bm25 per query (nDCG@10): {better} better, {worse} worse")
+        kept, tops, dropped, held = good_bm25_hits_kept(work / "run-bm25.tsv", work / "run-hybrid.tsv", qrels)
+        print(f"bm25's relevant first hit still first in hybrid: {kept} of {tops} queries")
+        print(f"relevant hits in bm25's top 10 that hybrid pushes out of its top 10: {dropped} of {held}")
+
+
+def good_bm25_hits_kept(bm25_run: Path, hybrid_run: Path, qrels: Path):
+    """How far fusion drags good bm25 hits down: (queries whose relevant bm25 #1 stays #1,
+    queries whose bm25 #1 is relevant, relevant bm25 top-10 hits missing from hybrid's top
+    10, relevant hits in bm25's top 10)."""
+    relevant = {}
+    for line in qrels.open(encoding="utf-8"):
+        parts = line.rstrip("\n").split("\t")
+        if len(parts) >= 3 and parts[-1].strip().isdigit() and int(parts[-1]) > 0:
+            relevant.setdefault(parts[0], set()).add(parts[1])
+
+    def ranked(run: Path):
+        lists = {}
+        for line in run.open(encoding="utf-8"):
+            qid, path, _rank, _score = line.rstrip("\n").split("\t")
+            lists.setdefault(qid, []).append(Path(path).stem)
+        return lists
+
+    bm25, hybrid = ranked(bm25_run), ranked(hybrid_run)
+    kept = tops = dropped = held = 0
+    for qid, rel in relevant.items():
+        first, fused = bm25.get(qid, []), hybrid.get(qid, [])
+        if first and first[0] in rel:
+            tops += 1
+            kept += bool(fused) and fused[0] == first[0]
+        good = {doc for doc in first[:10] if doc in rel}
+        held += len(good)
+        dropped += len(good - set(fused[:10]))
+    return kept, tops, dropped, held
 
 
 if __name__ == "__main__":
