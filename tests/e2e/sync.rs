@@ -100,6 +100,54 @@ fn rename_keeps_the_note_and_fixes_links() {
     assert_eq!(vault.index_contents().text_paths, vec!["a.md", "sub/b.md", "sub/c.md"]);
 }
 
+/// A link as (source, seq, target, note it resolves to, attachment it resolves to).
+type ResolvedLink = (String, i64, String, Option<String>, Option<String>);
+
+fn resolved_links(vault: &TestVault) -> Vec<ResolvedLink> {
+    let db = rusqlite::Connection::open(vault.root.join(".exo/index.sqlite")).unwrap();
+    let mut stmt = db
+        .prepare(
+            "SELECT s.path, l.seq, l.target, d.path, l.dst_attachment FROM links l JOIN notes s ON s.id = l.src_id
+             LEFT JOIN notes d ON d.id = l.dst_id ORDER BY s.path, l.seq",
+        )
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+}
+
+#[test]
+fn small_changes_resolve_links_exactly_as_a_rebuild_does() {
+    let vault = TestVault::plain();
+    vault.exo_ok(["init"]);
+    vault.write("a.md", "---\naliases: [Alpha]\n---\n[[x/y]] [[y]] [[Y.MD]] [[deep/x/y]] [[why]] [[x/y/..]]\n");
+    vault.write("x/y.md", "[up](../a.md) [dot](./y.md) [[..]] [[]] [[#Heading]] ![[diagram.png]]\n# Heading\n");
+    vault.write("deep/x/y.md", "---\naliases: [why]\n---\n[[Alpha]] [[café]] [[dendron.a]] [rel](../../a)\n");
+    vault.write("dendron.a.b.md", "[[dendron.a]] [[Cafe\u{301}]]\n");
+    vault.write("assets/diagram.png", "png");
+    vault.exo_ok(["index"]);
+    // Each step changes a few notes; the incremental run must leave every link where a
+    // rebuild from scratch puts it.
+    let steps: [&dyn Fn(); 6] = [
+        &|| vault.write("x.md", "# X, named by [[x/y/..]]\n"),
+        &|| vault.write("dendron.a.md", "[[dendron.a.b]]\n"),
+        &|| vault.write("café.md", "---\naliases: [Y]\n---\n"),
+        &|| vault.write("deep/x/y.md", "---\naliases: [other]\n---\n[[Alpha]] [[y]] [[why]]\n"),
+        &|| vault.remove("x/y.md"),
+        &|| vault.write("b/y.markdown", "[[a]] [[x]] [[diagram.png]]\n"),
+    ];
+    for (step, change) in steps.iter().enumerate() {
+        change();
+        vault.exo_ok(["index"]);
+        let incremental = resolved_links(&vault);
+        vault.exo_ok(["index", "--rebuild", "--no-vectors"]);
+        assert_eq!(incremental, resolved_links(&vault), "after step {step}");
+    }
+    let a_links = resolved_links(&vault).into_iter().filter(|l| l.0 == "a.md").collect::<Vec<_>>();
+    assert!(a_links.iter().any(|l| l.2 == "x/y/.." && l.3.as_deref() == Some("x.md")), "{a_links:?}");
+}
+
 #[test]
 fn links_re_resolve_when_their_target_appears_or_disappears() {
     let vault = indexed_vault();

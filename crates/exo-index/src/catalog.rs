@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use exo_vault::resolve::{fold, link_keys};
+use exo_vault::resolve::{ANY_STEM, fold, link_keys, names_any_stem};
 use exo_vault::{Note, note::TitleSource};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 
@@ -402,7 +402,11 @@ impl Tx<'_> {
             )
             .at(p)?;
         for (seq, l) in note.links.iter().enumerate() {
-            let (target_key, alias_key) = link_keys(&l.target);
+            let (stem_key, alias_key) = link_keys(&l.target);
+            let target_key = match names_any_stem(&l.target) {
+                true => ANY_STEM.to_string(),
+                false => stem_key,
+            };
             stmt.execute(params![
                 id,
                 seq as i64,
@@ -448,18 +452,37 @@ impl Tx<'_> {
     /// Every note path with its aliases (the name set links resolve against), and each
     /// path's row id.
     pub fn names(&self) -> Result<NameSet> {
+        self.names_where("SELECT note_id, alias FROM aliases", "SELECT id, path FROM notes", None)
+    }
+
+    /// The names of just the notes whose stem key or an alias key is among `keys`.
+    pub fn names_with_keys(&self, keys: &[String]) -> Result<NameSet> {
+        let notes = "SELECT id, path FROM notes WHERE stem_key IN (SELECT value FROM json_each(?1))
+                     UNION SELECT n.id, n.path FROM aliases a JOIN notes n ON n.id = a.note_id
+                      WHERE a.alias_key IN (SELECT value FROM json_each(?1))";
+        let aliases = "SELECT note_id, alias FROM aliases WHERE note_id IN (
+                         SELECT id FROM notes WHERE stem_key IN (SELECT value FROM json_each(?1))
+                         UNION SELECT note_id FROM aliases WHERE alias_key IN (SELECT value FROM json_each(?1)))";
+        self.names_where(aliases, notes, Some(serde_json::to_string(keys).unwrap_or_else(|_| "[]".into())))
+    }
+
+    fn names_where(&self, aliases_sql: &str, notes_sql: &str, keys: Option<String>) -> Result<NameSet> {
+        let params: Vec<&dyn rusqlite::ToSql> = keys.iter().map(|k| k as &dyn rusqlite::ToSql).collect();
         let mut ids = HashMap::new();
         let mut aliases: HashMap<i64, Vec<String>> = HashMap::new();
         {
-            let mut stmt = self.tx.prepare("SELECT note_id, alias FROM aliases").at(&self.path)?;
-            let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))).at(&self.path)?;
+            let mut stmt = self.tx.prepare(aliases_sql).at(&self.path)?;
+            let rows = stmt
+                .query_map(params.as_slice(), |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+                .at(&self.path)?;
             for row in rows {
                 let (id, alias) = row.at(&self.path)?;
                 aliases.entry(id).or_default().push(alias);
             }
         }
-        let mut stmt = self.tx.prepare("SELECT id, path FROM notes").at(&self.path)?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))).at(&self.path)?;
+        let mut stmt = self.tx.prepare(notes_sql).at(&self.path)?;
+        let rows =
+            stmt.query_map(params.as_slice(), |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))).at(&self.path)?;
         let mut names = Vec::new();
         for row in rows {
             let (id, path) = row.at(&self.path)?;
@@ -488,7 +511,8 @@ impl Tx<'_> {
              WHERE l.id > ?1
                AND (l.src_id IN (SELECT value FROM json_each(?3))
                 OR l.target_key IN (SELECT value FROM json_each(?4))
-                OR l.alias_key IN (SELECT value FROM json_each(?4)))
+                OR l.alias_key IN (SELECT value FROM json_each(?4))
+                OR (json_array_length(?4) > 0 AND l.target_key = ?5))
              ORDER BY l.id LIMIT ?2"
         };
         let mut stmt = self.tx.prepare_cached(sql).at(&self.path)?;
@@ -507,7 +531,7 @@ impl Tx<'_> {
         } else {
             let ids = serde_json::to_string(note_ids).unwrap_or_else(|_| "[]".into());
             let keys = serde_json::to_string(keys).unwrap_or_else(|_| "[]".into());
-            stmt.query_map(params![after_id, page, ids, keys], map)
+            stmt.query_map(params![after_id, page, ids, keys, ANY_STEM], map)
                 .at(&self.path)?
                 .collect::<rusqlite::Result<Vec<_>>>()
         };

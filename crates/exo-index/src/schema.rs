@@ -1,7 +1,8 @@
 //! The catalog's tables. A change here bumps [`SCHEMA_VERSION`]; an index with another
 //! version is Degraded and `exo index` rebuilds it (it is derived, so nothing is lost).
 
-pub const SCHEMA_VERSION: i64 = 2;
+/// 3: links whose target ends in `/`, `.` or `..` store `ANY_STEM` as their target key.
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Secondary indexes, created after the rows on a full build (a sorted build is much faster
 /// than maintaining them row by row) and re-asserted at the end of every run.

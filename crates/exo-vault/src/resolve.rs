@@ -50,11 +50,61 @@ pub fn note_keys(path: &str, aliases: &[String]) -> Vec<String> {
     keys
 }
 
+/// The key stored in place of a stem key for a link whose target ends in `/`, `.` or `..`
+/// (`x/y/..` names `x.md`): such a link can name a note of any stem, so any change of names
+/// must re-resolve it. No note has it: stems never contain `/`.
+pub const ANY_STEM: &str = "/";
+
+/// Whether the note `target` names has a stem the target does not spell: its last segment
+/// is empty, `.` or `..`. See [`ANY_STEM`].
+pub fn names_any_stem(target: &str) -> bool {
+    let target = target.trim();
+    !target.is_empty() && matches!(target.rsplit('/').next(), Some("" | "." | ".."))
+}
+
 /// (stem key, alias key) of a link target. See [`note_keys`].
 pub fn link_keys(target: &str) -> (String, String) {
     let target = target.trim().trim_start_matches('/');
     let last = target.rsplit('/').next().unwrap_or(target);
     (fold(strip_note_extension(last)), fold(target))
+}
+
+/// The paths a link target names, in the order they are tried: relative to the linking note
+/// and from the vault root. `target` is trimmed and in NFC.
+fn bases(from: &str, target: &str, kind: LinkKind) -> Vec<String> {
+    let rooted = target.starts_with('/');
+    let bare = target.trim_start_matches('/');
+    let relative = if rooted { None } else { join_normalized(parent_dir(from), bare) };
+    let from_root = join_normalized("", bare);
+    // Markdown links are relative to the note, as in any markdown renderer; wikilinks
+    // name a path from the vault root first, as Obsidian writes them.
+    match kind {
+        LinkKind::Markdown => relative.into_iter().chain(from_root).collect(),
+        _ => from_root.into_iter().chain(relative).collect(),
+    }
+}
+
+/// Every key (stem key or alias key, as [`note_keys`] gives them) of every note the link
+/// from `from` to `target` could resolve to. A resolver built from just the notes with
+/// one of these keys resolves the link exactly as one built from every note: a small
+/// change need not load the names of a whole vault. Wider than [`link_keys`]: a path with
+/// `..` in it can name a note of another stem, and an empty target names `from` itself.
+pub fn candidate_keys(from: &str, target: &str, kind: LinkKind) -> Vec<String> {
+    let target: String = target.trim().nfc().collect();
+    if target.is_empty() {
+        return vec![fold(note_stem(from))];
+    }
+    let (stem_key, alias_key) = link_keys(&target);
+    let mut keys = vec![stem_key, alias_key];
+    for base in bases(from, &target, kind) {
+        let name = base.rsplit('/').next().unwrap_or(&base);
+        // `x/y.md` is tried as `x/y.md` and as `x/y.md.md`, whose stem is `y.md`.
+        keys.push(fold(strip_note_extension(name)));
+        keys.push(fold(name));
+    }
+    keys.sort();
+    keys.dedup();
+    keys
 }
 
 #[derive(Debug, Default)]
@@ -113,16 +163,8 @@ impl LinkResolver {
         if target.is_empty() {
             return Resolution::Note(from.to_string());
         }
-        let rooted = target.starts_with('/');
         let bare = target.trim_start_matches('/');
-        let relative = if rooted { None } else { join_normalized(parent_dir(from), bare) };
-        let from_root = join_normalized("", bare);
-        // Markdown links are relative to the note, as in any markdown renderer; wikilinks
-        // name a path from the vault root first, as Obsidian writes them.
-        let bases: Vec<String> = match kind {
-            LinkKind::Markdown => relative.into_iter().chain(from_root).collect(),
-            _ => from_root.into_iter().chain(relative).collect(),
-        };
+        let bases = bases(from, &target, kind);
         self.by_path(&bases)
             .or_else(|| self.by_suffix(bare))
             .or_else(|| self.by_stem(bare))
@@ -266,5 +308,106 @@ mod tests {
         assert!(keys.contains(&link_keys("My note").0));
         assert!(keys.contains(&link_keys("x/my note.md").0));
         assert!(keys.contains(&link_keys("other name").1));
+    }
+
+    #[test]
+    fn the_notes_with_a_candidate_key_resolve_every_link_as_all_notes_do() {
+        let notes: Vec<(&str, Vec<&str>)> = vec![
+            ("a.md", vec!["Alpha", "first"]),
+            ("x/y.md", vec![]),
+            ("x/y.md.md", vec![]),
+            ("X/Y.md", vec![]),
+            ("deep/x/y.md", vec!["why"]),
+            ("deep/z.md", vec![]),
+            ("dendron.a.b.md", vec![]),
+            ("Cafe\u{301}.md", vec![]),
+            ("café.md", vec!["coffee"]),
+            ("b/c.markdown", vec!["see"]),
+            ("top.md", vec!["x/y"]),
+            ("x.md", vec![]),
+        ];
+        let owned = |keep: &dyn Fn(&str, &[&str]) -> bool| -> Vec<(String, Vec<String>)> {
+            notes
+                .iter()
+                .filter(|(path, aliases)| keep(path, aliases))
+                .map(|(path, aliases)| (path.to_string(), aliases.iter().map(|a| a.to_string()).collect()))
+                .collect()
+        };
+        let attachments = || ["assets/diagram.png".to_string()];
+        let everything = LinkResolver::new(owned(&|_, _| true), attachments());
+        let targets = [
+            "",
+            "a",
+            "A.md",
+            "/a",
+            "alpha",
+            " first ",
+            "x/y",
+            "x/y.md",
+            "X/y",
+            "y",
+            "Y.MD",
+            "deep/x/y",
+            "why",
+            "../x/y",
+            "..",
+            "../a",
+            "./z",
+            "z.md",
+            "dendron.a.b",
+            "dendron.a",
+            "Café",
+            "Cafe\u{301}",
+            "coffee",
+            "c",
+            "b/c",
+            "see",
+            "c.markdown",
+            "assets/diagram.png",
+            "diagram.png",
+            "nothing",
+            "x/y/../../a",
+            "deep/../a.md",
+            "x/y/..",
+            "x/y/../",
+            "./x/y/..",
+        ];
+        let froms = ["a.md", "x/y.md", "deep/x/y.md", "deep/z.md", "b/c.markdown"];
+        for from in froms {
+            for target in targets {
+                for kind in [LinkKind::Wiki, LinkKind::Embed, LinkKind::Markdown] {
+                    let keys = candidate_keys(from, target, kind);
+                    let some = LinkResolver::new(
+                        owned(&|path, aliases| {
+                            let aliases: Vec<String> = aliases.iter().map(|a| a.to_string()).collect();
+                            note_keys(path, &aliases).iter().any(|k| keys.contains(k))
+                        }),
+                        attachments(),
+                    );
+                    let (stem_key, _) = link_keys(target);
+                    if !names_any_stem(target) && !target.trim().is_empty() {
+                        // Outside those, a link resolves to a note of its own stem key or alias.
+                        let named = everything.resolve_target(from, target, kind);
+                        if let Some(path) = named.note() {
+                            let aliases: Vec<String> = notes
+                                .iter()
+                                .find(|(p, _)| *p == path)
+                                .map(|(_, a)| a.iter().map(|a| a.to_string()).collect())
+                                .unwrap_or_default();
+                            let keys = note_keys(path, &aliases);
+                            assert!(
+                                keys.contains(&stem_key) || keys.contains(&link_keys(target).1),
+                                "{target:?} from {from} names {path}, keys {keys:?}"
+                            );
+                        }
+                    }
+                    assert_eq!(
+                        some.resolve_target(from, target, kind),
+                        everything.resolve_target(from, target, kind),
+                        "{kind:?} link from {from} to {target:?} (keys {keys:?})"
+                    );
+                }
+            }
+        }
     }
 }
