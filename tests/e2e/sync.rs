@@ -124,18 +124,28 @@ fn small_changes_resolve_links_exactly_as_a_rebuild_does() {
     vault.write("a.md", "---\naliases: [Alpha]\n---\n[[x/y]] [[y]] [[Y.MD]] [[deep/x/y]] [[why]] [[x/y/..]]\n");
     vault.write("x/y.md", "[up](../a.md) [dot](./y.md) [[..]] [[]] [[#Heading]] ![[diagram.png]]\n# Heading\n");
     vault.write("deep/x/y.md", "---\naliases: [why]\n---\n[[Alpha]] [[café]] [[dendron.a]] [rel](../../a)\n");
-    vault.write("dendron.a.b.md", "[[dendron.a]] [[Cafe\u{301}]]\n");
+    vault.write("dendron.a.b.md", "[[dendron.a]] [[Cafe\u{301}]] [[Café]] [[docs/readme.md]]\n");
     vault.write("assets/diagram.png", "png");
     vault.exo_ok(["index"]);
     // Each step changes a few notes; the incremental run must leave every link where a
     // rebuild from scratch puts it.
-    let steps: [&dyn Fn(); 6] = [
+    let steps: [&dyn Fn(); 12] = [
         &|| vault.write("x.md", "# X, named by [[x/y/..]]\n"),
         &|| vault.write("dendron.a.md", "[[dendron.a.b]]\n"),
         &|| vault.write("café.md", "---\naliases: [Y]\n---\n"),
         &|| vault.write("deep/x/y.md", "---\naliases: [other]\n---\n[[Alpha]] [[y]] [[why]]\n"),
+        // Self links go through the narrowed resolver too, here from a note no link names.
+        &|| vault.write("solo.md", "[[]] [[#Top]]\n# Top\n"),
         &|| vault.remove("x/y.md"),
         &|| vault.write("b/y.markdown", "[[a]] [[x]] [[diagram.png]]\n"),
+        // `docs/readme.md` is found as `docs/readme.md.md`, a note of another stem.
+        &|| vault.write("docs/readme.md.md", "# Readme, twice over\n"),
+        &|| vault.write("Docs/Readme.md", "# Readme\n"),
+        &|| vault.remove("docs/readme.md.md"),
+        // Two names equal after Unicode normalisation: the link must not follow the order
+        // in which the notes were indexed.
+        &|| vault.write("Café.md", "# Café, composed\n"),
+        &|| vault.write("Cafe\u{301}.md", "# Café, decomposed\n"),
     ];
     for (step, change) in steps.iter().enumerate() {
         change();

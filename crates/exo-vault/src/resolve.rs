@@ -43,7 +43,14 @@ pub fn fold(s: &str) -> String {
 /// A link can only resolve to a note sharing one of [`link_keys`], which lets an
 /// incremental index re-resolve just the links a renamed or new note could affect.
 pub fn note_keys(path: &str, aliases: &[String]) -> Vec<String> {
-    let mut keys = vec![fold(note_stem(path))];
+    let stem = note_stem(path);
+    let mut keys = vec![fold(stem)];
+    // `x/y.md.md` is what a link to `x/y.md` finds when `x/y.md` is not there, and that
+    // link's stem key is `y`.
+    let inner = strip_note_extension(stem);
+    if inner != stem {
+        keys.push(fold(inner));
+    }
     keys.extend(aliases.iter().map(|a| fold(a.trim())));
     keys.sort();
     keys.dedup();
@@ -121,6 +128,15 @@ fn better(a: &str, b: &str) -> bool {
     (a.len(), a) < (b.len(), b)
 }
 
+/// Two files whose names differ only in Unicode normalisation share one NFC key: the
+/// better path keeps it, whichever order the names come in.
+fn keep_best(map: &mut HashMap<String, String>, key: String, path: &str) {
+    let slot = map.entry(key).or_insert_with(|| path.to_string());
+    if better(path, slot) {
+        *slot = path.to_string();
+    }
+}
+
 fn pick_best(candidates: &[String]) -> Option<&String> {
     candidates.iter().reduce(|best, c| if better(c, best) { c } else { best })
 }
@@ -135,7 +151,7 @@ impl LinkResolver {
         let mut r = LinkResolver::default();
         for (path, aliases) in notes {
             let nfc: String = path.nfc().collect();
-            r.exact.insert(nfc.clone(), path.clone());
+            keep_best(&mut r.exact, nfc.clone(), &path);
             r.folded_path.entry(fold(strip_note_extension(&nfc))).or_default().push(path.clone());
             r.stem.entry(fold(note_stem(&nfc))).or_default().push(path.clone());
             for alias in aliases {
@@ -146,7 +162,7 @@ impl LinkResolver {
             let nfc: String = path.nfc().collect();
             let name = nfc.rsplit('/').next().unwrap_or(&nfc);
             r.attachment_name.entry(fold(name)).or_default().push(path.clone());
-            r.attachment_exact.insert(nfc, path);
+            keep_best(&mut r.attachment_exact, nfc, &path);
         }
         r
     }
@@ -325,6 +341,7 @@ mod tests {
             ("b/c.markdown", vec!["see"]),
             ("top.md", vec!["x/y"]),
             ("x.md", vec![]),
+            ("q/r.md.md", vec![]),
         ];
         let owned = |keep: &dyn Fn(&str, &[&str]) -> bool| -> Vec<(String, Vec<String>)> {
             notes
@@ -371,8 +388,11 @@ mod tests {
             "x/y/..",
             "x/y/../",
             "./x/y/..",
+            "q/r.md",
+            "./r.md",
+            "r",
         ];
-        let froms = ["a.md", "x/y.md", "deep/x/y.md", "deep/z.md", "b/c.markdown"];
+        let froms = ["a.md", "x/y.md", "deep/x/y.md", "deep/z.md", "b/c.markdown", "q/r.md.md"];
         for from in froms {
             for target in targets {
                 for kind in [LinkKind::Wiki, LinkKind::Embed, LinkKind::Markdown] {
@@ -408,6 +428,21 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn names_equal_after_normalisation_resolve_the_same_in_any_order() {
+        let nfd = "Cafe\u{301}.md".to_string();
+        let nfc = "Café.md".to_string();
+        let forwards = LinkResolver::new([(nfd.clone(), vec![]), (nfc.clone(), vec![])], Vec::<String>::new());
+        let backwards = LinkResolver::new([(nfc, vec![]), (nfd, vec![])], Vec::<String>::new());
+        for target in ["Café", "Cafe\u{301}", "café.md"] {
+            assert_eq!(
+                forwards.resolve_target("a.md", target, LinkKind::Wiki),
+                backwards.resolve_target("a.md", target, LinkKind::Wiki),
+                "{target}"
+            );
         }
     }
 }
