@@ -87,6 +87,7 @@ fn search_reads_the_flat_vectors_only_while_they_match_the_index() {
     let saved = std::fs::read(&flat).unwrap();
     std::fs::remove_file(&flat).unwrap();
     let from_sqlite = vector_hits(&v, query);
+    assert_ne!(from_flat, from_sqlite, "int8 cosines differ from f32 ones: the flat file was read");
     assert_eq!(from_flat.len(), from_sqlite.len());
     for ((flat_path, flat_cosine), (path, cosine)) in from_flat.iter().zip(&from_sqlite) {
         assert_eq!(flat_path, path, "{from_flat:?} vs {from_sqlite:?}");
@@ -102,10 +103,18 @@ fn search_reads_the_flat_vectors_only_while_they_match_the_index() {
     index_json(&v, &[]);
     assert_eq!(v.status_json()["vectors"]["embedded"], 3);
     assert!(flat.is_file(), "rewritten for the new state");
+    // Rewritten from the old file's rows for the unchanged chunks and the store for the new one.
+    let rebuilt = vector_hits(&v, query);
     std::fs::write(&flat, &saved).unwrap();
     let with_stale_file = vector_hits(&v, query);
     std::fs::remove_file(&flat).unwrap();
-    assert_eq!(with_stale_file, vector_hits(&v, query), "a flat file from an older state is ignored");
+    let now_from_sqlite = vector_hits(&v, query);
+    assert_eq!(with_stale_file, now_from_sqlite, "a flat file from an older state is ignored");
+    assert_eq!(rebuilt.len(), now_from_sqlite.len());
+    for ((rebuilt_path, rebuilt_cosine), (path, cosine)) in rebuilt.iter().zip(&now_from_sqlite) {
+        assert_eq!(rebuilt_path, path, "{rebuilt:?} vs {now_from_sqlite:?}");
+        assert!((rebuilt_cosine - cosine).abs() < 0.01, "{rebuilt_cosine} vs {cosine}");
+    }
     assert_ne!(with_stale_file, from_sqlite, "the edit changed the answer");
 }
 

@@ -75,7 +75,8 @@ impl MiniLm {
                 beta: tensors.vector(&format!("{name}.bias"), HIDDEN)?,
             })
         };
-        // Layers dequantise in parallel: loading is on the path of every hybrid query.
+        // Layers load in parallel (their int8 rows are borrowed; scales and biases are
+        // copied): loading is on the path of every hybrid query.
         let layers = (0..LAYERS).into_par_iter().map(|i| {
             let p = format!("encoder.layer.{i}");
             Ok(Layer {

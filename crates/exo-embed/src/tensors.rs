@@ -1,5 +1,6 @@
 //! Reading model weights from a safetensors file: f32 and f16 tensors as they are, int8
-//! tensors with a per-row f32 scale (`<name>.scale`) dequantised on load.
+//! tensors with a per-row f32 scale (`<name>.scale`) borrowed as int8 rows, dequantised
+//! only where a caller asks for f32.
 
 use safetensors::{Dtype, SafeTensors};
 

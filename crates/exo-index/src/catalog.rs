@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use exo_vault::resolve::{ANY_STEM, fold, link_keys, names_any_stem};
+use exo_vault::resolve::{ANY_STEM, fold, link_keys};
 use exo_vault::{Note, note::TitleSource};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 
@@ -402,11 +402,7 @@ impl Tx<'_> {
             )
             .at(p)?;
         for (seq, l) in note.links.iter().enumerate() {
-            let (stem_key, alias_key) = link_keys(&l.target);
-            let target_key = match names_any_stem(&l.target) {
-                true => ANY_STEM.to_string(),
-                false => stem_key,
-            };
+            let (target_key, alias_key) = link_keys(&l.target);
             stmt.execute(params![
                 id,
                 seq as i64,

@@ -75,8 +75,7 @@ impl Entries {
     }
 
     fn path_at(&self, at: usize) -> &str {
-        let len = u32_at(&self.bytes, at + FIXED - 4) as usize;
-        std::str::from_utf8(&self.bytes[at + FIXED..at + FIXED + len]).unwrap_or("")
+        std::str::from_utf8(path_of(&self.bytes, at)).unwrap_or("")
     }
 
     fn entry_at(&self, at: usize) -> Entry<'_> {

@@ -37,7 +37,8 @@ impl Layout {
 
     /// The catalog and the text index, with SQLite's WAL side files: what a rebuild removes.
     pub fn derived_files(&self) -> Vec<PathBuf> {
-        // The flat vectors name catalog note ids, which a rebuild renumbers.
+        // The flat vectors name catalog note ids, which a rebuild renumbers; the entries
+        // copy describes the catalog a rebuild replaces.
         let mut files = vec![self.catalog.clone(), self.flat_vectors.clone(), self.entries.clone()];
         for suffix in ["-wal", "-shm", "-journal"] {
             let mut name = self.catalog.clone().into_os_string();

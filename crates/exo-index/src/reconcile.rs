@@ -473,15 +473,14 @@ fn resolve_links(tx: &Tx, plan: &Plan, changes: &Changes) -> Result<()> {
     let first = tx.links_to_resolve(plan.full, &changes.written_ids, &keys, 0, LINKS_PER_PAGE)?;
     // A small change resolves its links against just the notes they could name: loading
     // every name of a 100k-note vault was 64% of a one-note reindex there.
-    let (names, ids) = match plan.full || first.len() == LINKS_PER_PAGE {
-        true => tx.names()?,
-        false => {
-            let candidates: BTreeSet<String> = first
-                .iter()
-                .flat_map(|link| exo_vault::resolve::candidate_keys(&link.src_path, &link.target, link.kind))
-                .collect();
-            tx.names_with_keys(&candidates.into_iter().collect::<Vec<_>>())?
-        }
+    let (names, ids) = if plan.full || first.len() == LINKS_PER_PAGE {
+        tx.names()?
+    } else {
+        let candidates: BTreeSet<String> = first
+            .iter()
+            .flat_map(|link| exo_vault::resolve::candidate_keys(&link.src_path, &link.target, link.kind))
+            .collect();
+        tx.names_with_keys(&candidates.into_iter().collect::<Vec<_>>())?
     };
     let resolver = LinkResolver::new(names, plan.all_attachments.iter().cloned());
     let mut after_id = 0;

@@ -277,6 +277,7 @@ pub fn fill(index: &Index, reembed: bool, wait: Duration, progress: &dyn Progres
             tx.execute("DELETE FROM vectors", []).at(&store.path)?;
             bump_version(&tx, "main", &store.path)?;
             tx.commit().at(&store.path)?;
+            crate::flat::forget(&layout.flat_vectors);
             store.set_meta(EMBEDDER_KEY, Some(&id))?;
         } else if stored.as_deref() != Some(id.as_str()) {
             let chunks = coverage(index, &catalog, Some(embedder.as_ref()))?.map_or(0, |c| c.chunks);
@@ -294,9 +295,7 @@ pub fn fill(index: &Index, reembed: bool, wait: Duration, progress: &dyn Progres
     }
     attach(&catalog, &layout.vectors)?;
     let missing = missing_chunks(&catalog)?;
-    let chunks: i64 =
-        catalog.conn.query_row("SELECT count(DISTINCT embed_hash) FROM chunks", [], |r| r.get(0)).at(&catalog.path)?;
-    let mut report = EmbedReport { chunks: chunks as usize, embedder: Some(id), ..EmbedReport::default() };
+    let mut report = EmbedReport { chunks: count_chunks(&catalog)?, embedder: Some(id), ..EmbedReport::default() };
     progress.start(missing.len() as u64);
     for batch in missing.chunks(BATCH) {
         let texts: Vec<&str> = batch.iter().map(|(_, text)| text.as_str()).collect();
@@ -338,7 +337,10 @@ pub fn fill(index: &Index, reembed: bool, wait: Duration, progress: &dyn Progres
         }
         tx.commit().at(&catalog.path)?;
     }
-    crate::flat::refresh(&catalog, &layout.flat_vectors)?;
+    // Like the vectors' other copies, the flat file costs search speed, never an answer.
+    if crate::flat::refresh(&catalog, &layout.flat_vectors).is_err() {
+        crate::flat::forget(&layout.flat_vectors);
+    }
     record_coverage(&catalog, &store)?;
     report.elapsed_ms = started.elapsed().as_millis() as u64;
     Ok(report)
@@ -400,7 +402,6 @@ impl crate::search::VectorSearch for StoredVectors<'_, '_> {
         };
         let mut paths =
             self.catalog.conn.prepare_cached("SELECT path FROM notes WHERE id = ?1").at(&self.catalog.path)?;
-        by_score.retain(|x| !x.1.is_nan());
         // Ties at the cut are broken by path below, so keep every note tied with the k-th.
         // A selection, not a sort: at 100k notes only the top hundred need ordering.
         let cut = match k {

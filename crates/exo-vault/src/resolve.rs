@@ -71,6 +71,9 @@ pub fn names_any_stem(target: &str) -> bool {
 
 /// (stem key, alias key) of a link target. See [`note_keys`].
 pub fn link_keys(target: &str) -> (String, String) {
+    if names_any_stem(target) {
+        return (ANY_STEM.to_string(), fold(target.trim().trim_start_matches('/')));
+    }
     let target = target.trim().trim_start_matches('/');
     let last = target.rsplit('/').next().unwrap_or(target);
     (fold(strip_note_extension(last)), fold(target))

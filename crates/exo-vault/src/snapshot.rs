@@ -8,12 +8,14 @@
 //! Anything unusual (a symlink, an unreadable folder, a name with a line break, a directory
 //! touched just before the walk) makes the walk uncacheable rather than risk a wrong answer.
 
-use std::path::Path;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use rayon::prelude::*;
 
 use crate::config::Config;
+use crate::path::parent_dir;
 use crate::scan::{ScanReport, ScannedFile, Walk, mtime_ns};
 
 /// A stat record younger than this when read cannot prove a later read unchanged. Two
@@ -96,7 +98,8 @@ impl Recorder {
         *self.dirs() = None;
     }
 
-    /// Called for a folder before the walk reads it, so a change during the walk shows.
+    /// Called for a folder as the walk visits it. The walker has already read it by then,
+    /// so a change during the walk is caught by the racy-window check on its mtime alone.
     /// The stats run outside the lock: other walker threads go on meanwhile.
     pub(crate) fn dir(&self, root: &Path, rel: &str) {
         if self.dirs().is_none() {
@@ -159,7 +162,7 @@ fn stat_notes(root: &Path, notes: &[String]) -> Option<Vec<(u64, i64)>> {
     let mut folders: Vec<&[String]> = Vec::new();
     let mut start = 0;
     for i in 1..=notes.len() {
-        if i == notes.len() || parent(&notes[i]) != parent(&notes[start]) {
+        if i == notes.len() || parent_dir(&notes[i]) != parent_dir(&notes[start]) {
             folders.push(&notes[start..i]);
             start = i;
         }
@@ -168,14 +171,10 @@ fn stat_notes(root: &Path, notes: &[String]) -> Option<Vec<(u64, i64)>> {
     Some(stated?.into_iter().flatten().collect())
 }
 
-fn parent(path: &str) -> &str {
-    path.rsplit_once('/').map_or("", |(dir, _)| dir)
-}
-
 #[cfg(unix)]
 fn stat_folder(root: &Path, notes: &[String]) -> Option<Vec<(u64, i64)>> {
     use rustix::fs::{AtFlags, FileType, Mode, OFlags};
-    let dir = root.join(parent(notes.first()?));
+    let dir = root.join(parent_dir(notes.first()?));
     let fd = rustix::fs::open(&dir, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).ok()?;
     notes
         .iter()
@@ -232,7 +231,14 @@ fn stamp_dir(dir: &Path) -> Option<(String, i64)> {
 fn stamp_rules(root: &Path, config: &Config) -> Option<(String, i64)> {
     let mut stamp = format!("{}|{:?}|{:?}", env!("CARGO_PKG_VERSION"), config.notes, config.ignore);
     let mut newest = i64::MIN;
-    for ancestor in root.ancestors().skip(1) {
+    // The walker reads the ignore files of every folder above each place it starts: above
+    // the vault, and with `notes` folders also the vault's own and those in between.
+    let starts: Vec<PathBuf> = match config.notes.is_empty() {
+        true => vec![root.to_path_buf()],
+        false => config.notes.iter().map(|folder| root.join(folder)).collect(),
+    };
+    let above: BTreeSet<&Path> = starts.iter().flat_map(|start| start.ancestors().skip(1)).collect();
+    for ancestor in above {
         for name in IGNORE_FILES {
             stamp.push('|');
             if let Some(mtime) = stamp_path(&ancestor.join(name), &mut stamp)? {

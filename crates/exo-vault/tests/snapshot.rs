@@ -87,6 +87,17 @@ fn an_untouched_vault_is_replayed_with_fresh_stats() {
 }
 
 #[test]
+fn with_notes_folders_the_vaults_own_ignore_file_is_watched() {
+    let (_dir, root) = fixture();
+    let config = Config { notes: vec!["area".into()], ..Config::default() };
+    let snapshot = snapshot_of(&root, &config);
+    assert!(check_agrees(&root, &config, &snapshot));
+    // Rewritten in place: no walked folder changes, only the file above the walk's start.
+    write(&root, ".gitignore", "ignored/\narea/deep/\n");
+    assert!(!check_agrees(&root, &config, &snapshot), "the vault's .gitignore decides what area/ lists");
+}
+
+#[test]
 fn every_change_to_what_the_walk_lists_is_seen() {
     type Change = fn(&Path);
     let changes: &[(&str, Change)] = &[
