@@ -12,5 +12,6 @@ mod git_hooks;
 mod graph;
 mod quickstart;
 mod search;
+mod storage;
 mod sync;
 mod vectors;

@@ -76,6 +76,11 @@ impl TestVault {
         self.command(program, &self.root)
     }
 
+    /// The HOME every command of this vault runs with (git's global config lives there).
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+
     pub fn exo_cmd(&self) -> Command {
         self.command(exo_bin(), &self.root)
     }
@@ -225,4 +230,22 @@ pub fn stdout(out: &Output) -> String {
 
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Sets every folder's and .gitignore's mtime an hour back, as if the vault had sat
+/// untouched: only then may a check reuse the last walk (`.exo/walk`) instead of walking.
+pub fn age_folders(root: &Path) {
+    let hour_ago =
+        filetime::FileTime::from_system_time(std::time::SystemTime::now() - std::time::Duration::from_secs(3600));
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        filetime::set_file_mtime(&dir, hour_ago).unwrap();
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            if entry.file_type().unwrap().is_dir() && entry.file_name() != ".exo" && entry.file_name() != ".git" {
+                stack.push(entry.path());
+            } else if entry.file_name() == ".gitignore" || entry.file_name() == ".git" {
+                filetime::set_file_mtime(entry.path(), hour_ago).unwrap();
+            }
+        }
+    }
 }

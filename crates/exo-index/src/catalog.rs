@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use exo_vault::resolve::{ANY_STEM, fold, link_keys};
-use exo_vault::{Note, note::TitleSource};
+use exo_vault::{Note, ScannedFile, note::TitleSource};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 
 use crate::entries::{Entries, EntriesBuilder, Entry};
@@ -25,6 +25,9 @@ pub mod meta_keys {
     pub const PARSE_FINGERPRINT: &str = "parse_fingerprint";
     pub const TEXT_FINGERPRINT: &str = "text_fingerprint";
     pub const EXO_VERSION: &str = "exo_version";
+    /// `max_file_size` when the skipped files were last judged: raising or lowering it
+    /// makes them (and notes now above it) be judged again.
+    pub const SKIP_LIMIT: &str = "max_file_size";
 }
 
 fn configure(conn: &Connection, path: &Path) -> Result<()> {
@@ -90,7 +93,8 @@ impl Catalog {
     /// Every path the catalog knows: notes, skipped files, and pending intents.
     pub fn entries(&self) -> Result<Entries> {
         let mut entries = EntriesBuilder::default();
-        let mut stmt = self.conn.prepare("SELECT path, hash, size, mtime_ns, racy FROM notes").at(&self.path)?;
+        let mut stmt =
+            self.conn.prepare("SELECT path, hash, size, mtime_ns, racy, identity FROM notes").at(&self.path)?;
         let mut rows = stmt.query([]).at(&self.path)?;
         while let Some(row) = rows.next().at(&self.path)? {
             let entry = Entry {
@@ -98,18 +102,20 @@ impl Catalog {
                 size: row.get(2).at(&self.path)?,
                 mtime_ns: row.get(3).at(&self.path)?,
                 racy: row.get::<_, i64>(4).at(&self.path)? != 0,
+                identity: row.get(5).at(&self.path)?,
                 skipped: false,
                 pending: false,
             };
             entries.push(row.get_ref(0).and_then(|v| Ok(v.as_str()?)).at(&self.path)?, entry);
         }
-        let mut stmt = self.conn.prepare("SELECT path, size, mtime_ns FROM skipped").at(&self.path)?;
+        let mut stmt = self.conn.prepare("SELECT path, size, mtime_ns, identity FROM skipped").at(&self.path)?;
         let mut rows = stmt.query([]).at(&self.path)?;
         while let Some(row) = rows.next().at(&self.path)? {
             let entry = Entry {
                 hash: None,
                 size: row.get(1).at(&self.path)?,
                 mtime_ns: row.get(2).at(&self.path)?,
+                identity: row.get(3).at(&self.path)?,
                 racy: false,
                 skipped: true,
                 pending: false,
@@ -119,7 +125,8 @@ impl Catalog {
         for path in self.pending()? {
             entries.pending(path);
         }
-        Ok(entries.finish())
+        let skip_limit = self.meta(meta_keys::SKIP_LIMIT)?.and_then(|v| v.parse().ok());
+        Ok(entries.finish(skip_limit))
     }
 
     /// When the catalog's entries were last written (`indexed_at`) and whether any path is
@@ -196,6 +203,7 @@ pub struct FileState<'a> {
     pub hash: &'a str,
     pub size: u64,
     pub mtime_ns: i64,
+    pub identity: i64,
     pub racy: bool,
 }
 
@@ -271,24 +279,25 @@ impl Tx<'_> {
         Ok(())
     }
 
-    pub fn record_skipped(&self, path: &str, size: i64, mtime_ns: i64, reason: &str) -> Result<()> {
-        self.delete_note(path)?;
+    pub fn record_skipped(&self, file: &ScannedFile, reason: &str) -> Result<()> {
+        self.delete_note(&file.path)?;
         self.tx
             .execute(
-                "INSERT INTO skipped(path, size, mtime_ns, reason) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, reason = excluded.reason",
-                params![path, size, mtime_ns, reason],
+                "INSERT INTO skipped(path, size, mtime_ns, identity, reason) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns,
+                   identity = excluded.identity, reason = excluded.reason",
+                params![file.path, file.size as i64, file.mtime_ns, file.identity, reason],
             )
             .at(&self.path)?;
         Ok(())
     }
 
     /// Same content, new stat record (a touch, or a racy entry that has since settled).
-    pub fn refresh_stat(&self, path: &str, size: i64, mtime_ns: i64, racy: bool) -> Result<()> {
+    pub fn refresh_stat(&self, path: &str, size: i64, mtime_ns: i64, identity: i64, racy: bool) -> Result<()> {
         self.tx
-            .prepare_cached("UPDATE notes SET size = ?2, mtime_ns = ?3, racy = ?4 WHERE path = ?1")
+            .prepare_cached("UPDATE notes SET size = ?2, mtime_ns = ?3, identity = ?4, racy = ?5 WHERE path = ?1")
             .at(&self.path)?
-            .execute(params![path, size, mtime_ns, racy as i64])
+            .execute(params![path, size, mtime_ns, identity, racy as i64])
             .at(&self.path)?;
         Ok(())
     }
@@ -331,9 +340,10 @@ impl Tx<'_> {
         let mut stmt = self
             .tx
             .prepare_cached(
-                "INSERT INTO notes(path, hash, size, mtime_ns, racy, title, title_source, type, summary, created, updated, frontmatter, word_count, warnings, stem_key)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+                "INSERT INTO notes(path, hash, size, mtime_ns, racy, title, title_source, type, summary, created, updated, frontmatter, word_count, warnings, stem_key, identity)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
                  ON CONFLICT(path) DO UPDATE SET hash = excluded.hash, size = excluded.size, mtime_ns = excluded.mtime_ns,
+                   identity = excluded.identity,
                    racy = excluded.racy, title = excluded.title, title_source = excluded.title_source, type = excluded.type,
                    summary = excluded.summary, created = excluded.created, updated = excluded.updated,
                    frontmatter = excluded.frontmatter, word_count = excluded.word_count, warnings = excluded.warnings,
@@ -358,6 +368,7 @@ impl Tx<'_> {
                 note.word_count as i64,
                 warnings,
                 stem_key,
+                file.identity,
             ],
             |r| r.get(0),
         )

@@ -18,6 +18,7 @@ pub struct StatRefresh {
     pub path: String,
     pub size: i64,
     pub mtime_ns: i64,
+    pub identity: i64,
     pub racy: bool,
 }
 
@@ -50,6 +51,11 @@ enum Verdict {
 
 pub fn compute(vault: &Vault, entries: &Entries, scan: &ScanReport, verify: bool) -> Diff {
     let mut diff = Diff::default();
+    let rules = Rules {
+        verify,
+        max_file_size: vault.config().max_file_size,
+        skip_limit_changed: entries.skip_limit != Some(vault.config().max_file_size),
+    };
     // The stat records settle almost every note in one merge of the two sorted lists; only
     // the rest are read, in parallel (at 100k notes, judging every note on the pool and
     // collecting a verdict for each took 17 ms of a search).
@@ -60,7 +66,7 @@ pub fn compute(vault: &Vault, entries: &Entries, scan: &ScanReport, verify: bool
             gone(&mut diff, path, entry);
         }
         let entry = recorded.next_if(|(path, _)| *path == file.path).map(|(_, entry)| entry);
-        match judge_by_stat(entry, file, verify) {
+        match judge_by_stat(entry, file, &rules) {
             Ok(verdict) => diff.record(file, verdict),
             Err(entry) => to_read.push((file, entry)),
         }
@@ -110,17 +116,38 @@ fn gone(diff: &mut Diff, path: &str, entry: Entry<'_>) {
     }
 }
 
+/// What a verdict depends on besides the two stat records.
+struct Rules {
+    verify: bool,
+    max_file_size: u64,
+    /// `max_file_size` is not what the skipped entries were judged under.
+    skip_limit_changed: bool,
+}
+
 /// The verdict the stat record alone can give, or Err(entry) when the file must be read.
-fn judge_by_stat<'e>(entry: Option<Entry<'e>>, file: &ScannedFile, verify: bool) -> Result<Verdict, Entry<'e>> {
+fn judge_by_stat<'e>(entry: Option<Entry<'e>>, file: &ScannedFile, rules: &Rules) -> Result<Verdict, Entry<'e>> {
     let Some(entry) = entry else { return Ok(Verdict::New) };
     if entry.pending {
         return Ok(if entry.hash.is_some() || entry.skipped { Verdict::Modified } else { Verdict::New });
     }
-    let same_stat = entry.size == file.size as i64 && entry.mtime_ns == file.mtime_ns;
+    // Size and mtime alone miss a copy that puts them back (`cp -p`, `rsync -a`, `touch -d`);
+    // the identity (device, inode, change time) is what git's index compares too.
+    let same_stat =
+        entry.size == file.size as i64 && entry.mtime_ns == file.mtime_ns && entry.identity == file.identity;
+    // A skip is a fact about a file and a setting: judged again when either changes (a
+    // `chmod` moves the change time), and read again under --verify.
     if entry.skipped {
-        return Ok(if same_stat { Verdict::Unchanged } else { Verdict::Modified });
+        return match (same_stat && !rules.skip_limit_changed, rules.verify) {
+            (true, false) => Ok(Verdict::Unchanged),
+            (true, true) => Err(entry),
+            (false, _) => Ok(Verdict::Modified),
+        };
     }
-    if same_stat && !entry.racy && !verify {
+    // Indexed under a larger limit: the index must drop it (lowering the limit is a change).
+    if file.size > rules.max_file_size {
+        return Ok(Verdict::Modified);
+    }
+    if same_stat && !entry.racy && !rules.verify {
         return Ok(Verdict::Unchanged);
     }
     Err(entry)
@@ -129,12 +156,15 @@ fn judge_by_stat<'e>(entry: Option<Entry<'e>>, file: &ScannedFile, verify: bool)
 fn judge_by_content(vault: &Vault, entry: Entry<'_>, file: &ScannedFile) -> Verdict {
     let read_at = now_ns();
     match vault.read(&file.path) {
-        ReadNote::Read { hash, size, mtime_ns, .. } if Some(hash.as_str()) == entry.hash => {
+        // Under --verify a skipped file is read again: still skipped is still in sync.
+        ReadNote::Skipped(_) if entry.skipped => Verdict::Unchanged,
+        ReadNote::Read { hash, size, mtime_ns, identity, .. } if Some(hash.as_str()) == entry.hash => {
             let racy = is_racy(mtime_ns, read_at);
-            if size as i64 == entry.size && mtime_ns == entry.mtime_ns && racy == entry.racy {
+            let same = size as i64 == entry.size && mtime_ns == entry.mtime_ns && identity == entry.identity;
+            if same && racy == entry.racy {
                 Verdict::Unchanged
             } else {
-                Verdict::Refresh(StatRefresh { path: file.path.clone(), size: size as i64, mtime_ns, racy })
+                Verdict::Refresh(StatRefresh { path: file.path.clone(), size: size as i64, mtime_ns, identity, racy })
             }
         }
         // Gone since the scan: the next scan reports it deleted; say modified for now.

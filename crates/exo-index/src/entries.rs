@@ -19,16 +19,17 @@ use std::path::Path;
 use crate::catalog::Catalog;
 use crate::error::Result;
 
-const MAGIC: &[u8; 8] = b"EXOENTS1";
-const HEADER: usize = 20;
+const MAGIC: &[u8; 8] = b"EXOENTS2";
+/// Magic, stamp, entry count, skip limit.
+const HEADER: usize = 28;
 
 const RACY: u8 = 1;
 const SKIPPED: u8 = 2;
 const HASHED: u8 = 4;
 const PENDING: u8 = 8;
 
-/// Bytes before the path in a record: flags, size, mtime, path length.
-const FIXED: usize = 1 + 8 + 8 + 4;
+/// Bytes before the path in a record: flags, size, mtime, identity, path length.
+const FIXED: usize = 1 + 8 + 8 + 8 + 4;
 
 /// What the catalog knows of one path, for comparing against the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,18 +38,22 @@ pub struct Entry<'a> {
     pub hash: Option<&'a str>,
     pub size: i64,
     pub mtime_ns: i64,
+    /// Device, inode and change time, fingerprinted (`exo_vault::scan::identity`).
+    pub identity: i64,
     pub racy: bool,
     pub skipped: bool,
     pub pending: bool,
 }
 
 /// Every path the catalog knows, sorted by path. Each record is laid out as flags (u8),
-/// size and mtime (i64), path length (u32), path, hash length (u8), hash.
+/// size, mtime and identity (i64), path length (u32), path, hash length (u8), hash.
 #[derive(Debug, Clone, Default)]
 pub struct Entries {
     bytes: Vec<u8>,
     /// Where each record starts in `bytes`, in path order.
     records: Vec<usize>,
+    /// The `max_file_size` the skipped entries were judged under (None: unknown).
+    pub skip_limit: Option<u64>,
 }
 
 impl Entries {
@@ -88,6 +93,7 @@ impl Entries {
             hash: (flags & HASHED != 0).then_some(hash),
             size: i64_at(&self.bytes, at + 1),
             mtime_ns: i64_at(&self.bytes, at + 9),
+            identity: i64_at(&self.bytes, at + 17),
             racy: flags & RACY != 0,
             skipped: flags & SKIPPED != 0,
             pending: flags & PENDING != 0,
@@ -116,6 +122,7 @@ impl EntriesBuilder {
         bytes.push(flags);
         bytes.extend_from_slice(&entry.size.to_le_bytes());
         bytes.extend_from_slice(&entry.mtime_ns.to_le_bytes());
+        bytes.extend_from_slice(&entry.identity.to_le_bytes());
         bytes.extend_from_slice(&(path.len() as u32).to_le_bytes());
         bytes.extend_from_slice(path.as_bytes());
         bytes.push(hash.len() as u8);
@@ -128,7 +135,8 @@ impl EntriesBuilder {
         self.pending.push(path);
     }
 
-    pub(crate) fn finish(mut self) -> Entries {
+    pub(crate) fn finish(mut self, skip_limit: Option<u64>) -> Entries {
+        self.entries.skip_limit = skip_limit;
         self.sort();
         let mut unrecorded = Vec::new();
         for path in std::mem::take(&mut self.pending) {
@@ -142,7 +150,15 @@ impl EntriesBuilder {
         }
         if !unrecorded.is_empty() {
             for path in &unrecorded {
-                let intent = Entry { hash: None, size: -1, mtime_ns: -1, racy: false, skipped: false, pending: true };
+                let intent = Entry {
+                    hash: None,
+                    size: -1,
+                    mtime_ns: -1,
+                    identity: 0,
+                    racy: false,
+                    skipped: false,
+                    pending: true,
+                };
                 self.push(path, intent);
             }
             self.sort();
@@ -151,7 +167,7 @@ impl EntriesBuilder {
     }
 
     fn sort(&mut self) {
-        let Entries { bytes, records } = &mut self.entries;
+        let Entries { bytes, records, .. } = &mut self.entries;
         records.sort_by(|&a, &b| path_of(bytes, a).cmp(path_of(bytes, b)));
     }
 }
@@ -193,7 +209,7 @@ pub(crate) fn keep(catalog: &Catalog, copy: &Path, known: Option<&Entries>) {
     let Ok((Some(stamp), false)) = catalog.stamp_and_pending() else {
         return forget(copy);
     };
-    if crate::read_prefix::<HEADER>(copy).and_then(|header| parse_header(&header)).map(|(found, _)| found)
+    if crate::read_prefix::<HEADER>(copy).and_then(|header| parse_header(&header)).map(|(found, ..)| found)
         == Some(stamp)
     {
         return;
@@ -219,14 +235,15 @@ pub(crate) fn forget(copy: &Path) {
     let _ = std::fs::remove_file(copy);
 }
 
-/// (stamp, entry count) of a file this version wrote.
-fn parse_header(bytes: &[u8]) -> Option<(i64, usize)> {
+/// (stamp, entry count, skip limit) of a file this version wrote.
+fn parse_header(bytes: &[u8]) -> Option<(i64, usize, Option<u64>)> {
     if bytes.get(..8)? != MAGIC {
         return None;
     }
     let stamp = i64::from_le_bytes(bytes.get(8..16)?.try_into().ok()?);
     let count = u32::from_le_bytes(bytes.get(16..20)?.try_into().ok()?);
-    Some((stamp, count as usize))
+    let skip_limit = u64::from_le_bytes(bytes.get(20..28)?.try_into().ok()?);
+    Some((stamp, count as usize, (skip_limit != u64::MAX).then_some(skip_limit)))
 }
 
 fn encode(entries: &Entries, stamp: i64) -> Vec<u8> {
@@ -234,6 +251,7 @@ fn encode(entries: &Entries, stamp: i64) -> Vec<u8> {
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&stamp.to_le_bytes());
     out.extend_from_slice(&(entries.len() as u32).to_le_bytes());
+    out.extend_from_slice(&entries.skip_limit.unwrap_or(u64::MAX).to_le_bytes());
     for &at in &entries.records {
         let path_len = u32_at(&entries.bytes, at + FIXED - 4) as usize;
         let hash_len = entries.bytes[at + FIXED + path_len] as usize;
@@ -245,7 +263,7 @@ fn encode(entries: &Entries, stamp: i64) -> Vec<u8> {
 /// The entries of a copy stamped `stamp`: the file's own bytes, checked record by record
 /// (bounds, UTF-8, strictly ascending paths), so a torn or foreign file is None.
 fn decode(bytes: Vec<u8>, stamp: i64) -> Option<Entries> {
-    let (found, count) = parse_header(&bytes)?;
+    let (found, count, skip_limit) = parse_header(&bytes)?;
     if found != stamp {
         return None;
     }
@@ -273,7 +291,7 @@ fn decode(bytes: Vec<u8>, stamp: i64) -> Option<Entries> {
         records.push(at);
         at = hash_at + 1 + hash_len;
     }
-    (at == bytes.len()).then_some(Entries { bytes, records })
+    (at == bytes.len()).then_some(Entries { bytes, records, skip_limit })
 }
 
 #[cfg(test)]
@@ -281,7 +299,7 @@ mod tests {
     use super::*;
 
     fn entry(hash: Option<&str>, racy: bool, skipped: bool) -> Entry<'_> {
-        Entry { hash, size: 12, mtime_ns: -3, racy, skipped, pending: false }
+        Entry { hash, size: 12, mtime_ns: -3, identity: 77, racy, skipped, pending: false }
     }
 
     fn sample() -> Entries {
@@ -289,7 +307,7 @@ mod tests {
         builder.push("émoji 🚀.md", entry(Some("ff"), true, false));
         builder.push("a/b.md", entry(Some("ab12"), false, false));
         builder.push("big.md", entry(None, false, true));
-        builder.finish()
+        builder.finish(Some(1000))
     }
 
     fn listed(entries: &Entries) -> Vec<(String, Entry<'_>)> {
@@ -312,7 +330,7 @@ mod tests {
         builder.push("b.md", entry(Some("00"), false, false));
         builder.pending("b.md".into());
         builder.pending("a.md".into());
-        let entries = builder.finish();
+        let entries = builder.finish(None);
         assert_eq!(entries.get("b.md").map(|e| (e.pending, e.hash)), Some((true, Some("00"))));
         assert_eq!(entries.get("a.md").map(|e| (e.pending, e.hash, e.size)), Some((true, None, -1)));
         assert_eq!(entries.len(), 2);
@@ -323,6 +341,7 @@ mod tests {
         let bytes = encode(&sample(), 42);
         let decoded = decode(bytes.clone(), 42).unwrap_or_default();
         assert_eq!(listed(&decoded), listed(&sample()));
+        assert_eq!(decoded.skip_limit, Some(1000));
         assert!(decode(bytes, 43).is_none());
     }
 

@@ -37,8 +37,78 @@ pub enum IndexError {
     #[error("the index is unusable: {reason} — run `exo index --rebuild`")]
     Degraded { reason: String },
 
+    /// The machine, not the index, is at fault: rebuilding would not help, so this is
+    /// never mistaken for damage (a full disk used to trigger a full rebuild).
+    #[error("{path}: {problem}")]
+    Storage { path: PathBuf, problem: StorageProblem },
+
     #[error("{0}")]
     Invalid(String),
+}
+
+/// What stops exo from writing its index, each with the fix a user can make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum StorageProblem {
+    #[error("the disk is full — free some space, then run `exo index` again")]
+    DiskFull,
+    #[error("permission denied — exo needs to write its index in .exo/ (e.g. `chmod -R u+w .exo`)")]
+    NoPermission,
+    #[error("the file system is read-only — exo cannot keep its index here")]
+    ReadOnly,
+    #[error("is not a folder — exo keeps its index in the folder .exo/; move this file away, then run `exo index`")]
+    NotAFolder,
+}
+
+impl StorageProblem {
+    /// The problem behind an OS error, if it is one of these.
+    pub fn of_io(error: &std::io::Error) -> Option<StorageProblem> {
+        use std::io::ErrorKind;
+        match error.kind() {
+            ErrorKind::StorageFull | ErrorKind::QuotaExceeded => Some(StorageProblem::DiskFull),
+            ErrorKind::PermissionDenied => Some(StorageProblem::NoPermission),
+            ErrorKind::ReadOnlyFilesystem => Some(StorageProblem::ReadOnly),
+            ErrorKind::NotADirectory => Some(StorageProblem::NotAFolder),
+            _ => None,
+        }
+    }
+
+    /// SQLite's own codes for the same problems. "Cannot open" is ambiguous, so the
+    /// folder the file is in is looked at.
+    fn of_sqlite(error: &rusqlite::Error, path: &std::path::Path) -> Option<StorageProblem> {
+        use rusqlite::ErrorCode;
+        let rusqlite::Error::SqliteFailure(failure, _) = error else { return None };
+        match failure.code {
+            ErrorCode::DiskFull => Some(StorageProblem::DiskFull),
+            ErrorCode::ReadOnly | ErrorCode::PermissionDenied => Some(StorageProblem::NoPermission),
+            ErrorCode::CannotOpen => StorageProblem::of_folder(path.parent()?),
+            ErrorCode::SystemIoFailure => no_space_left(path.parent()?).then_some(StorageProblem::DiskFull),
+            _ => None,
+        }
+    }
+
+    fn of_tantivy(error: &tantivy::TantivyError) -> Option<StorageProblem> {
+        use tantivy::TantivyError;
+        use tantivy::directory::error::{OpenDirectoryError, OpenReadError, OpenWriteError};
+        match error {
+            TantivyError::IoError(io)
+            | TantivyError::OpenWriteError(OpenWriteError::IoError { io_error: io, .. })
+            | TantivyError::OpenReadError(OpenReadError::IoError { io_error: io, .. })
+            | TantivyError::OpenDirectoryError(OpenDirectoryError::IoError { io_error: io, .. }) => {
+                StorageProblem::of_io(io)
+            }
+            TantivyError::OpenDirectoryError(OpenDirectoryError::NotADirectory(_)) => Some(StorageProblem::NotAFolder),
+            _ => None,
+        }
+    }
+
+    /// A folder exo must write in that is a file, or that it may not write to.
+    pub fn of_folder(dir: &std::path::Path) -> Option<StorageProblem> {
+        let meta = std::fs::metadata(dir).ok()?;
+        if !meta.is_dir() {
+            return Some(StorageProblem::NotAFolder);
+        }
+        meta.permissions().readonly().then_some(StorageProblem::NoPermission)
+    }
 }
 
 pub type Result<T, E = IndexError> = std::result::Result<T, E>;
@@ -50,17 +120,69 @@ pub(crate) trait SqlContext<T> {
 
 impl<T> SqlContext<T> for rusqlite::Result<T> {
     fn at(self, path: &std::path::Path) -> Result<T> {
-        self.map_err(|source| IndexError::Sqlite { path: path.to_path_buf(), source })
+        self.map_err(|source| match StorageProblem::of_sqlite(&source, path) {
+            Some(problem) => IndexError::Storage { path: path.to_path_buf(), problem },
+            None => IndexError::Sqlite { path: path.to_path_buf(), source },
+        })
     }
 }
 
 impl<T> SqlContext<T> for tantivy::Result<T> {
     fn at(self, path: &std::path::Path) -> Result<T> {
-        self.map_err(|source| IndexError::Text { path: path.to_path_buf(), source })
+        self.map_err(|source| match StorageProblem::of_tantivy(&source) {
+            Some(problem) => IndexError::Storage { path: path.to_path_buf(), problem },
+            None => IndexError::Text { path: path.to_path_buf(), source },
+        })
     }
 }
 
 pub(crate) fn io_err(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> IndexError {
     let path = path.into();
-    move |source| IndexError::Io { path, source }
+    move |source| match StorageProblem::of_io(&source) {
+        Some(problem) => IndexError::Storage { path, problem },
+        None => IndexError::Io { path, source },
+    }
+}
+
+/// Whether the file system holding `dir` has (next to) no room left.
+#[cfg(unix)]
+fn no_space_left(dir: &std::path::Path) -> bool {
+    const ROOM_FOR_A_FEW_PAGES: u64 = 64 * 1024;
+    rustix::fs::statvfs(dir).is_ok_and(|fs| fs.f_bavail.saturating_mul(fs.f_frsize) < ROOM_FOR_A_FEW_PAGES)
+}
+
+#[cfg(not(unix))]
+fn no_space_left(_dir: &std::path::Path) -> bool {
+    false
+}
+
+impl IndexError {
+    /// Whether this error is evidence that the index itself is damaged, so that rebuilding
+    /// it (deleting it first) is the repair. An I/O failure, a busy database or a folder exo
+    /// may not write is not: rebuilding would throw away a good index.
+    pub fn is_damage(&self) -> bool {
+        match self {
+            IndexError::Sqlite { source: rusqlite::Error::SqliteFailure(failure, _), .. } => matches!(
+                failure.code,
+                rusqlite::ErrorCode::DatabaseCorrupt
+                    | rusqlite::ErrorCode::NotADatabase
+                    | rusqlite::ErrorCode::SchemaChanged
+            ),
+            IndexError::Sqlite { .. } | IndexError::Text { .. } | IndexError::Degraded { .. } => true,
+            _ => false,
+        }
+    }
+}
+
+/// Creates the folder `dir` (and its parents) for exo's own files, saying plainly when a
+/// file stands in its place (`create_dir_all` only says "File exists").
+pub(crate) fn create_folder(dir: &std::path::Path) -> Result<()> {
+    match std::fs::create_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let at = dir.ancestors().find(|a| a.is_file()).unwrap_or(dir);
+            Err(IndexError::Storage { path: at.to_path_buf(), problem: StorageProblem::NotAFolder })
+        }
+        Err(e) => Err(io_err(dir)(e)),
+    }
 }

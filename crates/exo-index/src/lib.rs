@@ -25,7 +25,7 @@ pub mod vectors;
 
 use exo_vault::Vault;
 
-pub use error::{IndexError, Result};
+pub use error::{IndexError, Result, StorageProblem};
 pub use layout::{INDEX_DIR, Layout};
 pub use reconcile::{Progress, ReconcileOptions, ReconcileReport, Renamed, Silent};
 pub use settings::TextSettings;

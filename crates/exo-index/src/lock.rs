@@ -21,7 +21,7 @@ impl WriterLock {
     /// Takes the lock at `path`, polling until `wait` has passed.
     pub fn acquire(path: &Path, wait: Duration) -> Result<WriterLock> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+            crate::error::create_folder(dir)?;
         }
         let file = OpenOptions::new().create(true).truncate(false).write(true).open(path).map_err(io_err(path))?;
         let started = Instant::now();

@@ -130,6 +130,9 @@ fn run(
     let mut report = ReconcileReport {
         rebuilt: rebuild.flatten(),
         revision: head_revision(vault.root()),
+        // What the walk itself refused (symlinks out of the vault or into `.git/`, names
+        // that are not UTF-8) is said on every run: it is nowhere else to be seen.
+        skipped: scan.skipped.clone(),
         ..ReconcileReport::default()
     };
     let old_attachments: BTreeSet<String> = catalog.attachments()?.into_iter().collect();
@@ -172,18 +175,25 @@ fn rebuild_reason(
     if options.rebuild {
         return Ok(Some(Some("requested with --rebuild".into())));
     }
+    // A full disk or a folder exo may not write is no damage: rebuilding would delete a
+    // good index and fail half-way for the same reason.
     let catalog = match Catalog::open(&index.layout().catalog) {
         Ok(Some(catalog)) => catalog,
         Ok(None) => return Ok(Some(None)),
-        Err(e) => return Ok(Some(Some(e.to_string()))),
+        Err(e) if e.is_damage() => return Ok(Some(Some(e.to_string()))),
+        Err(e) => return Err(e),
     };
-    Ok(degraded_reason(index, &catalog, settings).unwrap_or_else(|e| Some(e.to_string())).map(Some))
+    match degraded_reason(index, &catalog, settings) {
+        Ok(reason) => Ok(reason.map(Some)),
+        Err(e) if e.is_damage() => Ok(Some(Some(e.to_string()))),
+        Err(e) => Err(e),
+    }
 }
 
 /// Empty catalog and text index. The fingerprints go in at once so an interrupted first
 /// build reads as OutOfSync (every note new) rather than as a configuration change.
 fn fresh_index(layout: &Layout, settings: &TextSettings, vault: &Vault) -> Result<(Catalog, TextIndex)> {
-    std::fs::create_dir_all(&layout.dir).map_err(io_err(&layout.dir))?;
+    crate::error::create_folder(&layout.dir)?;
     // Catalog first: if this is interrupted, what is left reads as Missing or Degraded and
     // the next run rebuilds again. The text folder is moved aside in one atomic rename so a
     // half-deleted text index can never be mistaken for a whole one.
@@ -327,7 +337,7 @@ fn apply(
         report.deleted.push(path.clone());
     }
     for r in &diff.refresh {
-        tx.refresh_stat(&r.path, r.size, r.mtime_ns, r.racy)?;
+        tx.refresh_stat(&r.path, r.size, r.mtime_ns, r.identity, r.racy)?;
     }
     for path in &diff.skipped_gone {
         tx.delete_skipped(path)?;
@@ -343,6 +353,7 @@ fn apply(
     tx.set_meta(meta_keys::PARSE_FINGERPRINT, &parse_fingerprint(plan.vault))?;
     tx.set_meta(meta_keys::TEXT_FINGERPRINT, &fingerprint(settings))?;
     tx.set_meta(meta_keys::EXO_VERSION, env!("CARGO_PKG_VERSION"))?;
+    tx.set_meta(meta_keys::SKIP_LIMIT, &plan.vault.config().max_file_size.to_string())?;
     tx.clear_pending()?;
     if let Some(writer) = writer {
         tx.set_meta(meta_keys::TEXT_GENERATION, &generation.to_string())?;
@@ -380,7 +391,7 @@ fn write_loaded(
     let is_new = plan.diff.new.binary_search(&item.path).is_ok();
     let Loaded { path, read, read_at_ns, parsed } = item;
     match (read, parsed) {
-        (ReadNote::Read { hash, size, mtime_ns, .. }, Some((note, source))) => {
+        (ReadNote::Read { hash, size, mtime_ns, identity, .. }, Some((note, source))) => {
             let renamed_from = if is_new { claim_rename(deleted_by_hash, hash.as_str(), changes) } else { None };
             if let Some(from) = &renamed_from {
                 collect_old_keys(tx, from, changes)?;
@@ -388,8 +399,8 @@ fn write_loaded(
             } else if !is_new {
                 collect_old_keys(tx, &path, changes)?;
             }
-            let file =
-                FileState { path: &path, hash: hash.as_str(), size, mtime_ns, racy: is_racy(mtime_ns, read_at_ns) };
+            let racy = is_racy(mtime_ns, read_at_ns);
+            let file = FileState { path: &path, hash: hash.as_str(), size, mtime_ns, identity, racy };
             let known = !is_new || renamed_from.is_some() || plan.entries.get(&path).is_some_and(|e| e.pending);
             let id = tx.upsert_note(&file, &note, &source, known)?;
             tx.delete_skipped(&path)?;
@@ -406,8 +417,9 @@ fn write_loaded(
         }
         (ReadNote::Skipped(skipped), _) => {
             forget(tx, &path, changes)?;
-            let (size, mtime) = plan.scanned.get(path.as_str()).map_or((0, 0), |f| (f.size as i64, f.mtime_ns));
-            tx.record_skipped(&path, size, mtime, &skipped.reason)?;
+            // An unknown stat record never matches a later scan, so the file is judged again.
+            let unknown = ScannedFile { path: path.clone(), size: 0, mtime_ns: 0, identity: 0 };
+            tx.record_skipped(plan.scanned.get(path.as_str()).copied().unwrap_or(&unknown), &skipped.reason)?;
             report.skipped.push(skipped);
         }
         _ => {

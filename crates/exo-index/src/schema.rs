@@ -2,7 +2,9 @@
 //! version is Degraded and `exo index` rebuilds it (it is derived, so nothing is lost).
 
 /// 3: links whose target ends in `/`, `.` or `..` store `ANY_STEM` as their target key.
-pub const SCHEMA_VERSION: i64 = 3;
+/// 4: notes and skipped files record `identity` (device, inode, change time) beside size
+/// and mtime, so a copy that puts size and mtime back is still seen.
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Secondary indexes, created after the rows on a full build (a sorted build is much faster
 /// than maintaining them row by row) and re-asserted at the end of every run.
@@ -26,7 +28,7 @@ DROP INDEX IF EXISTS chunks_embed_hash;
 CREATE INDEX IF NOT EXISTS chunks_embed_owner ON chunks(embed_hash, note_id, seq);
 -- Covering for every status and search freshness check, which reads each note's stat
 -- record: the notes table itself also holds titles, summaries and frontmatter.
-CREATE INDEX IF NOT EXISTS notes_stat ON notes(path, hash, size, mtime_ns, racy);
+CREATE INDEX IF NOT EXISTS notes_stat ON notes(path, hash, size, mtime_ns, identity, racy);
 -- Status lists the warnings of the few notes that have any without reading every row.
 CREATE INDEX IF NOT EXISTS notes_warned ON notes(path) WHERE warnings IS NOT NULL;
 "#;
@@ -45,6 +47,7 @@ CREATE TABLE notes (
     hash         TEXT NOT NULL,
     size         INTEGER NOT NULL,
     mtime_ns     INTEGER NOT NULL,
+    identity     INTEGER NOT NULL,
     racy         INTEGER NOT NULL DEFAULT 0,
     title        TEXT NOT NULL,
     title_source TEXT NOT NULL,
@@ -132,6 +135,7 @@ CREATE TABLE skipped (
     path     TEXT PRIMARY KEY,
     size     INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL,
+    identity INTEGER NOT NULL,
     reason   TEXT NOT NULL
 );
 

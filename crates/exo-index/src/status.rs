@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::catalog::{Catalog, meta_keys};
 use crate::diff;
-use crate::error::{IndexError, Result};
+use crate::error::{IndexError, Result, StorageProblem};
 use crate::schema::SCHEMA_VERSION;
 use crate::settings::TextSettings;
 use crate::text::{TextIndex, fingerprint};
@@ -86,7 +86,8 @@ pub(crate) fn degraded_reason(index: &Index, catalog: &Catalog, settings: &TextS
         Ok(Some(SCHEMA_VERSION)) => {}
         Ok(Some(v)) => return Ok(Some(format!("index schema v{v}; this exo needs v{SCHEMA_VERSION}"))),
         Ok(None) => return Ok(Some("index catalog has no schema version".into())),
-        Err(e) => return Ok(Some(format!("index catalog unreadable: {e}"))),
+        Err(e) if !e.is_damage() => return Err(e),
+        Err(e) => return Ok(Some(format!("index catalog unreadable: {}", without_repair(&e)))),
     }
     if catalog.meta(meta_keys::PARSE_FINGERPRINT)?.as_deref() != Some(parse_fingerprint(index.vault()).as_str()) {
         return Ok(Some("exo.toml changed how notes are parsed (links style or chunk size)".into()));
@@ -97,11 +98,13 @@ pub(crate) fn degraded_reason(index: &Index, catalog: &Catalog, settings: &TextS
     let text = match TextIndex::open(&index.layout().text, settings) {
         Ok(text) => text,
         Err(IndexError::Degraded { reason }) => return Ok(Some(reason)),
-        Err(e) => return Ok(Some(format!("text index unreadable: {e}"))),
+        Err(e) if !e.is_damage() => return Err(e),
+        Err(e) => return Ok(Some(format!("text index unreadable: {}", without_repair(&e)))),
     };
     let text_generation = match text.generation() {
         Ok(generation) => generation,
-        Err(e) => return Ok(Some(format!("text index unreadable: {e}"))),
+        Err(e) if !e.is_damage() => return Err(e),
+        Err(e) => return Ok(Some(format!("text index unreadable: {}", without_repair(&e)))),
     };
     // The text index commits first, so after a crash it may be one generation ahead, with
     // the affected paths still recorded as pending. Anything else means the two diverged.
@@ -121,9 +124,17 @@ pub(crate) fn status(index: &Index, verify: bool) -> Result<Status> {
     let catalog = match Catalog::open(&layout.catalog) {
         Ok(Some(catalog)) => catalog,
         Ok(None) => {
+            // `.exo` being a file is no missing index: `exo index` could not make one either.
+            if let Some(problem @ StorageProblem::NotAFolder) = StorageProblem::of_folder(&layout.dir) {
+                return Err(IndexError::Storage { path: layout.dir.clone(), problem });
+            }
             return Ok(Status::without_index(SyncState::Missing, "no index yet".into(), REPAIR_INDEX));
         }
-        Err(e) => return Ok(Status::without_index(SyncState::Degraded, e.to_string(), REPAIR_REBUILD)),
+        Err(e) if e.is_damage() => {
+            return Ok(Status::without_index(SyncState::Degraded, without_repair(&e), REPAIR_REBUILD));
+        }
+        // A full disk or a permission is the machine's problem: a rebuild would not fix it.
+        Err(e) => return Err(e),
     };
     let embedder = crate::vectors::configured_embedder(index)?;
     // The scan of the vault is the slow half; everything the catalog says is read while it runs.
@@ -185,6 +196,17 @@ fn read_recorded(
         notes: catalog.note_count()?,
         warnings: catalog.warnings()?.into_iter().map(|(path, message)| NoteWarning { path, message }).collect(),
     }))
+}
+
+/// An error's message without the repair it names: a Degraded status names its repair
+/// once, on its own line.
+fn without_repair(error: &IndexError) -> String {
+    match error {
+        IndexError::Sqlite { path, source } => format!("index catalog {}: {source}", path.display()),
+        IndexError::Text { path, source } => format!("text index {}: {source}", path.display()),
+        IndexError::Degraded { reason } => reason.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// Synced or OutOfSync and how many notes differ, by the stat fast path alone: the check

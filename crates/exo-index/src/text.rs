@@ -7,7 +7,7 @@ use tantivy::schema::{Field, IndexRecordOption, STORED, STRING, Schema, TextFiel
 use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, TextAnalyzer};
 use tantivy::{Index, IndexWriter, TantivyDocument, Term};
 
-use crate::error::{IndexError, Result, SqlContext, io_err};
+use crate::error::{IndexError, Result, SqlContext};
 use crate::settings::TextSettings;
 use crate::tokenizer::{CachedStemmer, WordAndCjkTokenizer};
 
@@ -73,7 +73,7 @@ fn register_analyzer(index: &Index, settings: &TextSettings) {
 
 impl TextIndex {
     pub fn create(dir: &Path, settings: &TextSettings) -> Result<TextIndex> {
-        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+        crate::error::create_folder(dir)?;
         let (schema, fields) = schema();
         let index = Index::create_in_dir(dir, schema).at(dir)?;
         register_analyzer(&index, settings);

@@ -24,6 +24,11 @@ pub enum VaultError {
     #[error("{path}: invalid configuration: {message} (fix the file or delete it to use the defaults)")]
     Config { path: PathBuf, message: String },
 
+    /// A `notes` folder that does not exist: walking around it would report an empty (or
+    /// partial) vault as Synced.
+    #[error("{config}: notes folder {folder:?} does not exist — create it, or fix `notes` in exo.toml")]
+    MissingNotesFolder { config: PathBuf, folder: String },
+
     #[error("{path}: not a note inside the vault {root}")]
     OutsideVault { path: PathBuf, root: PathBuf },
 }

@@ -21,6 +21,8 @@ pub struct ScannedFile {
     pub size: u64,
     /// Modification time in nanoseconds since the Unix epoch.
     pub mtime_ns: i64,
+    /// Which file this is and when its inode last changed: see [`identity`].
+    pub identity: i64,
 }
 
 /// A file the scan saw and deliberately left out, with the reason a user can act on.
@@ -80,6 +82,16 @@ pub fn scan(root: &Path, config: &Config) -> Result<ScanReport> {
             };
             if entry.depth() > 0 && entry.path_is_symlink() {
                 recorder.give_up();
+                // A linked folder is judged once, here: everything under it is reached
+                // through it, and none of those entries is a symlink itself.
+                if entry.file_type().is_some_and(|t| t.is_dir())
+                    && let Some(reason) = symlink_refusal(&canonical_root, entry.path())
+                {
+                    let path = rel_path_string(&root, entry.path()).unwrap_or_else(|shown| shown);
+                    let mut report = collected.lock().unwrap_or_else(|p| p.into_inner());
+                    report.skipped.push(Skipped { path, reason });
+                    return WalkState::Skip;
+                }
             }
             if entry.file_type().is_some_and(|t| t.is_dir()) {
                 match rel_path_string(&root, entry.path()) {
@@ -128,10 +140,16 @@ fn build_walker(root: &Path, config: &Config) -> Result<ignore::WalkParallel> {
         .build()
         .map_err(|e| VaultError::Config { path: root.join(crate::config::CONFIG_FILE), message: e.to_string() })?;
 
+    if let Some(missing) = config.notes.iter().find(|folder| !root.join(folder).is_dir()) {
+        return Err(VaultError::MissingNotesFolder {
+            config: root.join(crate::config::CONFIG_FILE),
+            folder: missing.clone(),
+        });
+    }
     let starts: Vec<PathBuf> = if config.notes.is_empty() {
         vec![root.to_path_buf()]
     } else {
-        config.notes.iter().map(|f| root.join(f)).filter(|p| p.is_dir()).collect()
+        config.notes.iter().map(|f| root.join(f)).collect()
     };
     let Some((first, rest)) = starts.split_first() else {
         return Ok(WalkBuilder::new(root).max_depth(Some(0)).build_parallel());
@@ -144,7 +162,9 @@ fn build_walker(root: &Path, config: &Config) -> Result<ignore::WalkParallel> {
     builder
         .hidden(true)
         .git_ignore(true)
-        .git_global(false)
+        // As git does: the user's global excludes (`core.excludesFile`) hide files from
+        // exo as they do from `git status`. The snapshot stamps that file too.
+        .git_global(true)
         .git_exclude(true)
         .require_git(false)
         .follow_links(true)
@@ -190,20 +210,36 @@ fn classify(root: &Path, canonical_root: &Path, entry: &DirEntry) -> Option<Foun
             }));
         }
     };
-    if entry.path_is_symlink() && !stays_inside(canonical_root, entry.path()) {
-        return Some(Found::Skipped(Skipped { path, reason: "symlink leads outside the vault; not followed".into() }));
+    if entry.path_is_symlink()
+        && let Some(reason) = symlink_refusal(canonical_root, entry.path())
+    {
+        return Some(Found::Skipped(Skipped { path, reason }));
     }
     if !is_note_path(&path) {
         return Some(Found::Attachment(path));
     }
     match entry.metadata() {
-        Ok(meta) => Some(Found::Note(ScannedFile { path, size: meta.len(), mtime_ns: mtime_ns(&meta) })),
+        Ok(meta) => Some(Found::Note(ScannedFile {
+            path,
+            size: meta.len(),
+            mtime_ns: mtime_ns(&meta),
+            identity: identity(&meta),
+        })),
         Err(e) => Some(Found::Skipped(Skipped { path, reason: format!("cannot stat: {e}") })),
     }
 }
 
-fn stays_inside(canonical_root: &Path, path: &Path) -> bool {
-    path.canonicalize().map(|p| p.starts_with(canonical_root)).unwrap_or(false)
+/// Why a symlink must not be followed, if it must not: it leads out of the vault, or into
+/// a folder exo never reads (`.git/`, `.exo/`, …) whatever the path that reaches it.
+fn symlink_refusal(canonical_root: &Path, path: &Path) -> Option<String> {
+    let Ok(target) = path.canonicalize() else {
+        return Some("symlink cannot be resolved; not followed".into());
+    };
+    let Ok(inside) = target.strip_prefix(canonical_root) else {
+        return Some("symlink leads outside the vault; not followed".into());
+    };
+    let ignored = inside.components().find_map(|c| ALWAYS_IGNORED.iter().find(|name| c.as_os_str() == **name));
+    ignored.map(|name| format!("symlink leads into {name}/, which exo never indexes; not followed"))
 }
 
 /// Modification time in nanoseconds since the epoch; 0 when the platform has none.
@@ -215,10 +251,36 @@ pub fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
         .unwrap_or(0)
 }
 
+/// A fingerprint of the device, inode number and change time (ctime) of a file: the rest
+/// of the stat record git's index compares besides size and mtime. Copying with `cp -p`,
+/// `rsync -a` or `tar x`, or `touch -d`, can put size and mtime back to what they were
+/// while the content differs; none of them can set the change time, which the kernel
+/// moves on every write, and a replaced file has a new inode as well. A change here
+/// only makes the file be read and hashed again, so a mere `chmod` costs one read.
+#[cfg(unix)]
+pub fn identity(meta: &std::fs::Metadata) -> i64 {
+    use std::os::unix::fs::MetadataExt;
+    identity_of(meta.dev(), meta.ino(), meta.ctime(), meta.ctime_nsec())
+}
+
+/// Without inode numbers and change times there is nothing more to compare.
+#[cfg(not(unix))]
+pub fn identity(_meta: &std::fs::Metadata) -> i64 {
+    0
+}
+
+/// The fingerprint [`identity`] computes, from the raw stat fields. Not cryptographic:
+/// it only has to tell a file's record apart from its own earlier record.
+pub(crate) fn identity_of(dev: u64, ino: u64, ctime_s: i64, ctime_nsec: i64) -> i64 {
+    let mix = |h: u64, v: u64| (h ^ v).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29);
+    let h = [dev, ino, ctime_s as u64, ctime_nsec as u64].into_iter().fold(0x243F_6A88_85A3_08D3, mix);
+    (h ^ (h >> 32)) as i64
+}
+
 /// The stat record of one note, for callers that check a single file.
 pub fn stat_note(root: &Path, rel: &str) -> std::io::Result<ScannedFile> {
     let meta = std::fs::metadata(root.join(rel))?;
-    Ok(ScannedFile { path: rel.to_string(), size: meta.len(), mtime_ns: mtime_ns(&meta) })
+    Ok(ScannedFile { path: rel.to_string(), size: meta.len(), mtime_ns: mtime_ns(&meta), identity: identity(&meta) })
 }
 
 #[cfg(test)]
@@ -276,6 +338,18 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_notes_folder_is_an_error_not_an_empty_vault() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(root, "notes/a.md", "a");
+        let config = Config { notes: vec!["notes".into(), "missing-folder".into()], ..Config::default() };
+        match scan(root, &config) {
+            Err(VaultError::MissingNotesFolder { folder, .. }) => assert_eq!(folder, "missing-folder"),
+            other => panic!("expected MissingNotesFolder, got {other:?}"),
+        }
+    }
+
+    #[test]
     fn odd_names_are_kept_verbatim() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
@@ -300,5 +374,28 @@ mod tests {
         assert_eq!(paths(&report), vec!["alias.md", "in.md"]);
         assert_eq!(report.skipped.len(), 1);
         assert_eq!(report.skipped[0].path, "link.md");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_into_git_or_exo_are_never_followed() {
+        let outside = tempfile::tempdir().unwrap();
+        write(outside.path(), "far/secret.md", "s");
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(root, "in.md", "i");
+        write(root, ".git/config", "[core]");
+        write(root, ".git/notes/n.md", "n");
+        write(root, ".exo/x.md", "x");
+        let link = |target: &Path, name: &str| std::os::unix::fs::symlink(target, root.join(name)).unwrap();
+        link(&root.join(".git/config"), "gitconfig.md");
+        link(&root.join(".exo/x.md"), "exo.md");
+        link(&root.join(".git/notes"), "gitnotes");
+        link(&outside.path().join("far"), "far");
+        let report = scan(root, &Config::default()).unwrap();
+        assert_eq!(paths(&report), vec!["in.md"]);
+        let skipped: Vec<&str> = report.skipped.iter().map(|s| s.path.as_str()).collect();
+        assert_eq!(skipped, vec!["exo.md", "far", "gitconfig.md", "gitnotes"]);
+        assert!(report.skipped.iter().all(|s| s.reason.contains("not followed")), "{:?}", report.skipped);
     }
 }

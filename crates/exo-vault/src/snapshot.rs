@@ -16,6 +16,8 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::path::parent_dir;
+#[cfg(unix)]
+use crate::scan::identity_of;
 use crate::scan::{ScanReport, ScannedFile, Walk, mtime_ns};
 
 /// A stat record younger than this when read cannot prove a later read unchanged. Two
@@ -25,7 +27,8 @@ pub const RACY_WINDOW_NS: i64 = 2_000_000_000;
 const HEADER: &str = "exo walk snapshot 1";
 
 /// The ignore files the walk reads in a directory, besides `.gitignore` files elsewhere.
-const IGNORE_FILES: &[&str] = &[".gitignore", ".ignore", ".git/info/exclude"];
+/// A folder holding `.git` also has its `info/exclude` read: see [`stamp_ignore_files`].
+const IGNORE_FILES: &[&str] = &[".gitignore", ".ignore"];
 
 /// One walk's result and the stat records it depended on. Serialised as text lines.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -150,15 +153,15 @@ pub(crate) fn replay(root: &Path, config: &Config, snapshot: WalkSnapshot) -> Op
         .notes
         .into_iter()
         .zip(stats)
-        .map(|(path, (size, mtime_ns))| ScannedFile { path, size, mtime_ns })
+        .map(|(path, (size, mtime_ns, identity))| ScannedFile { path, size, mtime_ns, identity })
         .collect();
     Some(ScanReport { notes, attachments: snapshot.attachments, skipped: Vec::new(), walk: Walk::Replayed })
 }
 
-/// Fresh (size, mtime) of each of `notes` (sorted paths), or None if any is missing or not
+/// Fresh (size, mtime, identity) of each of `notes` (sorted paths), or None if any is missing or not
 /// a file. Each folder is opened once and its notes stat'ed relative to it, which spares
 /// the kernel a walk of the whole path per note (10k notes: 19–24 ms of stats became 13–19).
-fn stat_notes(root: &Path, notes: &[String]) -> Option<Vec<(u64, i64)>> {
+fn stat_notes(root: &Path, notes: &[String]) -> Option<Vec<(u64, i64, i64)>> {
     let mut folders: Vec<&[String]> = Vec::new();
     let mut start = 0;
     for i in 1..=notes.len() {
@@ -167,12 +170,13 @@ fn stat_notes(root: &Path, notes: &[String]) -> Option<Vec<(u64, i64)>> {
             start = i;
         }
     }
-    let stated: Option<Vec<Vec<(u64, i64)>>> = folders.par_iter().map(|folder| stat_folder(root, folder)).collect();
+    let stated: Option<Vec<Vec<(u64, i64, i64)>>> =
+        folders.par_iter().map(|folder| stat_folder(root, folder)).collect();
     Some(stated?.into_iter().flatten().collect())
 }
 
 #[cfg(unix)]
-fn stat_folder(root: &Path, notes: &[String]) -> Option<Vec<(u64, i64)>> {
+fn stat_folder(root: &Path, notes: &[String]) -> Option<Vec<(u64, i64, i64)>> {
     use rustix::fs::{AtFlags, FileType, Mode, OFlags};
     let dir = root.join(parent_dir(notes.first()?));
     let fd = rustix::fs::open(&dir, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).ok()?;
@@ -184,13 +188,17 @@ fn stat_folder(root: &Path, notes: &[String]) -> Option<Vec<(u64, i64)>> {
             let is_file = FileType::from_raw_mode(stat.st_mode).is_file();
             let mtime_ns =
                 (stat.st_mtime as i64).saturating_mul(1_000_000_000).saturating_add(stat.st_mtime_nsec as i64);
-            is_file.then_some((stat.st_size as u64, mtime_ns))
+            // The same fields `std`'s MetadataExt reads, so a replayed walk and a real one
+            // give the same identity.
+            let identity =
+                identity_of(stat.st_dev as u64, stat.st_ino as u64, stat.st_ctime as i64, stat.st_ctime_nsec as i64);
+            is_file.then_some((stat.st_size as u64, mtime_ns, identity))
         })
         .collect()
 }
 
 #[cfg(not(unix))]
-fn stat_folder(_root: &Path, _notes: &[String]) -> Option<Vec<(u64, i64)>> {
+fn stat_folder(_root: &Path, _notes: &[String]) -> Option<Vec<(u64, i64, i64)>> {
     None
 }
 
@@ -216,14 +224,61 @@ pub fn is_racy(mtime_ns: i64, read_at_ns: i64) -> bool {
 fn stamp_dir(dir: &Path) -> Option<(String, i64)> {
     let mut stamp = String::new();
     let newest = stamp_path(dir, &mut stamp)?;
-    let mut newest = newest?;
+    let newest = newest?.max(stamp_ignore_files(dir, &mut stamp)?);
+    Some((stamp, newest))
+}
+
+/// Appends the stat records of every ignore file the walk reads in `dir`; returns the
+/// newest mtime among them (i64::MIN for none). None on an error.
+fn stamp_ignore_files(dir: &Path, stamp: &mut String) -> Option<i64> {
+    let mut newest = i64::MIN;
     for name in IGNORE_FILES {
         stamp.push('|');
-        if let Some(mtime) = stamp_path(&dir.join(name), &mut stamp)? {
+        if let Some(mtime) = stamp_path(&dir.join(name), stamp)? {
             newest = newest.max(mtime);
         }
     }
-    Some((stamp, newest))
+    let dot_git = dir.join(".git");
+    let mut stamped = vec![dot_git.join("info/exclude")];
+    if dot_git.is_file() {
+        // A linked worktree: `.git` is a file naming its git dir, and the exclude file the
+        // walk reads lives in the common git dir all worktrees share. Which one it is
+        // depends on the `.git` file, so that is stamped too. (A `.git` folder itself is
+        // not: git touches it on every command.)
+        stamped = vec![dot_git.clone(), worktree_exclude(&dot_git)?];
+    }
+    for path in stamped {
+        stamp.push('|');
+        if let Some(mtime) = stamp_path(&path, stamp)? {
+            newest = newest.max(mtime);
+        }
+    }
+    Some(newest)
+}
+
+/// The `info/exclude` of a linked worktree whose `.git` file is `dot_git`, found as git
+/// (and the `ignore` walker) find it: `gitdir: X` in the file, `commondir` in X.
+fn worktree_exclude(dot_git: &Path) -> Option<PathBuf> {
+    let first_line = |path: &Path| std::fs::read_to_string(path).ok()?.lines().next().map(str::to_string);
+    let folder = dot_git.parent()?;
+    let git_dir = folder.join(first_line(dot_git)?.strip_prefix("gitdir: ")?.trim_end());
+    let common = match first_line(&git_dir.join("commondir")) {
+        Some(common) => git_dir.join(common.trim_end()),
+        None => git_dir,
+    };
+    Some(common.join("info/exclude"))
+}
+
+/// The global excludes file git reads (`core.excludesFile` in the user's git config, else
+/// `$XDG_CONFIG_HOME/git/ignore`), as the walker resolves it. Its path is part of the stamp:
+/// a config that names another file changes the stamp.
+fn stamp_global_excludes(stamp: &mut String) -> Option<i64> {
+    let Some(path) = ignore::gitignore::gitconfig_excludes_path() else {
+        stamp.push_str("|global:-");
+        return Some(i64::MIN);
+    };
+    stamp.push_str(&format!("|global:{}:", path.display()));
+    Some(stamp_path(&path, stamp)?.unwrap_or(i64::MIN))
 }
 
 /// Everything outside the walked folders that decides what the walk skips: the ignore
@@ -239,13 +294,9 @@ fn stamp_rules(root: &Path, config: &Config) -> Option<(String, i64)> {
     };
     let above: BTreeSet<&Path> = starts.iter().flat_map(|start| start.ancestors().skip(1)).collect();
     for ancestor in above {
-        for name in IGNORE_FILES {
-            stamp.push('|');
-            if let Some(mtime) = stamp_path(&ancestor.join(name), &mut stamp)? {
-                newest = newest.max(mtime);
-            }
-        }
+        newest = newest.max(stamp_ignore_files(ancestor, &mut stamp)?);
     }
+    newest = newest.max(stamp_global_excludes(&mut stamp)?);
     // A notes folder that does not exist yet may appear deep inside a folder never walked.
     if config.notes.iter().any(|folder| !root.join(folder).is_dir()) {
         return None;

@@ -43,6 +43,8 @@ pub enum ReadNote {
         /// Taken before the bytes were read, so a write racing the read leaves the stored
         /// stat older than the file and the next scan looks at it again.
         mtime_ns: i64,
+        /// From the same stat as `mtime_ns` (see [`crate::scan::identity`]).
+        identity: i64,
     },
     /// Present but deliberately not indexed (too large, binary).
     Skipped(Skipped),
@@ -123,6 +125,7 @@ impl Vault {
             );
         }
         let mtime_ns = mtime_ns(&meta);
+        let identity = crate::scan::identity(&meta);
         let bytes = match std::fs::read(&abs) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return ReadNote::Gone,
@@ -131,7 +134,7 @@ impl Vault {
         if memchr::memchr(0, &bytes[..bytes.len().min(BINARY_SNIFF_BYTES)]).is_some() {
             return skipped(rel, "looks binary (contains NUL bytes); not indexed".into());
         }
-        ReadNote::Read { hash: content_hash(&bytes), size: bytes.len() as u64, mtime_ns, bytes }
+        ReadNote::Read { hash: content_hash(&bytes), size: bytes.len() as u64, mtime_ns, identity, bytes }
     }
 
     pub fn parse(&self, rel: &str, bytes: &[u8]) -> Note {
