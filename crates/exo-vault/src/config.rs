@@ -87,7 +87,7 @@ impl Config {
     }
 
     pub fn parse(text: &str) -> Result<Config, String> {
-        let config: Config = toml::from_str(text).map_err(|e| one_line(&e.to_string()))?;
+        let config: Config = toml::from_str(text).map_err(|e| describe(&e, text))?;
         config.validate()?;
         Ok(config)
     }
@@ -103,6 +103,38 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// One line saying what is wrong and where: a misspelt key names the closest known key,
+/// as git and cargo do, instead of listing every key the table accepts.
+fn describe(error: &toml::de::Error, text: &str) -> String {
+    let line = error.span().map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+    let at = line.map(|line| format!("line {line}: ")).unwrap_or_default();
+    match unknown_key(error.message()) {
+        Some((key, known)) => match closest(key, &known) {
+            Some(near) => format!("{at}unknown key `{key}` — did you mean `{near}`?"),
+            None => format!("{at}unknown key `{key}` (known here: {})", known.join(", ")),
+        },
+        None => format!("{at}{}", one_line(error.message())),
+    }
+}
+
+/// (`key`, known keys) from serde's "unknown field `key`, expected one of `a`, `b`".
+fn unknown_key(message: &str) -> Option<(&str, Vec<&str>)> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (key, expected) = rest.split_once('`')?;
+    let known = expected.split('`').skip(1).step_by(2).collect();
+    Some((key, known))
+}
+
+/// The known key nearest to `key` by edit distance, when near enough to be a typo.
+fn closest<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
+    known
+        .iter()
+        .map(|k| (strsim::damerau_levenshtein(key, k), *k))
+        .filter(|(distance, k)| *distance <= (k.len() / 3).max(2))
+        .min()
+        .map(|(_, k)| k)
 }
 
 /// toml's messages span several lines with a source excerpt; the CLI wants one.
@@ -157,6 +189,14 @@ mod tests {
         let err = Config::parse("notse = [\"a\"]\n").unwrap_err();
         assert!(err.contains("notse"), "{err}");
         assert!(!err.contains('\n'));
+    }
+
+    #[test]
+    fn a_misspelt_key_names_the_closest_one_and_its_line() {
+        let err = Config::parse("notes = []\nmax_file_sise = 10\n").unwrap_err();
+        assert_eq!(err, "line 2: unknown key `max_file_sise` — did you mean `max_file_size`?");
+        let err = Config::parse("[links]\nzzzzzzzz = 1\n").unwrap_err();
+        assert!(err.starts_with("line 2: unknown key `zzzzzzzz` (known here: "), "{err}");
     }
 
     #[test]

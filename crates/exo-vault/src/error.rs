@@ -7,9 +7,9 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
     #[error(
-        "no vault found from {start}: pass --vault PATH, set EXO_ROOT, create exo.toml with `exo init`, or run inside a git repository"
+        "no vault found: no exo.toml or .git in {start} or the {above} folders above it — run `exo init` to make {start} a vault, or pass --vault PATH (or set EXO_ROOT)"
     )]
-    NotFound { start: PathBuf },
+    NotFound { start: PathBuf, above: usize },
 
     #[error("vault root {path} is not a directory")]
     NotADirectory { path: PathBuf },

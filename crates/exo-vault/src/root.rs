@@ -15,7 +15,9 @@ pub fn discover_root(explicit: Option<&Path>, env_root: Option<&Path>, cwd: &Pat
         .or_else(|| nearest_ancestor_with(cwd, |dir| dir.join(".git").exists()));
     match found {
         Some(dir) => canonical_dir(&dir),
-        None => Err(VaultError::NotFound { start: cwd.to_path_buf() }),
+        None => {
+            Err(VaultError::NotFound { start: cwd.to_path_buf(), above: cwd.ancestors().count().saturating_sub(1) })
+        }
     }
 }
 
@@ -70,7 +72,9 @@ mod tests {
         let err = discover_root(None, None, dir.path()).unwrap_err();
         // A temp dir may sit under a git checkout on some machines; only assert when not.
         if let VaultError::NotFound { .. } = err {
-            assert!(err.to_string().contains("--vault"));
+            let message = err.to_string();
+            assert!(message.contains("--vault") && message.contains("exo init"), "{message}");
+            assert!(message.contains(&dir.path().display().to_string()), "names where it looked: {message}");
         }
     }
 
