@@ -158,15 +158,24 @@ fn no_space_left(_dir: &std::path::Path) -> bool {
 
 impl IndexError {
     /// Whether this error is evidence that the index itself is damaged, so that rebuilding
-    /// it (deleting it first) is the repair. An I/O failure, a busy database or a folder exo
-    /// may not write is not: rebuilding would throw away a good index.
+    /// it (deleting it first) is the repair: a corrupt or foreign file, a catalog missing its
+    /// tables (a first build killed half-way), a broken text index. An I/O failure, a busy
+    /// database or a folder exo may not write is not: rebuilding would throw away a good
+    /// index and fail half-way for the same reason.
     pub fn is_damage(&self) -> bool {
+        use rusqlite::ErrorCode;
         match self {
-            IndexError::Sqlite { source: rusqlite::Error::SqliteFailure(failure, _), .. } => matches!(
+            IndexError::Sqlite { source: rusqlite::Error::SqliteFailure(failure, _), .. } => !matches!(
                 failure.code,
-                rusqlite::ErrorCode::DatabaseCorrupt
-                    | rusqlite::ErrorCode::NotADatabase
-                    | rusqlite::ErrorCode::SchemaChanged
+                ErrorCode::SystemIoFailure
+                    | ErrorCode::DatabaseBusy
+                    | ErrorCode::DatabaseLocked
+                    | ErrorCode::OutOfMemory
+                    | ErrorCode::CannotOpen
+                    | ErrorCode::ReadOnly
+                    | ErrorCode::PermissionDenied
+                    | ErrorCode::DiskFull
+                    | ErrorCode::OperationInterrupted
             ),
             IndexError::Sqlite { .. } | IndexError::Text { .. } | IndexError::Degraded { .. } => true,
             _ => false,
@@ -184,5 +193,45 @@ pub(crate) fn create_folder(dir: &std::path::Path) -> Result<()> {
             Err(IndexError::Storage { path: at.to_path_buf(), problem: StorageProblem::NotAFolder })
         }
         Err(e) => Err(io_err(dir)(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sqlite(code: i32, message: &str) -> IndexError {
+        let source = rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), Some(message.into()));
+        IndexError::Sqlite { path: PathBuf::from("index.sqlite"), source }
+    }
+
+    #[test]
+    fn only_damage_rebuilds() {
+        // A first build killed before its tables existed leaves "no such table: meta".
+        assert!(sqlite(rusqlite::ffi::SQLITE_ERROR, "no such table: meta").is_damage());
+        assert!(sqlite(rusqlite::ffi::SQLITE_NOTADB, "file is not a database").is_damage());
+        assert!(sqlite(rusqlite::ffi::SQLITE_CORRUPT, "malformed").is_damage());
+        // The machine's problems: rebuilding would delete a good index.
+        assert!(!sqlite(rusqlite::ffi::SQLITE_IOERR, "disk I/O error").is_damage());
+        assert!(!sqlite(rusqlite::ffi::SQLITE_BUSY, "busy").is_damage());
+        assert!(!sqlite(rusqlite::ffi::SQLITE_FULL, "full").is_damage());
+        let storage = IndexError::Storage { path: PathBuf::from(".exo"), problem: StorageProblem::DiskFull };
+        assert!(!storage.is_damage());
+    }
+
+    #[test]
+    fn os_errors_name_the_problem_and_its_fix() {
+        let full = std::io::Error::from(std::io::ErrorKind::StorageFull);
+        assert_eq!(StorageProblem::of_io(&full), Some(StorageProblem::DiskFull));
+        let denied = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        assert_eq!(StorageProblem::of_io(&denied), Some(StorageProblem::NoPermission));
+        assert_eq!(StorageProblem::of_io(&std::io::Error::other("x")), None);
+        let folder = tempfile::tempdir().unwrap();
+        let file = folder.path().join(".exo");
+        std::fs::write(&file, "").unwrap();
+        assert!(matches!(
+            create_folder(&file.join("text")),
+            Err(IndexError::Storage { problem: StorageProblem::NotAFolder, .. })
+        ));
     }
 }
