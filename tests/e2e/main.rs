@@ -10,6 +10,7 @@ mod garden;
 mod gardener;
 mod git_hooks;
 mod graph;
+mod hostile;
 mod quickstart;
 mod search;
 mod storage;

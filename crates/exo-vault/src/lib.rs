@@ -28,7 +28,8 @@ pub use parse::{ParseOptions, decode, parse_bytes, parse_bytes_with_text, parse_
 
 /// Bumped whenever parsing changes what it finds, so indexes built by an older parser are
 /// re-parsed rather than trusted.
-pub const PARSER_VERSION: u32 = 2;
+/// 3: frontmatter after a BOM, bounded YAML, nested link labels capped.
+pub const PARSER_VERSION: u32 = 3;
 pub use resolve::{LinkResolver, Resolution};
 pub use root::discover_root;
 pub use scan::{ScanReport, ScannedFile, Skipped, Walk, scan, scan_with};

@@ -68,14 +68,21 @@ pub fn parse_bytes_with_text<'b>(path: &str, bytes: &'b [u8], options: &ParseOpt
 }
 
 pub fn parse_note(path: &str, text: &str, options: &ParseOptions) -> Note {
-    let mut walker = Walker::new(text, options.link_style);
-    let parser = Parser::new_ext(text, markdown_options()).into_offset_iter();
-    for (event, range) in parser {
-        walker.on_event(event, range);
+    // pulldown-cmark reads a byte order mark as text, which hides a frontmatter behind it (and
+    // makes its closing `---` underline a heading). Parse what follows the mark and move every
+    // range past it, so spans still index into `text`.
+    let markdown = text.strip_prefix(BOM).unwrap_or(text);
+    let shift = text.len() - markdown.len();
+    let mut walker = Walker::new(text, shift, options.link_style);
+    for (event, range) in Parser::new_ext(markdown, markdown_options()).into_offset_iter() {
+        walker.on_event(event, range.start + shift..range.end + shift);
     }
     walker.flush_text_run();
     walker.into_note(path, options)
 }
+
+/// U+FEFF, which some editors (Notepad, older Windows tools) write at the start of a file.
+const BOM: &str = "\u{feff}";
 
 fn markdown_options() -> Options {
     Options::ENABLE_YAML_STYLE_METADATA_BLOCKS
@@ -107,6 +114,8 @@ struct TextRun {
 
 struct Walker<'a> {
     source: &'a str,
+    /// Where the markdown starts in `source`: after any byte order mark.
+    markdown_start: usize,
     lines: LineIndex,
     link_style: LinkStyle,
     in_metadata: bool,
@@ -126,9 +135,10 @@ struct Walker<'a> {
 }
 
 impl<'a> Walker<'a> {
-    fn new(source: &'a str, link_style: LinkStyle) -> Walker<'a> {
+    fn new(source: &'a str, markdown_start: usize, link_style: LinkStyle) -> Walker<'a> {
         Walker {
             source,
+            markdown_start,
             lines: LineIndex::new(source),
             link_style,
             in_metadata: false,
@@ -274,7 +284,8 @@ impl<'a> Walker<'a> {
         let Some(run) = self.run.take() else { return };
         self.word_count += count_words(&run.text);
         self.prose.push(Span::new(run.start, run.end));
-        let before = self.source[..run.start].chars().next_back();
+        // A byte order mark is not prose, so a `#tag` right after it still starts the text.
+        let before = self.source[self.markdown_start..run.start].chars().next_back();
         for (offset, name) in inline_tags(&run.text, before) {
             let at = if run.verbatim { run.start + offset } else { run.start };
             self.tags.push(NoteTag { name, source: TagSource::Inline, line: self.lines.line_of(at) });
@@ -317,7 +328,7 @@ impl<'a> Walker<'a> {
         };
         // A link's label is also text of any enclosing link (an image inside a link).
         if let Some(outer) = self.open_links.last_mut() {
-            outer.text.push_str(&open.text);
+            push_nested_label(&mut outer.text, &open.text);
         }
         self.links.extend(link);
     }
@@ -371,7 +382,7 @@ impl<'a> Walker<'a> {
             .collect();
         tags.extend(self.tags);
         let (title, title_source) = choose_title(path, frontmatter.title.as_deref(), &self.headings);
-        let body_start = self.frontmatter_span.map_or(0, |s| s.end);
+        let body_start = self.frontmatter_span.map_or(self.markdown_start, |s| s.end);
         let chunks = chunk_sections(self.source, body_start, &self.headings, options.chunk_max_bytes);
         Note {
             title,
@@ -396,13 +407,31 @@ impl<'a> Walker<'a> {
     }
 }
 
+/// Most bytes a link's label grows to by taking in the labels of links nested in it. Every
+/// label was copied into each enclosing one, so in `[![a [![a …` nested 40k deep (760 KB) the
+/// labels together grew with the square of the note: 13 s, and as many bytes held. A label's
+/// own text is kept whole (all of those together are at most the note, and a Dendron label is
+/// a target), and an image's alt text inside a link is short.
+const MAX_NESTED_LABEL_BYTES: usize = 256;
+
+/// Appends `inner` to `label` while `label` stays within [`MAX_NESTED_LABEL_BYTES`], cut on a
+/// character boundary.
+fn push_nested_label(label: &mut String, inner: &str) {
+    let room = MAX_NESTED_LABEL_BYTES.saturating_sub(label.len());
+    let mut end = room.min(inner.len());
+    while !inner.is_char_boundary(end) {
+        end -= 1;
+    }
+    label.push_str(&inner[..end]);
+}
+
 /// `dendron://vault-name/note` names a note in one of several vaults; exo sees one vault.
 fn strip_dendron_vault(target: &str) -> &str {
     target.strip_prefix("dendron://").and_then(|rest| rest.split_once('/')).map_or(target, |(_, note)| note)
 }
 
 fn starts_with_fence(source: &str) -> bool {
-    let first = source.trim_start_matches('\u{feff}').lines().next().unwrap_or("");
+    let first = source.trim_start_matches(BOM).lines().next().unwrap_or("");
     first.trim_end() == "---"
 }
 
