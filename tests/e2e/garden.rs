@@ -85,6 +85,13 @@ fn garden_finds_every_planted_defect_and_nothing_else() {
     );
     assert!(missed.is_empty() && extra.is_empty(), "missed {missed:#?}\nextra {extra:#?}\n{report:#}");
     assert!(report["skipped"].as_array().unwrap().is_empty(), "{report:#}");
+    // Found at the default settings, the default minimum confidence included: the cut that
+    // keeps a real vault's report short must not cost a planted defect.
+    let min = report["settings"]["min_confidence"].as_f64().unwrap();
+    assert!(min >= 0.5, "the default cut is what this test guards: {min}");
+    let findings = report["findings"].as_array().unwrap();
+    assert!(findings.iter().all(|f| f["confidence"].as_f64().unwrap() >= min), "{report:#}");
+    assert_confidence_orders_each_kind(&report);
     assert_eq!(report["index_status"], "Synced");
 
     let wanted: BTreeSet<&str> = report["findings"]
@@ -103,6 +110,75 @@ fn garden_finds_every_planted_defect_and_nothing_else() {
         .unwrap();
     assert!(mention["evidence"]["context"].as_str().unwrap().contains("forgetting curve is the background"));
     assert!(mention["fix"].as_str().unwrap().contains("[[Forgetting Curve]]"), "{mention:#}");
+}
+
+/// Within each kind the most confident finding comes first, and every guess says why.
+fn assert_confidence_orders_each_kind(report: &Value) {
+    let findings = report["findings"].as_array().unwrap();
+    for pair in findings.windows(2) {
+        if pair[0]["kind"] == pair[1]["kind"] {
+            let (a, b) = (pair[0]["confidence"].as_f64().unwrap(), pair[1]["confidence"].as_f64().unwrap());
+            assert!(a >= b, "{} before {} in {}", a, b, pair[0]["kind"]);
+        }
+    }
+    for f in findings.iter().filter(|f| f["kind"] == "unlinked-mention" || f["kind"] == "similar-unlinked") {
+        assert!(!f["evidence"]["confidence_reasons"].as_array().unwrap().is_empty(), "{f:#}");
+    }
+}
+
+#[test]
+fn min_confidence_leaves_out_guesses_and_counts_them() {
+    let v = example_with_history();
+    let all = garden_json(&v, &["--min-confidence", "0"]);
+    let default = garden_json(&v, &[]);
+    assert!(all["below_confidence"].as_object().unwrap().is_empty(), "{all:#}");
+    assert_eq!((all["min_confidence"].as_f64(), default["min_confidence"].as_f64()), (Some(0.0), Some(0.5)));
+    assert_confidence_orders_each_kind(&all);
+    let (all_found, default_found) = (found(&all), found(&default));
+    assert!(default_found.is_subset(&all_found));
+    let hidden: u64 = default["below_confidence"].as_object().unwrap().values().map(|n| n.as_u64().unwrap()).sum();
+    assert_eq!(all_found.len() - default_found.len(), hidden as usize, "what the cut leaves out is counted");
+    // At 1 only the facts are left: orphans, wanted notes, stubs are not guesses.
+    let facts = garden_json(&v, &["--min-confidence", "1"]);
+    let kinds: BTreeSet<&str> =
+        facts["findings"].as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains("orphan") && kinds.contains("unresolved") && kinds.contains("stub"), "{kinds:?}");
+    assert!(!kinds.contains("unlinked-mention") && !kinds.contains("similar-unlinked"), "{kinds:?}");
+    let human = v.exo_ok(["garden", "--min-confidence", "1"]);
+    assert!(human.contains("less likely candidates left out"), "{human}");
+
+    let bad = v.exo(["garden", "--min-confidence", "1.5"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("between 0 and 1"));
+}
+
+/// A generated vault (no vectors) where one title is a word every note uses, written with a
+/// capital as a name would be, and another is a name most notes that use it link: the name's
+/// unlinked mention is reported at the default cut, the word's are not.
+#[test]
+fn garden_takes_a_title_most_notes_use_for_a_word_and_reports_a_specific_name() {
+    let v = small_vault_without_vectors();
+    // Long enough not to be a stub: the word, not the note, is what keeps it out.
+    let body = "How the search box finds notes, ranks them and shows why. ".repeat(5);
+    v.write("Search.md", &format!("# Search\n\n{body}\n"));
+    v.write(
+        "Spaced Repetition Systems.md",
+        "# Spaced Repetition Systems\n\nSoftware that schedules reviews at growing intervals.\n",
+    );
+    for i in 0..30 {
+        let link = if i < 4 { "Reviews are planned by [[Spaced Repetition Systems]]." } else { "" };
+        v.write(
+            &format!("topic {i:02}.md"),
+            &format!("# Topic {i:02}\n\nWe use the Search box for words here. {link}\n"),
+        );
+    }
+    v.write("planted.md", "# Planted\n\nI keep my cards in spaced repetition systems and search them.\n");
+    v.exo_ok(["index"]);
+    let report = garden_json(&v, &["--only", "unlinked-mention"]);
+    let got = found(&report);
+    assert!(got.contains("unlinked-mention planted.md Spaced Repetition Systems.md"), "{report:#}");
+    assert!(!got.iter().any(|f| f.ends_with(" Search.md")), "\"search\" is a word here: {got:#?}");
+    assert!(report["below_confidence"]["unlinked-mention"].as_u64().unwrap() >= 30, "{report:#}");
 }
 
 #[test]

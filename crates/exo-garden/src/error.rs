@@ -6,8 +6,9 @@ pub enum GardenError {
     Vault(#[from] exo_vault::VaultError),
     #[error("{path}: [garden] {message}")]
     Config { path: std::path::PathBuf, message: String },
-    #[error("unknown finding kind {0:?} (kinds: {kinds})", kinds = crate::Kind::names().join(", "))]
-    UnknownKind(String),
+    /// A kind name no finding has, with the names there are.
+    #[error("unknown finding kind {name:?} (kinds: {})", known.join(", "))]
+    UnknownKind { name: String, known: Vec<&'static str> },
     #[error("git history: {0}")]
     Git(#[from] git2::Error),
 }

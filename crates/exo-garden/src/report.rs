@@ -2,93 +2,13 @@
 
 use std::collections::BTreeMap;
 
+use exo_index::vectors::{NoteVectors, VectorStore};
 use exo_index::{Index, SyncState};
 use serde::Serialize;
 
 use crate::error::GardenError;
+use crate::finding::{Finding, Kind};
 use crate::settings::GardenSettings;
-
-/// What kind of rot a finding is. The order here is the report's order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Kind {
-    Orphan,
-    Unresolved,
-    BrokenAnchor,
-    UnlinkedMention,
-    SimilarUnlinked,
-    NearDuplicate,
-    StaleSummary,
-    Stub,
-    InvalidFrontmatter,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 9] = [
-        Kind::Orphan,
-        Kind::Unresolved,
-        Kind::BrokenAnchor,
-        Kind::UnlinkedMention,
-        Kind::SimilarUnlinked,
-        Kind::NearDuplicate,
-        Kind::StaleSummary,
-        Kind::Stub,
-        Kind::InvalidFrontmatter,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Orphan => "orphan",
-            Kind::Unresolved => "unresolved",
-            Kind::BrokenAnchor => "broken-anchor",
-            Kind::UnlinkedMention => "unlinked-mention",
-            Kind::SimilarUnlinked => "similar-unlinked",
-            Kind::NearDuplicate => "near-duplicate",
-            Kind::StaleSummary => "stale-summary",
-            Kind::Stub => "stub",
-            Kind::InvalidFrontmatter => "invalid-frontmatter",
-        }
-    }
-
-    pub fn names() -> Vec<&'static str> {
-        Kind::ALL.iter().map(|k| k.name()).collect()
-    }
-
-    pub fn parse(name: &str) -> Result<Kind, GardenError> {
-        let wanted = name.trim().to_lowercase().replace('_', "-");
-        let singular = wanted.strip_suffix('s').unwrap_or(&wanted);
-        Kind::ALL
-            .into_iter()
-            .find(|k| k.name() == wanted || k.name() == singular)
-            .ok_or_else(|| GardenError::UnknownKind(name.to_string()))
-    }
-}
-
-/// How much a finding hurts the vault: high breaks what tools read, medium misleads a
-/// reader, low is a missed connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    High,
-    Medium,
-    Low,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Finding {
-    pub kind: Kind,
-    pub severity: Severity,
-    /// The note to act on.
-    pub path: String,
-    /// Other notes the finding involves (the other side of a pair, the referrers).
-    pub related: Vec<String>,
-    /// One line for a person.
-    pub message: String,
-    /// What was measured, kind by kind: lines, counts, scores, commits.
-    pub evidence: serde_json::Value,
-    /// What to do about it, concrete enough for an agent to act on.
-    pub fix: String,
-}
 
 #[derive(Debug, Clone, Default)]
 pub struct ReportOptions {
@@ -96,6 +16,9 @@ pub struct ReportOptions {
     pub max_per_kind: Option<usize>,
     /// Only these kinds; empty means all.
     pub only: Vec<Kind>,
+    /// Findings under this confidence are left out (and counted in `below_confidence`);
+    /// None uses `[garden] min_confidence`.
+    pub min_confidence: Option<f32>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -105,11 +28,23 @@ pub struct Report {
     pub stale_notes: usize,
     pub notes: usize,
     pub settings: GardenSettings,
-    /// Findings per kind before the cap.
+    /// Findings per kind at or above the minimum confidence, before the cap.
     pub counts: BTreeMap<Kind, usize>,
+    /// The minimum confidence applied (the option, or `[garden] min_confidence`).
+    pub min_confidence: f32,
+    /// Findings per kind left out for being under the minimum confidence.
+    pub below_confidence: BTreeMap<Kind, usize>,
     /// Checks that could not run, and why (no vectors, no git history).
     pub skipped: Vec<String>,
     pub findings: Vec<Finding>,
+}
+
+impl Report {
+    /// Whether anything was found (at or above the minimum confidence): what
+    /// `exo garden --exit-code` and a nightly job act on.
+    pub fn has_findings(&self) -> bool {
+        self.counts.values().any(|&count| count > 0)
+    }
 }
 
 /// Runs every detector (or those in `options.only`) over the index and the files.
@@ -122,16 +57,20 @@ pub fn garden(index: &Index, options: &ReportOptions) -> Result<Report, GardenEr
     let mut findings = Vec::new();
     let mut skipped = Vec::new();
     crate::structure::detect(&graph, &settings, &wants, &mut findings);
-    let mut mentions = Vec::new();
+    let mut mentions = None;
+    let mut vectors = None;
     // Mentions need only the files and the graph; they run beside the checks that read the
     // catalog, whose serial parts (reading vectors, walking git history) leave a core idle.
+    // Their weighing reads the vectors, after.
     rayon::in_place_scope(|scope| -> Result<(), GardenError> {
         if wants(Kind::UnlinkedMention) {
             let (vault, graph, settings, mentions) = (index.vault(), &graph, &settings, &mut mentions);
-            scope.spawn(move |_| *mentions = crate::mentions::detect(vault, graph, settings));
+            scope.spawn(move |_| *mentions = Some(crate::mentions::detect(vault, graph, settings)));
         }
-        if wants_similarity {
-            let vectors = exo_index::vectors::note_vectors(index)?;
+        if wants_similarity || wants(Kind::UnlinkedMention) {
+            vectors = Some(exo_index::vectors::note_vectors(index)?);
+        }
+        if let (true, Some(vectors)) = (wants_similarity, &vectors) {
             match crate::similarity::detect(index.vault(), &graph, &settings, vectors) {
                 Ok(found) => findings.extend(found.into_iter().filter(|f| wants(f.kind))),
                 Err(reason) => skipped.push(format!("similar-unlinked, near-duplicate: {reason}")),
@@ -144,11 +83,28 @@ pub fn garden(index: &Index, options: &ReportOptions) -> Result<Report, GardenEr
         }
         Ok(())
     })?;
-    findings.extend(mentions);
+    if let Some(candidates) = mentions {
+        let notes = match &vectors {
+            Some(NoteVectors::Ready(notes)) => Some(notes),
+            _ => None,
+        };
+        // Without chunk vectors a mention is weighed without its context, not dropped.
+        let store = notes.and_then(|_| VectorStore::open_existing(&index.layout().vectors).ok().flatten());
+        let vectors = notes.map(|notes| crate::mentions::Vectors { notes, chunks: store.as_ref() });
+        findings.extend(crate::mentions::weigh(candidates, &graph, vectors.as_ref()));
+    }
     let excluded = settings.excluded().unwrap_or_default();
     findings.retain(|f| !excluded.is_match(&f.path) && !f.related.iter().any(|r| excluded.is_match(r)));
-    // The evidence breaks ties between findings on the same notes; serialise it once.
-    findings.sort_by_cached_key(|f| (f.kind, f.severity, f.path.clone(), f.related.clone(), f.evidence.to_string()));
+    let min_confidence = options.min_confidence.unwrap_or(settings.min_confidence);
+    let mut below_confidence: BTreeMap<Kind, usize> = BTreeMap::new();
+    findings.retain(|f| {
+        let keep = f.confidence >= min_confidence;
+        if !keep {
+            *below_confidence.entry(f.kind).or_insert(0) += 1;
+        }
+        keep
+    });
+    sort(&mut findings);
     let mut counts: BTreeMap<Kind, usize> = Kind::ALL.into_iter().filter(|k| wants(*k)).map(|k| (k, 0)).collect();
     for finding in &findings {
         *counts.entry(finding.kind).or_insert(0) += 1;
@@ -160,5 +116,25 @@ pub fn garden(index: &Index, options: &ReportOptions) -> Result<Report, GardenEr
         *n += 1;
         *n <= cap
     });
-    Ok(Report { index_status, stale_notes, notes: graph.notes().len(), settings, counts, skipped, findings })
+    Ok(Report {
+        index_status,
+        stale_notes,
+        notes: graph.notes().len(),
+        settings,
+        counts,
+        min_confidence,
+        below_confidence,
+        skipped,
+        findings,
+    })
+}
+
+/// Kind by kind, the most confident first; then severity, paths and the evidence, so equal
+/// confidences still come out in one order. Confidences are compared in thousandths: the
+/// last bits of a cosine may differ between CPUs, the order must not.
+fn sort(findings: &mut [Finding]) {
+    findings.sort_by_cached_key(|f| {
+        let thousandths = (f.confidence.clamp(0.0, 1.0) * 1000.0).round() as u32;
+        (f.kind, std::cmp::Reverse(thousandths), f.severity, f.path.clone(), f.related.clone(), f.evidence.to_string())
+    });
 }

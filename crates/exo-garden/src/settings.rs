@@ -28,6 +28,10 @@ pub struct GardenSettings {
     pub history_depth: usize,
     /// Findings shown per kind (the counts still cover all of them).
     pub max_per_kind: usize,
+    /// Findings under this confidence (0–1) are left out of the report and only counted:
+    /// the guessing detectors find many candidates, and a report a person (or a nightly
+    /// agent) works through should hold the ones worth acting on.
+    pub min_confidence: f32,
     /// Notes the report never mentions (globs on vault-relative paths): the gardener's own
     /// logs, templates, inboxes.
     pub exclude: Vec<String>,
@@ -44,6 +48,7 @@ impl Default for GardenSettings {
             summary_min_overlap: 0.5,
             history_depth: 1000,
             max_per_kind: 50,
+            min_confidence: 0.5,
             exclude: vec!["garden-log/**".into()],
         }
     }
@@ -75,6 +80,7 @@ impl GardenSettings {
             ("similar_min", self.similar_min),
             ("duplicate_min_shared", self.duplicate_min_shared),
             ("summary_min_overlap", self.summary_min_overlap),
+            ("min_confidence", self.min_confidence),
         ] {
             if !(0.0..=1.0).contains(&value) {
                 return Err(format!("{name} = {value} must be between 0 and 1"));

@@ -12,8 +12,8 @@ use exo_vault::Vault;
 use rayon::prelude::*;
 use serde_json::json;
 
+use crate::finding::{Finding, Kind, Severity};
 use crate::prose::{PerNote, Prose, hash_word, push_lowercase};
-use crate::report::{Finding, Kind, Severity};
 use crate::settings::GardenSettings;
 
 /// The findings, or why the check could not run.
@@ -21,55 +21,290 @@ pub fn detect(
     vault: &Vault,
     graph: &Graph,
     settings: &GardenSettings,
-    vectors: NoteVectors,
+    vectors: &NoteVectors,
 ) -> Result<Vec<Finding>, String> {
     let vectors = match vectors {
-        NoteVectors::Unavailable(reason) => return Err(reason),
+        NoteVectors::Unavailable(reason) => return Err(reason.clone()),
         NoteVectors::Ready(vectors) => vectors,
     };
-    let notes: Vec<(usize, Vec<f32>)> =
-        vectors.into_iter().filter_map(|(path, v)| graph.by_path(&path).map(|id| (id, v))).collect();
-    let pairs = similar_pairs(&notes, settings.similar_min);
-    let mut trigrams = PerNote::new(vault, graph, trigrams);
+    let notes: Vec<(usize, &[f32])> =
+        vectors.iter().filter_map(|(path, v)| graph.by_path(path).map(|id| (id, v.as_slice()))).collect();
+    let (pairs, neighbours) = similar_pairs(&notes, settings.similar_min, graph.notes().len());
+    let mut texts = PerNote::new(vault, graph, NoteText::of);
     Ok(pairs
         .into_iter()
         .filter_map(|(a, b, cosine)| {
-            let (ta, tb) = trigrams.pair(a, b);
-            finding(graph, settings, (a, b), cosine, shared_trigrams(ta, tb))
+            let (ta, tb) = texts.pair(a, b);
+            let mut standing = Standing::of(&neighbours, a, b, cosine);
+            let (na, nb) = (graph.note(a), graph.note(b));
+            standing.parent_child = parent_and_child(&na.path, &nb.path);
+            standing.mentioned = ta.mentions(&nb.title) || tb.mentions(&na.title);
+            standing.referenced = ta.refers_to(&nb.path) || tb.refers_to(&na.path);
+            standing.stub = na.word_count.min(nb.word_count) < settings.stub_words;
+            finding(graph, settings, (a, b), cosine, shared_trigrams(&ta.trigrams, &tb.trigrams), &standing)
         })
         .collect())
+}
+
+/// What the pair check reads of a note's text.
+#[derive(Default)]
+struct NoteText {
+    trigrams: BTreeSet<[u64; 3]>,
+    /// The prose's words, lowercase, each between single spaces: " the forgetting curve ".
+    words: String,
+    /// What `[[…]]` and `](…)` in the raw text point at, lowercase, resolved or not.
+    targets: Vec<String>,
+}
+
+impl NoteText {
+    fn of(prose: &Prose) -> NoteText {
+        let mut words = String::from(" ");
+        for word in prose.words() {
+            push_lowercase(word, &mut words);
+            words.push(' ');
+        }
+        NoteText { trigrams: trigrams(prose), words, targets: link_targets(&prose.text) }
+    }
+
+    /// The prose says the other note's title, as whole words.
+    fn mentions(&self, title: &str) -> bool {
+        let mut wanted = String::from(" ");
+        for word in title.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+            push_lowercase(word, &mut wanted);
+            wanted.push(' ');
+        }
+        wanted.trim().chars().count() >= 3 && self.words.contains(&wanted)
+    }
+
+    /// Some link or URL in the text names the other note's file: the notes are connected in
+    /// a form the graph does not resolve (Dendron's `[[label|file.name]]`, a `dendron://`
+    /// link, a link to the file on GitHub), so there is no link to add.
+    fn refers_to(&self, path: &str) -> bool {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let stem = name.strip_suffix(".md").unwrap_or(name).to_lowercase();
+        if stem.chars().count() < 3 {
+            return false;
+        }
+        let edge = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric() && c != '-' && c != '_' && c != '.');
+        self.targets.iter().any(|target| {
+            target.match_indices(&stem).any(|(at, _)| {
+                let after = &target[at + stem.len()..];
+                edge(target[..at].chars().next_back()) && (edge(after.chars().next()) || after.starts_with(".md"))
+            })
+        })
+    }
+}
+
+/// The insides of `[[…]]` and the targets of `](…)`, lowercase.
+fn link_targets(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (open, close) in [("[[", "]]"), ("](", ")")] {
+        let mut rest = text;
+        while let Some(start) = rest.find(open) {
+            rest = &rest[start + open.len()..];
+            let Some(end) = rest.find(close) else { break };
+            if end <= 500 && !rest[..end].contains('\n') {
+                out.push(rest[..end].to_lowercase());
+            }
+            rest = &rest[end..];
+        }
+    }
+    out
 }
 
 /// Notes compared per block: one block's row of cosines (BLOCK × notes floats) is the only
 /// large buffer, 10 MB at 10k notes.
 const BLOCK: usize = 256;
 
-/// Every pair at or above `min` cosine, as (note, note, cosine) with the smaller id first.
+/// How many nearest neighbours make a note's neighbourhood. Two notes each among the
+/// other's few nearest stand out from their surroundings; two notes in a crowd of
+/// look-alikes (one product's pages) are only "the same area".
+const NEIGHBOURS: usize = 8;
+
+/// Each note's NEIGHBOURS highest cosines with other notes, highest first, in one flat table
+/// (NEG_INFINITY where a note has fewer neighbours): every computed cosine is offered to two
+/// rows, 100 million offers at 10k notes, so a row must be one cache line away and most
+/// offers must end at one compare with its last entry.
+#[derive(Debug, Clone)]
+struct Nearest {
+    cosines: Vec<f32>,
+}
+
+impl Nearest {
+    fn new(notes: usize) -> Nearest {
+        Nearest { cosines: vec![f32::NEG_INFINITY; notes * NEIGHBOURS] }
+    }
+
+    fn row(&self, note: usize) -> &[f32] {
+        self.cosines.get(note * NEIGHBOURS..(note + 1) * NEIGHBOURS).unwrap_or(&[])
+    }
+
+    #[inline]
+    fn push(&mut self, note: usize, cosine: f32) {
+        let row = &mut self.cosines[note * NEIGHBOURS..(note + 1) * NEIGHBOURS];
+        if cosine <= row[NEIGHBOURS - 1] {
+            return;
+        }
+        let at = row.partition_point(|&c| c >= cosine);
+        row.copy_within(at..NEIGHBOURS - 1, at + 1);
+        row[at] = cosine;
+    }
+
+    fn merge(&mut self, other: &Nearest) {
+        for (note, row) in other.cosines.chunks_exact(NEIGHBOURS).enumerate() {
+            for &c in row.iter().take_while(|c| c.is_finite()) {
+                self.push(note, c);
+            }
+        }
+    }
+
+    /// 1 + how many of the note's neighbours are nearer than `cosine`; NEIGHBOURS + 1 when
+    /// it is not among them.
+    fn rank(&self, note: usize, cosine: f32) -> usize {
+        1 + self.row(note).iter().filter(|&&c| c > cosine).count()
+    }
+
+    /// The mean cosine of the neighbourhood: how crowded the note's surroundings are.
+    fn crowding(&self, note: usize) -> f32 {
+        let known: Vec<f32> = self.row(note).iter().copied().filter(|c| c.is_finite()).collect();
+        if known.is_empty() {
+            return 0.0;
+        }
+        known.iter().sum::<f32>() / known.len() as f32
+    }
+}
+
+/// Every pair at or above `min` cosine, as (note, note, cosine) with the smaller id first,
+/// and each note's nearest neighbours (indexed by note id, `ids` long).
 /// The cosines are a matrix product of the unit vectors with themselves, computed a block of
 /// rows at a time with an SGEMM (AVX2/FMA when the CPU has them), upper triangle only.
-fn similar_pairs(notes: &[(usize, Vec<f32>)], min: f32) -> Vec<(usize, usize, f32)> {
-    let Some(dims) = notes.first().map(|(_, v)| v.len()) else { return Vec::new() };
-    let notes: Vec<&(usize, Vec<f32>)> = notes.iter().filter(|(_, v)| v.len() == dims && dims > 0).collect();
+fn similar_pairs(notes: &[(usize, &[f32])], min: f32, ids: usize) -> (Vec<(usize, usize, f32)>, Nearest) {
+    let Some(dims) = notes.first().map(|(_, v)| v.len()) else { return (Vec::new(), Nearest::new(ids)) };
+    let notes: Vec<&(usize, &[f32])> = notes.iter().filter(|(_, v)| v.len() == dims && dims > 0).collect();
     let matrix: Vec<f32> = notes.iter().flat_map(|(_, v)| v.iter().copied()).collect();
     let count = notes.len();
     let starts: Vec<usize> = (0..count).step_by(BLOCK).collect();
-    starts
+    let empty = || (Vec::new(), Nearest::new(count));
+    let (mut pairs, nearest) = starts
         .into_par_iter()
-        .flat_map_iter(|start| {
+        .fold(empty, |(mut pairs, mut nearest), start| {
             let cosines = block_cosines(&matrix, dims, count, start);
             let cols = count - start;
-            let mut pairs = Vec::new();
             for (r, row) in cosines.chunks_exact(cols).enumerate() {
                 for c in (r + 1)..cols {
-                    if row[c] >= min {
+                    let cosine = row[c];
+                    nearest.push(start + r, cosine);
+                    nearest.push(start + c, cosine);
+                    if cosine >= min {
                         let (a, b) = (notes[start + r].0, notes[start + c].0);
-                        pairs.push((a.min(b), a.max(b), row[c]));
+                        pairs.push((a.min(b), a.max(b), cosine));
                     }
                 }
             }
-            pairs
+            (pairs, nearest)
         })
-        .collect()
+        .reduce(empty, |(mut pairs, mut nearest), (more, other)| {
+            pairs.extend(more);
+            nearest.merge(&other);
+            (pairs, nearest)
+        });
+    // The fold splits the blocks differently from run to run; the order must not depend on it.
+    pairs.sort_by_key(|&(a, b, _)| (a, b));
+    let mut by_id = Nearest::new(ids);
+    for (i, (id, _)) in notes.iter().enumerate() {
+        if let Some(row) = by_id.cosines.get_mut(id * NEIGHBOURS..(id + 1) * NEIGHBOURS) {
+            row.copy_from_slice(nearest.row(i));
+        }
+    }
+    (pairs, by_id)
+}
+
+/// The lift at which a mutual pair is even odds. On the labelled docs vaults, pairs worth
+/// linking stood out from their neighbourhoods by 0.08–0.25, sibling pages of one series
+/// (release notes, CLI commands) by under 0.05.
+const LIFT_CENTRE: f32 = 0.07;
+
+/// Where a pair stands among each note's neighbours.
+struct Standing {
+    /// Rank of each note among the other's nearest (NEIGHBOURS + 1 when beyond).
+    ranks: (usize, usize),
+    /// The cosine less the mean crowding of the two neighbourhoods (CSLS, Conneau et al.
+    /// 2018, halved): above 0 the pair is closer than either note is to its usual
+    /// neighbours.
+    lift: f32,
+    /// One note is the other's parent in the vault's hierarchy (`a.md` and `a/b.md`, or
+    /// Dendron's `a.md` and `a.b.md`): the hierarchy already leads from one to the other.
+    parent_child: bool,
+    /// One note's prose says the other's title: the writer already relates them.
+    mentioned: bool,
+    /// One note already points at the other's file in a form the graph does not resolve.
+    referenced: bool,
+    /// One of them is a stub: a near-empty note's vector is its title and its template.
+    stub: bool,
+}
+
+/// Whether one path names the other's parent: folder `x/` or dotted `x.` under its stem.
+fn parent_and_child(a: &str, b: &str) -> bool {
+    let under = |parent: &str, child: &str| {
+        let stem = parent.strip_suffix(".md").unwrap_or(parent);
+        child.strip_prefix(stem).is_some_and(|rest| rest.starts_with('/') || rest.starts_with('.') && rest != ".md")
+    };
+    under(a, b) || under(b, a)
+}
+
+impl Standing {
+    fn of(nearest: &Nearest, a: usize, b: usize, cosine: f32) -> Standing {
+        Standing {
+            ranks: (nearest.rank(a, cosine), nearest.rank(b, cosine)),
+            lift: cosine - (nearest.crowding(a) + nearest.crowding(b)) / 2.0,
+            parent_child: false,
+            mentioned: false,
+            referenced: false,
+            stub: false,
+        }
+    }
+
+    /// The confidence that the pair is worth a link, and why, in log-odds. The lift decides:
+    /// on a one-product docs vault every page has look-alikes at cosine 0.6–0.9, and what
+    /// sets a pair worth linking apart is standing out from them. Being each other's
+    /// nearest adds a little; being outside each other's neighbourhood takes much away.
+    fn confidence(&self) -> (f32, Vec<String>) {
+        let mut reasons = Vec::new();
+        let worst = self.ranks.0.max(self.ranks.1);
+        let mutual = match worst {
+            1 => 0.5,
+            2 => 0.25,
+            3..=4 => 0.0,
+            n if n <= NEIGHBOURS => -1.0,
+            _ => -2.0,
+        };
+        reasons.push(match worst {
+            n if n <= NEIGHBOURS => format!("{mutual:+.1} each among the other's {n} nearest"),
+            _ => format!("{mutual:+.1} not among each other's {NEIGHBOURS} nearest"),
+        });
+        // Saturating: past a clear lead, standing out more says little more about the link
+        // (but still orders the pairs).
+        let lift = 3.0 * (40.0 * (self.lift - LIFT_CENTRE) / 3.0).tanh();
+        reasons.push(format!("{lift:+.1} cosine {:+.3} from the two notes' usual neighbours", self.lift));
+        let mut z = mutual + lift;
+        let mut add = |weight: f32, reason: &str| {
+            z += weight;
+            reasons.push(format!("{weight:+.1} {reason}"));
+        };
+        if self.mentioned {
+            add(1.5, "one names the other in its text");
+        }
+        if self.parent_child {
+            add(-4.0, "parent and child in the hierarchy");
+        }
+        if self.referenced {
+            add(-4.0, "one already points at the other's file (a link exo does not resolve)");
+        }
+        if self.stub {
+            add(-2.0, "one of them is a stub");
+        }
+        (crate::finding::round3(1.0 / (1.0 + (-z).exp())), reasons)
+    }
 }
 
 /// Cosines of rows `start..start+BLOCK` with rows `start..count` (row-major, `cols` wide).
@@ -110,6 +345,7 @@ fn finding(
     (a, b): (usize, usize),
     cosine: f32,
     shared: f32,
+    standing: &Standing,
 ) -> Option<Finding> {
     let (first, second) = (graph.note(a), graph.note(b));
     let linked = graph.linked(a, b);
@@ -119,11 +355,23 @@ fn finding(
     }
     let cosine = (cosine * 1000.0).round() / 1000.0;
     let shared = (shared * 1000.0).round() / 1000.0;
-    let evidence = json!({ "cosine": cosine, "shared_trigrams": shared, "linked": linked, "other": second.path });
+    let (pair_confidence, reasons) = standing.confidence();
+    let evidence = json!({
+        "cosine": cosine,
+        "shared_trigrams": shared,
+        "linked": linked,
+        "other": second.path,
+        "ranks": [standing.ranks.0, standing.ranks.1],
+        "lift": crate::finding::round3(standing.lift),
+        "confidence_reasons": if duplicate { Vec::new() } else { reasons },
+    });
     Some(if duplicate {
         Finding {
             kind: Kind::NearDuplicate,
             severity: Severity::Medium,
+            // Shared text is measured: at the threshold a duplicate is likely, at full
+            // overlap certain.
+            confidence: crate::finding::round3((0.5 + shared / 2.0).min(1.0)),
             path: first.path.clone(),
             related: vec![second.path.clone()],
             message: format!(
@@ -142,6 +390,7 @@ fn finding(
         Finding {
             kind: Kind::SimilarUnlinked,
             severity: Severity::Low,
+            confidence: pair_confidence,
             path: first.path.clone(),
             related: vec![second.path.clone()],
             message: format!(
@@ -190,10 +439,47 @@ mod tests {
             let n = (x * x + y * y).sqrt();
             vec![x / n, y / n]
         };
-        let notes = vec![(2, unit(1.0, 0.0)), (0, unit(1.0, 0.1)), (1, unit(0.0, 1.0))];
-        let pairs = similar_pairs(&notes, 0.9);
+        let vectors = [unit(1.0, 0.0), unit(1.0, 0.1), unit(0.0, 1.0)];
+        let notes = vec![(2, vectors[0].as_slice()), (0, vectors[1].as_slice()), (1, vectors[2].as_slice())];
+        let (pairs, nearest) = similar_pairs(&notes, 0.9, 3);
         assert_eq!(pairs.len(), 1);
         assert_eq!((pairs[0].0, pairs[0].1), (0, 2));
+        assert_eq!(nearest.rank(0, pairs[0].2), 1, "each is the other's nearest");
+        assert_eq!(nearest.rank(2, pairs[0].2), 1);
+        assert_eq!(nearest.row(1).iter().filter(|c| c.is_finite()).count(), 2, "two others to compare with");
+    }
+
+    fn text(words: &str, raw: &str) -> NoteText {
+        NoteText { trigrams: BTreeSet::new(), words: format!(" {words} "), targets: link_targets(raw) }
+    }
+
+    #[test]
+    fn titles_said_in_the_text_and_files_already_pointed_at() {
+        let note = text("this bag resembles a bag of holding", "");
+        assert!(note.mentions("Bag of Holding"));
+        assert!(!note.mentions("Holding Pattern"));
+        assert!(!note.mentions("a"), "too short to mean anything");
+
+        let dendron = text(
+            "",
+            "see [[Title|dendron.topic.publish.config.title]] and ![[dendron://v/dendron.concepts.frontmatter]]",
+        );
+        assert!(dendron.refers_to("dendron.topic.publish.config.title.md"));
+        assert!(dendron.refers_to("dendron.concepts.frontmatter.md"));
+        assert!(!dendron.refers_to("dendron.topic.publish.config.md"), "a parent's name inside a child's is not it");
+        let url = text("", "View the [Changelog](https://github.com/o/r/blob/master/Changelog.md)");
+        assert!(url.refers_to("Changelog.md"));
+        assert!(!text("", "[[Half-Elf]]").refers_to("Races/Elf.md"));
+    }
+
+    #[test]
+    fn parents_and_children_by_folder_or_dots() {
+        assert!(parent_and_child("a.md", "a/b.md"));
+        assert!(parent_and_child("dendron.topic.md", "dendron.topic.links.md"));
+        assert!(parent_and_child("x/a.b.md", "x/a.md"));
+        assert!(!parent_and_child("a.md", "ab.md"));
+        assert!(!parent_and_child("a.md", "b/a.md"));
+        assert!(!parent_and_child("a.b.md", "a.c.md"), "siblings are not parent and child");
     }
 
     /// The blocked SGEMM agrees with plain dot products across block boundaries.
@@ -212,8 +498,8 @@ mod tests {
                 (i, v.into_iter().map(|x| x / n).collect())
             })
             .collect();
-        let mut got = similar_pairs(&notes, 0.8);
-        got.sort_by_key(|p| (p.0, p.1));
+        let slices: Vec<(usize, &[f32])> = notes.iter().map(|(i, v)| (*i, v.as_slice())).collect();
+        let (got, nearest) = similar_pairs(&slices, 0.8, count);
         let mut want = Vec::new();
         for i in 0..count {
             for j in i + 1..count {
@@ -228,6 +514,15 @@ mod tests {
         for (g, w) in got.iter().zip(&want) {
             assert_eq!((g.0, g.1), (w.0, w.1));
             assert!((g.2 - w.2).abs() < 1e-4);
+        }
+        // Each note's nearest, merged across blocks and threads, are its highest cosines.
+        for i in [0, BLOCK - 1, BLOCK, count - 1] {
+            let dot = |j: usize| notes[i].1.iter().zip(&notes[j].1).map(|(x, y)| x * y).sum::<f32>();
+            let mut all: Vec<f32> = (0..count).filter(|&j| j != i).map(dot).collect();
+            all.sort_by(|a, b| b.total_cmp(a));
+            for (g, w) in nearest.row(i).iter().zip(&all[..NEIGHBOURS]) {
+                assert!((g - w).abs() < 1e-4, "note {i}: {:?} vs {:?}", nearest.row(i), &all[..NEIGHBOURS]);
+            }
         }
     }
 }

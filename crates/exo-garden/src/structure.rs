@@ -1,11 +1,11 @@
 //! Findings that are plain facts of the graph and the catalog: orphans, wanted notes, broken
-//! anchors, stubs, invalid frontmatter.
+//! anchors, stubs, invalid frontmatter. Being facts, not guesses, they all have confidence 1.
 
 use exo_index::graph::Graph;
 use exo_vault::WarningKind;
 use serde_json::json;
 
-use crate::report::{Finding, Kind, Severity};
+use crate::finding::{Finding, Kind, Severity};
 use crate::settings::GardenSettings;
 
 pub fn detect(graph: &Graph, settings: &GardenSettings, wants: &dyn Fn(Kind) -> bool, out: &mut Vec<Finding>) {
@@ -36,6 +36,7 @@ fn orphans(graph: &Graph, settings: &GardenSettings) -> Vec<Finding> {
             Finding {
                 kind: Kind::Orphan,
                 severity: Severity::Low,
+                confidence: 1.0,
                 path: note.path.clone(),
                 related: Vec::new(),
                 message: format!("{} has no links to or from other notes", note.title),
@@ -62,6 +63,7 @@ fn unresolved(graph: &Graph) -> Vec<Finding> {
             Finding {
                 kind: Kind::Unresolved,
                 severity: Severity::Medium,
+                confidence: 1.0,
                 path: first,
                 related,
                 message: format!("{:?} is linked {} time(s) but no note answers to it", wanted.target, wanted.count),
@@ -82,6 +84,7 @@ fn broken_anchors(graph: &Graph) -> Vec<Finding> {
         .map(|broken| Finding {
             kind: Kind::BrokenAnchor,
             severity: Severity::Low,
+            confidence: 1.0,
             path: broken.path.clone(),
             related: vec![broken.target_path.clone()],
             message: format!(
@@ -105,6 +108,7 @@ fn stubs(graph: &Graph, settings: &GardenSettings) -> Vec<Finding> {
             Finding {
                 kind: Kind::Stub,
                 severity: Severity::Low,
+                confidence: 1.0,
                 path: note.path.clone(),
                 related: Vec::new(),
                 message: format!("{} has {} words (stubs: under {})", note.title, note.word_count, settings.stub_words),
@@ -128,6 +132,7 @@ fn invalid_frontmatter(graph: &Graph) -> Vec<Finding> {
             found.push(Finding {
                 kind: Kind::InvalidFrontmatter,
                 severity: Severity::High,
+                confidence: 1.0,
                 path: note.path.clone(),
                 related: Vec::new(),
                 message: format!("frontmatter is not valid YAML: {}", warning.message),

@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::error::GardenError;
+use crate::finding::{Finding, Kind, Severity};
 use crate::prose::Prose;
-use crate::report::{Finding, Kind, Severity};
 use crate::settings::GardenSettings;
 
 const RECORD_FILE: &str = "summaries.json";
@@ -119,6 +119,9 @@ fn judge(note: &Current, baseline: &Baseline, settings: &GardenSettings) -> Opti
     Some(Finding {
         kind: Kind::StaleSummary,
         severity: Severity::Medium,
+        // Word overlap with history is measured, not guessed: the summary was written for
+        // another body.
+        confidence: 1.0,
         path: note.path.clone(),
         related: Vec::new(),
         message: format!(

@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Precision of `exo garden` on real vaults, against the labels in benches/garden/labels.tsv
+(issue #18: "precision@20 >= 80% for unlinked mentions and similar-unlinked pairs").
+
+For each labelled vault it runs `exo --vault ROOT/VAULT garden --json` over the two noisy
+kinds and scores, kind by kind and part by part (the tuning part and the held-back part):
+
+* P@20 and P@50 of the report as a person reads it: its first k findings at the default
+  minimum confidence, in the report's order. Findings nobody labelled are left out of the
+  precision and counted as "unjudged", so a low coverage says the number is weak.
+* On the random sample alone (labels drawn before any tuning, unbiased): the base rate of
+  actionable findings, and how many of the sampled findings and of the actionable ones the
+  default report keeps.
+
+The vaults are not in the repository: copy them (never index /work/shared in place), index
+each copy, then point --root at the directory holding the copies:
+
+    for v in dendron-site/vault dnd5e-srd foam-docs/docs; do
+        cp -r /work/shared/eval/vaults/$v /tmp/gv/$(dirname $v | cut -d/ -f1)   # see labels.tsv
+    done
+    exo --vault /tmp/gv/dendron-site index   # and the others
+    python3 benches/scripts/garden_precision.py --root /tmp/gv [--exo target/debug/exo]
+
+With --reports DIR it reads DIR/VAULT.json (a saved `garden --json --max 100000` report)
+instead of running exo, which is how the numbers of an older binary are scored.
+"""
+import argparse, collections, json, subprocess
+from pathlib import Path
+
+KINDS = ["unlinked-mention", "similar-unlinked"]
+
+
+def load_labels(path):
+    labels = {}
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        vault, part, kind, note, target, label, pool, reason = line.split("\t")
+        key = (vault, kind, note, target)
+        if key in labels:
+            raise SystemExit(f"labelled twice: {key}")
+        labels[key] = {"part": part, "actionable": label == "1", "pool": pool, "reason": reason}
+    return labels
+
+
+def report(args, vault):
+    if args.reports:
+        return json.loads((Path(args.reports) / f"{vault}.json").read_text())
+    out = subprocess.run([args.exo, "--vault", str(Path(args.root) / vault), "garden", "--json",
+                          "--only", ",".join(KINDS), "--max", "100000", "--min-confidence", "0"],
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def label_of(labels, vault, finding):
+    kind, note, other = finding["kind"], finding["path"], finding["related"][0]
+    found = labels.get((vault, kind, note, other))
+    if found is None and kind == "similar-unlinked":
+        found = labels.get((vault, kind, other, note))
+    return found
+
+
+def main():
+    here = Path(__file__).resolve().parents[2]
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--exo", default=str(here / "target" / "debug" / "exo"))
+    p.add_argument("--root", default="/tmp/gv", help="directory holding the indexed vault copies")
+    p.add_argument("--labels", default=str(here / "benches" / "garden" / "labels.tsv"))
+    p.add_argument("--reports", help="read saved reports DIR/VAULT.json instead of running exo")
+    p.add_argument("--part", choices=["tune", "held", "all"], default="all")
+    p.add_argument("--min-confidence", type=float,
+                   help="the report's cut (default: the report's own [garden] min_confidence)")
+    args = p.parse_args()
+    labels = load_labels(args.labels)
+    vaults = sorted({k[0] for k in labels})
+    # (part, kind) -> one list per vault of the labels of its report's findings, in the
+    # report's order (None: nobody labelled it).
+    shown = collections.defaultdict(list)
+    sample = collections.defaultdict(collections.Counter)
+    counts = {}
+    for vault in vaults:
+        r = report(args, vault)
+        cut = args.min_confidence
+        if cut is None:
+            cut = r.get("settings", {}).get("min_confidence", 0.0)
+        part = part_of(labels, vault)
+        counts[vault] = {}
+        for kind in KINDS:
+            found = [f for f in r["findings"] if f["kind"] == kind]
+            kept = [f for f in found if f.get("confidence", 1.0) >= cut]
+            counts[vault][kind] = (len(kept), len(found))
+            shown[(part, kind)].append([label_of(labels, vault, f) for f in kept])
+            kept_keys = {(f["path"], f["related"][0]) for f in kept}
+            for (v, k, note, other), lab in labels.items():
+                if v != vault or k != kind or lab["pool"] != "random":
+                    continue
+                c = sample[(part, kind)]
+                keep = (note, other) in kept_keys or (other, note) in kept_keys
+                c["sampled"] += 1
+                c["actionable"] += lab["actionable"]
+                c["kept"] += keep
+                c["kept_actionable"] += keep and lab["actionable"]
+    print("findings in the default report / found at any confidence:")
+    for vault, per in counts.items():
+        print(f"  {vault} ({part_of(labels, vault)}): " + ", ".join(f"{k} {a}/{b}" for k, (a, b) in per.items()))
+    for part in ("tune", "held"):
+        if args.part not in ("all", part):
+            continue
+        for kind in KINDS:
+            print(f"[{part}] {kind}")
+            for k in (20, 50):
+                print("    " + precision_at(shown[(part, kind)], k))
+            c = sample[(part, kind)]
+            if c["sampled"]:
+                print(f"    random sample: {pct(c['actionable'], c['sampled'])} actionable; the report keeps "
+                      f"{c['kept']} of them, {c['kept_actionable']} of the {c['actionable']} actionable "
+                      f"(precision of those kept {pct(c['kept_actionable'], c['kept'])})")
+
+
+def part_of(labels, vault):
+    parts = {v["part"] for k, v in labels.items() if k[0] == vault}
+    if len(parts) != 1:
+        raise SystemExit(f"{vault}: one part per vault, found {sorted(parts)}")
+    return parts.pop()
+
+
+def precision_at(per_vault, k):
+    """Precision over the judged findings among each vault's first k."""
+    judged = good = unjudged = 0
+    for ordered in per_vault:
+        for lab in ordered[:k]:
+            if lab is None:
+                unjudged += 1
+            else:
+                judged += 1
+                good += lab["actionable"]
+    return f"P@{k} (each vault's first {k}): {pct(good, judged)} judged, {unjudged} unjudged"
+
+
+def pct(a, b):
+    return f"{100 * a / b:.0f}% ({a}/{b})" if b else "n/a"
+
+
+if __name__ == "__main__":
+    main()
