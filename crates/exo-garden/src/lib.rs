@@ -1,13 +1,14 @@
-//! exo-garden: automation over the index — the git hooks that reconcile it on every commit
-//! and pull, the garden report of what is rotting in a vault (orphans, wanted notes, unlinked
+//! exo-garden: the garden report of what is rotting in a vault (orphans, wanted notes, unlinked
 //! mentions, near-duplicates, stale summaries, stubs, invalid frontmatter) and the wanderer's
 //! distant pairs. Detection is deterministic: SQL, graph walks, text matching and stored
 //! vectors, never a model call, so the same vault and index give the same report.
 //!
-//! It must never rewrite a user's notes or hooks it did not install, and never print.
+//! It must never rewrite a user's notes, and never print. (The git hooks live in exo-hooks.)
+
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod error;
-pub mod hooks;
+mod finding;
 mod mentions;
 mod prose;
 mod report;
@@ -18,5 +19,6 @@ mod summaries;
 pub mod wander;
 
 pub use error::GardenError;
-pub use report::{Finding, Kind, Report, ReportOptions, Severity, garden};
+pub use finding::{Finding, Kind, Severity};
+pub use report::{Report, ReportOptions, garden};
 pub use settings::GardenSettings;
