@@ -1,8 +1,8 @@
 use crate::support::*;
 
 #[test]
-fn version_names_the_binary() {
-    let out = std::process::Command::new(exo_bin()).arg("--version").output().unwrap();
+fn short_version_names_the_binary() {
+    let out = std::process::Command::new(exo_bin()).arg("-V").output().unwrap();
     assert!(out.status.success());
     assert_eq!(stdout(&out).trim(), format!("exo {}", env!("CARGO_PKG_VERSION")));
 }

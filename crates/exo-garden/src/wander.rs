@@ -21,6 +21,9 @@ const MIN_HOPS: usize = 4;
 const MEASURE_HOPS: usize = 8;
 /// Random pairs drawn per pair wanted; the most distant ones are kept.
 const DRAWS_PER_PAIR: usize = 40;
+/// At most this many draws, however many pairs are asked for: each one walks the graph up
+/// to 8 hops, and `--pairs 99999999` once kept exo busy for minutes. A hundred pairs' worth.
+const MAX_DRAWS: usize = 100 * DRAWS_PER_PAIR;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Wander {
@@ -64,31 +67,22 @@ pub struct Distance {
 }
 
 pub fn wander(vault: &Vault, graph: &Graph, settings: &GardenSettings, pairs: usize, seed: u64) -> Wander {
+    if pairs == 0 {
+        return Wander { seed, pairs: Vec::new(), note: None };
+    }
     let (hubs, eligible): (Vec<usize>, Vec<usize>) =
         (0..graph.notes().len()).partition(|&id| settings.roots.contains(&graph.note(id).path));
-    if eligible.len() < 2 || pairs == 0 {
+    if eligible.len() < 2 {
         return Wander { seed, pairs: Vec::new(), note: Some("fewer than two notes to pair".into()) };
     }
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut words = PerNote::new(vault, graph, prose_words);
-    let mut seen = HashSet::new();
-    let mut candidates = Vec::new();
-    for _ in 0..pairs * DRAWS_PER_PAIR {
-        let a = eligible[(rng.next_u64() % eligible.len() as u64) as usize];
-        let b = eligible[(rng.next_u64() % eligible.len() as u64) as usize];
-        let (a, b) = (a.min(b), a.max(b));
-        if a == b || !seen.insert((a, b)) {
-            continue;
-        }
-        if let Some(distance) = measure(graph, &hubs, &mut words, (a, b)) {
-            candidates.push((a, b, distance));
-        }
-    }
-    candidates.sort_by(|x, y| y.2.score.total_cmp(&x.2.score).then((x.0, x.1).cmp(&(y.0, y.1))));
+    // A note is in one pair at most, so n notes make at most n/2 pairs.
+    let possible = eligible.len() / 2;
+    let wanted = pairs.min(possible);
+    let candidates = draw(graph, &hubs, &eligible, &mut PerNote::new(vault, graph, prose_words), wanted, seed);
     let mut used = HashSet::new();
     let mut chosen = Vec::new();
     for (a, b, distance) in candidates {
-        if chosen.len() == pairs {
+        if chosen.len() == wanted {
             break;
         }
         if used.contains(&a) || used.contains(&b) {
@@ -97,9 +91,49 @@ pub fn wander(vault: &Vault, graph: &Graph, settings: &GardenSettings, pairs: us
         used.extend([a, b]);
         chosen.push(pair(graph, a, b, distance));
     }
-    let note = (chosen.len() < pairs)
-        .then(|| format!("found {} of {pairs} pairs with no link path under {MIN_HOPS} hops", chosen.len()));
+    let at_most = format!("{} notes make at most {possible} pairs (each note is in one pair)", eligible.len());
+    let note = match (chosen.len() < wanted, wanted < pairs) {
+        (false, false) => None,
+        (false, true) => Some(at_most),
+        (true, capped) => {
+            let found = format!("found {} of {pairs} pairs with no link path under {MIN_HOPS} hops", chosen.len());
+            Some(if capped { format!("{found}; {at_most}") } else { found })
+        }
+    };
     Wander { seed, pairs: chosen, note }
+}
+
+/// Distinct random pairs far enough apart, most distant first: enough draws to choose
+/// `wanted` pairs from, bounded by [`MAX_DRAWS`] and by how many distinct pairs there are.
+fn draw(
+    graph: &Graph,
+    hubs: &[usize],
+    eligible: &[usize],
+    words: &mut PerNote<BTreeSet<String>>,
+    wanted: usize,
+    seed: u64,
+) -> Vec<(usize, usize, Distance)> {
+    let n = eligible.len();
+    let distinct = n.saturating_mul(n - 1) / 2;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut seen = HashSet::new();
+    let mut candidates = Vec::new();
+    for _ in 0..wanted.saturating_mul(DRAWS_PER_PAIR).min(MAX_DRAWS) {
+        if seen.len() == distinct {
+            break;
+        }
+        let a = eligible[(rng.next_u64() % n as u64) as usize];
+        let b = eligible[(rng.next_u64() % n as u64) as usize];
+        let (a, b) = (a.min(b), a.max(b));
+        if a == b || !seen.insert((a, b)) {
+            continue;
+        }
+        if let Some(distance) = measure(graph, hubs, words, (a, b)) {
+            candidates.push((a, b, distance));
+        }
+    }
+    candidates.sort_by(|x, y| y.2.score.total_cmp(&x.2.score).then((x.0, x.1).cmp(&(y.0, y.1))));
+    candidates
 }
 
 fn measure(

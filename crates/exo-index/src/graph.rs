@@ -10,9 +10,9 @@ use exo_vault::resolve::fold;
 use exo_vault::{Link, LinkKind, Span, Warning};
 use serde::Serialize;
 
-use crate::Index;
-use crate::catalog::Catalog;
 use crate::error::{IndexError, Result, SqlContext};
+use crate::store::Index;
+use crate::store::catalog::Catalog;
 
 /// What the index knows of one note, minus its text.
 #[derive(Debug, Clone, Serialize)]
@@ -140,8 +140,7 @@ impl Index {
     /// Loads the link graph from the index (an error when there is no index yet).
     pub fn graph(&self) -> Result<Graph> {
         let layout = self.layout();
-        let catalog =
-            Catalog::open(&layout.catalog)?.ok_or_else(|| IndexError::Missing { path: layout.catalog.clone() })?;
+        let catalog = Catalog::open_required(&layout.catalog)?;
         Graph::load(&catalog)
     }
 }
@@ -231,18 +230,12 @@ impl Graph {
                 [] => continue,
                 [one] => return Ok(*one),
                 many => {
-                    let paths: Vec<&str> = many.iter().map(|&i| self.notes[i].path.as_str()).collect();
-                    return Err(IndexError::Invalid(format!(
-                        "{reference:?} names {} notes: {} — pass the path",
-                        many.len(),
-                        paths.join(", ")
-                    )));
+                    let candidates = many.iter().map(|&i| self.notes[i].path.clone()).collect();
+                    return Err(IndexError::AmbiguousNote { name: reference.to_string(), candidates });
                 }
             }
         }
-        Err(IndexError::Invalid(format!(
-            "no note named {reference:?} in the index (a path, title or alias; see `exo search {reference}`)"
-        )))
+        Err(IndexError::NoteNotFound { name: reference.to_string() })
     }
 
     /// Notes within `depth` links in either direction, as (note, distance), nearest first.
@@ -445,8 +438,22 @@ impl GraphExport {
     }
 }
 
+/// A DOT string. Control characters from note names are written as visible `\\xNN`
+/// (DOT has no escape for them): raw, an ESC in a name would drive the terminal the graph
+/// is printed on; the same name always gives the same text, so edges still meet their nodes.
 fn dot_quote(text: &str) -> String {
-    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+    let mut quoted = String::with_capacity(text.len() + 2);
+    quoted.push('"');
+    for c in text.chars() {
+        match c {
+            '\\' => quoted.push_str("\\\\"),
+            '"' => quoted.push_str("\\\""),
+            c if c.is_control() => quoted.push_str(&format!("\\\\x{:02x}", u32::from(c))),
+            c => quoted.push(c),
+        }
+    }
+    quoted.push('"');
+    quoted
 }
 
 fn has_heading(note: &NoteInfo, heading: &str) -> bool {
@@ -590,4 +597,16 @@ fn read_lines(root: &std::path::Path, path: &str) -> Vec<String> {
     std::fs::read(root.join(path))
         .map(|bytes| String::from_utf8_lossy(&bytes).lines().map(str::to_string).collect())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dot_quote;
+
+    #[test]
+    fn dot_strings_are_quoted_and_inert() {
+        assert_eq!(dot_quote("a/b.md"), "\"a/b.md\"");
+        assert_eq!(dot_quote("say \"hi\" \\ bye"), "\"say \\\"hi\\\" \\\\ bye\"");
+        assert_eq!(dot_quote("clear\x1b[2J\nx"), "\"clear\\\\x1b[2J\\\\x0ax\"");
+    }
 }

@@ -8,7 +8,7 @@ use tantivy::schema::Value;
 use tantivy::{ReloadPolicy, TantivyDocument};
 
 use crate::error::{Result, SqlContext};
-use crate::text::TextIndex;
+use crate::store::text::TextIndex;
 
 /// Extra weight for a query word found in a field, on top of the body field (which holds
 /// the whole note, title included): title > aliases > headings > tags > path. Measured on
@@ -51,7 +51,10 @@ pub fn search(text: &TextIndex, query: &str, limit: usize, boosts: &Boosts) -> R
     let (parsed, errors) = parser.parse_query_lenient(query);
     let reader = text.index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().at(text.dir())?;
     let searcher = reader.searcher();
-    let top = searcher.search(&parsed, &TopDocs::with_limit(limit.max(1)).order_by_score()).at(text.dir())?;
+    // The collector reserves room for `limit` hits up front (and panics at 0): never ask for
+    // more than there are documents.
+    let limit = usize::try_from(searcher.num_docs()).unwrap_or(usize::MAX).min(limit).max(1);
+    let top = searcher.search(&parsed, &TopDocs::with_limit(limit).order_by_score()).at(text.dir())?;
     let mut hits = Vec::with_capacity(top.len());
     // A field boosted to zero still matches; a zero score says nothing, so it is no hit.
     for (score, address) in top.into_iter().filter(|(score, _)| *score > 0.0) {

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::catalog::Catalog;
 use crate::error::{Result, SqlContext};
+use crate::store::catalog::Catalog;
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Filters {

@@ -4,8 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::catalog::Catalog;
 use crate::error::{Result, SqlContext};
+use crate::store::catalog::Catalog;
 
 use super::fuse::Fused;
 

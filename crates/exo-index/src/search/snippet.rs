@@ -7,9 +7,9 @@ use std::collections::HashSet;
 use serde::Serialize;
 use tantivy::tokenizer::TextAnalyzer;
 
-use crate::catalog::Catalog;
 use crate::error::{Result, SqlContext};
-use crate::text::{ANALYZER, TextIndex};
+use crate::store::catalog::Catalog;
+use crate::store::text::{ANALYZER, TextIndex};
 
 const WINDOW_BYTES: usize = 240;
 const LEAD_BYTES: usize = 60;
