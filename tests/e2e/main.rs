@@ -3,6 +3,7 @@
 
 mod support;
 
+mod answers;
 mod cli_basics;
 mod crash;
 mod faults;
@@ -11,8 +12,10 @@ mod gardener;
 mod git_hooks;
 mod graph;
 mod hostile;
+mod newcomer;
 mod quickstart;
 mod search;
+mod snapshots;
 mod storage;
 mod sync;
 mod vectors;

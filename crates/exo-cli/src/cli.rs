@@ -45,6 +45,17 @@ pub enum Command {
     /// Pairs of distant notes (other folders, other times, other words, no short link path)
     /// for a person or an agent to read side by side
     Wander(WanderArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions(CompletionsArgs),
+    /// Print exo's man page (roff), e.g. `exo man > ~/.local/share/man/man1/exo.1`
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// The link graph. NOTE is a vault-relative path, a title or an alias.
@@ -57,6 +68,7 @@ pub enum GraphCommand {
     /// Notes within --depth links of NOTE, in either direction
     Neighbors {
         note: String,
+        /// How many links away (0 finds none: a note is not its own neighbour)
         #[arg(long, short, default_value_t = 1)]
         depth: usize,
     },
@@ -76,7 +88,7 @@ pub enum GraphCommand {
     Graph(GraphArgs),
 }
 
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum GraphFormat {
     Json,
     Dot,
@@ -97,6 +109,10 @@ pub struct GardenArgs {
     /// unlinked-mention, near-duplicate, similar-unlinked, stale-summary, stub, invalid-frontmatter
     #[arg(long, value_name = "KIND", value_delimiter = ',')]
     pub only: Vec<String>,
+    /// Leave out findings under this confidence, 0 to 1 (default: `[garden] min_confidence`
+    /// in exo.toml, 0.5); 0 shows every candidate
+    #[arg(long, value_name = "C")]
+    pub min_confidence: Option<f32>,
     /// Exit 1 when there is any finding, 0 when there is none (like `git diff --exit-code`),
     /// so CI or cron can fail on, say, `--only unresolved,broken-anchor`
     #[arg(long)]
@@ -105,7 +121,7 @@ pub struct GardenArgs {
 
 #[derive(Debug, Args)]
 pub struct WanderArgs {
-    /// How many pairs
+    /// How many pairs (at most half the notes: a note is in one pair)
     #[arg(long, default_value_t = 3)]
     pub pairs: usize,
     /// The same seed gives the same pairs (default: today's date, so a day has one walk)
@@ -144,14 +160,21 @@ pub struct StatusArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum HooksCommand {
-    /// Write the hooks into the vault's .githooks/ (never overwriting a file) and set core.hooksPath
+    /// Install exo's hooks where git runs hooks from, never disabling anyone's: into the vault's
+    /// .githooks/ (setting core.hooksPath) when you have no hooks; else into your core.hooksPath
+    /// folder or .git/hooks, chained into your shell hooks as a marked `# >>> exo >>>` block
     Install {
-        /// Set core.hooksPath even if that silences other hooks
+        /// Rewrite exo's own scripts and blocks with this version (after an upgrade, or over
+        /// edits); your hooks and the lines outside exo's blocks are never touched
         #[arg(long)]
         force: bool,
     },
-    /// Say whether exo's hooks are installed and active
+    /// Say where exo's hooks live, whether git runs them, and whether they can find exo
     Status,
+    /// Fill vectors in the background for the hooks: one fill at a time, catching up with
+    /// commits made meanwhile (the hooks start it; you need not)
+    #[command(hide = true)]
+    Fill,
 }
 
 #[derive(Debug, Args)]
@@ -173,12 +196,12 @@ pub enum SearchMode {
     Hybrid,
 }
 
-impl From<SearchMode> for exo_index::search::Mode {
+impl From<SearchMode> for exo_api::SearchMode {
     fn from(mode: SearchMode) -> Self {
         match mode {
-            SearchMode::Bm25 => exo_index::search::Mode::Bm25,
-            SearchMode::Vector => exo_index::search::Mode::Vector,
-            SearchMode::Hybrid => exo_index::search::Mode::Hybrid,
+            SearchMode::Bm25 => exo_api::SearchMode::Bm25,
+            SearchMode::Vector => exo_api::SearchMode::Vector,
+            SearchMode::Hybrid => exo_api::SearchMode::Hybrid,
         }
     }
 }
@@ -191,7 +214,8 @@ pub struct SearchArgs {
     /// Which signals rank the hits
     #[arg(long, value_enum, default_value_t = SearchMode::Hybrid)]
     pub mode: SearchMode,
-    /// How many hits to show
+    /// How many hits to show (0 shows none, like `git log -n 0`; with --json that still says
+    /// whether the index is fresh)
     #[arg(long, short = 'n', default_value_t = 10)]
     pub limit: usize,
     /// Only notes with this tag (nested tags included); repeat to require several

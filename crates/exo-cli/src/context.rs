@@ -1,9 +1,8 @@
 //! Finding the vault the way every command does.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use exo_vault::Vault;
 
 use crate::cli::Globals;
 
@@ -15,17 +14,12 @@ fn env_root() -> Option<PathBuf> {
     std::env::var_os("EXO_ROOT").map(PathBuf::from)
 }
 
-/// The vault for this invocation: `--vault`, `$EXO_ROOT`, `exo.toml`, git top level.
-pub fn open_vault(globals: &Globals) -> Result<Vault> {
-    let cwd = cwd()?;
-    Ok(Vault::discover(globals.vault.as_deref(), env_root().as_deref(), &cwd)?)
+/// Where this invocation's vault is to be found: `--vault`, `$EXO_ROOT`, the working folder.
+pub fn vault_choice(globals: &Globals) -> Result<exo_api::VaultChoice> {
+    Ok(exo_api::VaultChoice { flag: globals.vault.clone(), env: env_root(), cwd: cwd()? })
 }
 
-/// Like [`open_vault`], but `None` when there is no vault around `start` rather than an error.
-pub fn try_open_vault(globals: &Globals, start: &Path) -> Result<Option<Vault>> {
-    match Vault::discover(globals.vault.as_deref(), env_root().as_deref(), start) {
-        Ok(vault) => Ok(Some(vault)),
-        Err(exo_vault::VaultError::NotFound { .. }) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
+/// The vault for this invocation, opened behind the library boundary.
+pub fn open_exo(globals: &Globals) -> Result<exo_api::Exo> {
+    Ok(exo_api::Exo::open(&vault_choice(globals)?)?)
 }

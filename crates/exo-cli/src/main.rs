@@ -1,6 +1,9 @@
 //! exo: the command-line face of the exo libraries. Thin: it parses arguments, calls one
 //! library function per command, and renders the result for a human or, with `--json`,
-//! for a script. Errors end as one line on stderr and exit code 2.
+//! for a script. Errors end as one line on stderr and exit code 2; a reader that closes
+//! stdout early (`exo graph | head -1`) ends exo quietly with exit 0.
+
+#![forbid(unsafe_code)]
 
 mod cli;
 mod commands;
@@ -9,16 +12,21 @@ mod output;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 use crate::cli::{Cli, Command};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = commands::completions::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(error) => error.format(&mut Cli::command()).exit(),
+    };
     match run(cli) {
         Ok(code) => code,
+        Err(error) if error.is::<output::StdoutClosed>() => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("exo: error: {error:#}");
+            eprintln!("exo: error: {}{}", output::error_line(&error), output::remedy_text(&error));
             ExitCode::from(2)
         }
     }
@@ -36,5 +44,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Graph(command) => commands::graph::run(&globals, command),
         Command::Garden(args) => commands::garden::run(&globals, args),
         Command::Wander(args) => commands::wander::run(&globals, args),
+        Command::Completions(args) => commands::completions::completions(args),
+        Command::Man => commands::completions::man(),
     }
 }

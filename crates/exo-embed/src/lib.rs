@@ -5,6 +5,8 @@
 //! It must never know about the index, touch the vault, or print; the HTTP provider must
 //! never send anything but the texts it is given to the server the user configured.
 
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 mod builtin;
 mod error;
 mod http;

@@ -8,7 +8,7 @@
 use exo_vault::{ReadNote, ScanReport, ScannedFile, Vault};
 use rayon::prelude::*;
 
-use crate::entries::{Entries, Entry};
+use crate::store::entries::{Entries, Entry};
 
 pub use exo_vault::{is_racy, now_ns};
 

@@ -5,14 +5,14 @@ pub enum IndexError {
     #[error(transparent)]
     Vault(#[from] exo_vault::VaultError),
 
-    #[error("index catalog {path}: {source} (repair: exo index --rebuild)")]
+    #[error("index catalog {path}: {source}")]
     Sqlite {
         path: PathBuf,
         #[source]
         source: rusqlite::Error,
     },
 
-    #[error("text index {path}: {source} (repair: exo index --rebuild)")]
+    #[error("text index {path}: {source}")]
     Text {
         path: PathBuf,
         #[source]
@@ -26,15 +26,13 @@ pub enum IndexError {
         source: std::io::Error,
     },
 
-    #[error(
-        "another exo process is writing the index ({path} is locked); waited {waited_secs} s — try again, or pass --wait SECONDS"
-    )]
+    #[error("another exo process is writing the index ({path} is locked); waited {waited_secs} s")]
     Locked { path: PathBuf, waited_secs: u64 },
 
-    #[error("no index yet at {path} — run `exo index` first")]
+    #[error("no index yet at {path}")]
     Missing { path: PathBuf },
 
-    #[error("the index is unusable: {reason} — run `exo index --rebuild`")]
+    #[error("the index is unusable: {reason}")]
     Degraded { reason: String },
 
     /// The machine, not the index, is at fault: rebuilding would not help, so this is
@@ -42,20 +40,39 @@ pub enum IndexError {
     #[error("{path}: {problem}")]
     Storage { path: PathBuf, problem: StorageProblem },
 
-    #[error("{0}")]
-    Invalid(String),
+    /// A note name (path, title or alias) that no note has.
+    #[error("no note named {name:?} in the index (a path, title or alias)")]
+    NoteNotFound { name: String },
+
+    /// A name several notes answer to, at the same stage of the lookup.
+    #[error("{name:?} names {} notes: {} — pass the path", candidates.len(), candidates.join(", "))]
+    AmbiguousNote { name: String, candidates: Vec<String> },
+
+    #[error("empty query: give some words to search for")]
+    EmptyQuery,
+
+    /// Vector search asked of an index with no vectors.
+    #[error("this index has no vectors yet")]
+    NoVectors,
+
+    #[error("cannot embed the query: {0}")]
+    QueryEmbedding(String),
+
+    /// A worker thread died (a bug): said, never unwrapped.
+    #[error("{0} stopped unexpectedly")]
+    Internal(String),
 }
 
 /// What stops exo from writing its index, each with the fix a user can make.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum StorageProblem {
-    #[error("the disk is full — free some space, then run `exo index` again")]
+    #[error("the disk is full — free some space")]
     DiskFull,
     #[error("permission denied — exo needs to write its index in .exo/ (e.g. `chmod -R u+w .exo`)")]
     NoPermission,
     #[error("the file system is read-only — exo cannot keep its index here")]
     ReadOnly,
-    #[error("is not a folder — exo keeps its index in the folder .exo/; move this file away, then run `exo index`")]
+    #[error("is not a folder — exo keeps its index in the folder .exo/; move this file away")]
     NotAFolder,
 }
 
@@ -156,7 +173,40 @@ fn no_space_left(_dir: &std::path::Path) -> bool {
     false
 }
 
+/// What a user (or an agent) can do about an error, as a value: each face says it in its
+/// own terms (the CLI as a command line, an MCP server as a tool call).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Remedy {
+    /// Build the index: there is none yet.
+    Index,
+    /// Run the index again once the problem named is fixed.
+    IndexAgain,
+    /// Throw the derived index away and build it again.
+    Rebuild,
+    /// Another writer holds the lock: try again, or wait longer for it.
+    WaitLonger,
+    /// Embed the notes, or search by words only meanwhile.
+    EmbedOrSearchWords,
+    /// Look the name up by search: it may be spelt otherwise.
+    SearchFor(String),
+}
+
 impl IndexError {
+    /// What fixes this error, when something does.
+    pub fn remedy(&self) -> Option<Remedy> {
+        match self {
+            IndexError::Sqlite { .. } | IndexError::Text { .. } | IndexError::Degraded { .. } => Some(Remedy::Rebuild),
+            IndexError::Missing { .. } => Some(Remedy::Index),
+            IndexError::Locked { .. } => Some(Remedy::WaitLonger),
+            IndexError::NoVectors => Some(Remedy::EmbedOrSearchWords),
+            IndexError::NoteNotFound { name } => Some(Remedy::SearchFor(name.clone())),
+            IndexError::Storage { problem: StorageProblem::DiskFull | StorageProblem::NotAFolder, .. } => {
+                Some(Remedy::IndexAgain)
+            }
+            _ => None,
+        }
+    }
+
     /// Whether this error is evidence that the index itself is damaged, so that rebuilding
     /// it (deleting it first) is the repair: a corrupt or foreign file, a catalog missing its
     /// tables (a first build killed half-way), a broken text index. An I/O failure, a busy

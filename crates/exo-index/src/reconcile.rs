@@ -17,17 +17,19 @@ use exo_vault::{LinkResolver, Note, ReadNote, Resolution, ScannedFile, Skipped, 
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::catalog::{Catalog, FileState, Tx, meta_keys};
 use crate::diff::{self, Diff, is_racy, now_ns};
-use crate::entries::Entries;
 use crate::error::{IndexError, Result, io_err};
-use crate::git::head_revision;
-use crate::layout::Layout;
-use crate::lock::WriterLock;
-use crate::settings::TextSettings;
-use crate::status::degraded_reason;
-use crate::text::{TextDoc, TextIndex, TextWriter, fingerprint};
-use crate::{Index, parse_fingerprint};
+use crate::store::Index;
+use crate::store::catalog::{Catalog, FileState, Tx, meta_keys};
+use crate::store::entries::Entries;
+use crate::store::git::head_revision;
+use crate::store::health::degraded_reason;
+use crate::store::health::parse_fingerprint;
+use crate::store::layout::Layout;
+use crate::store::lock::WriterLock;
+use crate::store::progress::Progress;
+use crate::store::settings::TextSettings;
+use crate::store::text::{TextDoc, TextIndex, TextWriter, fingerprint};
 
 #[derive(Debug, Clone)]
 pub struct ReconcileOptions {
@@ -44,17 +46,6 @@ impl Default for ReconcileOptions {
         ReconcileOptions { rebuild: false, verify: false, wait: Duration::from_secs(30) }
     }
 }
-
-/// Receives progress while notes are read and indexed (a progress bar, or nothing).
-pub trait Progress: Sync {
-    fn start(&self, _total: u64) {}
-    fn advance(&self, _n: u64) {}
-    fn finish(&self) {}
-}
-
-pub struct Silent;
-
-impl Progress for Silent {}
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Renamed {
@@ -142,7 +133,7 @@ fn run(
         if catalog.meta(meta_keys::REVISION)? != report.revision {
             catalog.set_meta(meta_keys::REVISION, report.revision.as_deref().unwrap_or(""))?;
         }
-        crate::entries::keep(&catalog, &layout.entries, Some(&entries));
+        crate::store::entries_copy::keep(&catalog, &layout.entries, Some(&entries));
         report.notes = catalog.note_count()?;
         report.elapsed_ms = started.elapsed().as_millis() as u64;
         return Ok(report);
@@ -158,9 +149,9 @@ fn run(
         attachments: (&old_attachments, &new_attachments),
         all_attachments: &scan.attachments,
     };
-    crate::entries::forget(&layout.entries);
+    crate::store::entries_copy::forget(&layout.entries);
     apply(&mut catalog, &text, &plan, &mut report, settings, progress)?;
-    crate::entries::keep(&catalog, &layout.entries, None);
+    crate::store::entries_copy::keep(&catalog, &layout.entries, None);
     report.notes = catalog.note_count()?;
     report.elapsed_ms = started.elapsed().as_millis() as u64;
     Ok(report)
@@ -183,7 +174,7 @@ fn rebuild_reason(
         Err(e) if e.is_damage() => return Ok(Some(Some(e.to_string()))),
         Err(e) => return Err(e),
     };
-    match degraded_reason(index, &catalog, settings) {
+    match degraded_reason(index.vault(), index.layout(), &catalog, settings) {
         Ok(reason) => Ok(reason.map(Some)),
         Err(e) if e.is_damage() => Ok(Some(Some(e.to_string()))),
         Err(e) => Err(e),
@@ -231,8 +222,7 @@ fn remove_if_present(path: &Path) -> Result<()> {
 }
 
 fn open_index(layout: &Layout, settings: &TextSettings) -> Result<(Catalog, TextIndex)> {
-    let catalog =
-        Catalog::open(&layout.catalog)?.ok_or_else(|| IndexError::Missing { path: layout.catalog.clone() })?;
+    let catalog = Catalog::open_required(&layout.catalog)?;
     let text = TextIndex::open(&layout.text, settings)?;
     Ok((catalog, text))
 }

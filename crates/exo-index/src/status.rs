@@ -3,13 +3,12 @@
 
 use serde::Serialize;
 
-use crate::catalog::{Catalog, meta_keys};
 use crate::diff;
 use crate::error::{IndexError, Result, StorageProblem};
-use crate::schema::SCHEMA_VERSION;
-use crate::settings::TextSettings;
-use crate::text::{TextIndex, fingerprint};
-use crate::{Index, parse_fingerprint};
+use crate::store::Index;
+use crate::store::catalog::{Catalog, meta_keys};
+use crate::store::health::{degraded_reason, reason_of};
+use crate::store::settings::TextSettings;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum SyncState {
@@ -38,8 +37,11 @@ pub struct Status {
     pub modified: Vec<String>,
     pub new: Vec<String>,
     pub deleted: Vec<String>,
-    /// The command that brings the index back in line; None when nothing is needed.
-    pub repair: Option<String>,
+    /// What brings the index back in line; None when nothing is needed. A value, not a
+    /// command: each face says it in its own terms (the CLI as `exo index …`), so it is not
+    /// serialised here.
+    #[serde(skip)]
+    pub repair: Option<Repair>,
     pub health: Health,
     /// Why the index is Degraded or Missing.
     pub reason: Option<String>,
@@ -54,13 +56,13 @@ pub struct Status {
 }
 
 impl Status {
-    fn without_index(state: SyncState, reason: String, repair: &str) -> Status {
+    fn without_index(state: SyncState, reason: String, repair: Repair) -> Status {
         Status {
             status: state,
             modified: Vec::new(),
             new: Vec::new(),
             deleted: Vec::new(),
-            repair: Some(repair.to_string()),
+            repair: Some(repair),
             health: Health::Degraded,
             reason: Some(reason),
             revision: None,
@@ -76,46 +78,16 @@ impl Status {
     }
 }
 
-pub const REPAIR_INDEX: &str = "exo index";
-pub const REPAIR_REBUILD: &str = "exo index --rebuild";
-pub const REPAIR_REEMBED: &str = "exo index --reembed";
-
-/// Why an existing index cannot be trusted, if it cannot; checked before any diff.
-pub(crate) fn degraded_reason(index: &Index, catalog: &Catalog, settings: &TextSettings) -> Result<Option<String>> {
-    match catalog.schema_version() {
-        Ok(Some(SCHEMA_VERSION)) => {}
-        Ok(Some(v)) => return Ok(Some(format!("index schema v{v}; this exo needs v{SCHEMA_VERSION}"))),
-        Ok(None) => return Ok(Some("index catalog has no schema version".into())),
-        Err(e) if !e.is_damage() => return Err(e),
-        Err(e) => return Ok(Some(format!("index catalog unreadable: {}", without_repair(&e)))),
-    }
-    if catalog.meta(meta_keys::PARSE_FINGERPRINT)?.as_deref() != Some(parse_fingerprint(index.vault()).as_str()) {
-        return Ok(Some("exo.toml changed how notes are parsed (links style or chunk size)".into()));
-    }
-    if catalog.meta(meta_keys::TEXT_FINGERPRINT)?.as_deref() != Some(fingerprint(settings).as_str()) {
-        return Ok(Some("the search language or text analysis changed".into()));
-    }
-    let text = match TextIndex::open(&index.layout().text, settings) {
-        Ok(text) => text,
-        Err(IndexError::Degraded { reason }) => return Ok(Some(reason)),
-        Err(e) if !e.is_damage() => return Err(e),
-        Err(e) => return Ok(Some(format!("text index unreadable: {}", without_repair(&e)))),
-    };
-    let text_generation = match text.generation() {
-        Ok(generation) => generation,
-        Err(e) if !e.is_damage() => return Err(e),
-        Err(e) => return Ok(Some(format!("text index unreadable: {}", without_repair(&e)))),
-    };
-    // The text index commits first, so after a crash it may be one generation ahead, with
-    // the affected paths still recorded as pending. Anything else means the two diverged.
-    let catalog_generation = catalog.text_generation()?;
-    let ahead_by_pending = text_generation == catalog_generation + 1 && !catalog.pending()?.is_empty();
-    if text_generation != catalog_generation && !ahead_by_pending {
-        return Ok(Some(format!(
-            "text index generation {text_generation} does not match the catalog's {catalog_generation}"
-        )));
-    }
-    Ok(None)
+/// What brings an index back in line with the files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Repair {
+    /// Reconcile: read what changed (and embed what has no vector).
+    Index,
+    /// Throw the derived index away and build it again.
+    Rebuild,
+    /// Embed every chunk again: the embedder changed.
+    Reembed,
 }
 
 pub(crate) fn status(index: &Index, verify: bool) -> Result<Status> {
@@ -128,27 +100,27 @@ pub(crate) fn status(index: &Index, verify: bool) -> Result<Status> {
             if let Some(problem @ StorageProblem::NotAFolder) = StorageProblem::of_folder(&layout.dir) {
                 return Err(IndexError::Storage { path: layout.dir.clone(), problem });
             }
-            return Ok(Status::without_index(SyncState::Missing, "no index yet".into(), REPAIR_INDEX));
+            return Ok(Status::without_index(SyncState::Missing, "no index yet".into(), Repair::Index));
         }
         Err(e) if e.is_damage() => {
-            return Ok(Status::without_index(SyncState::Degraded, without_repair(&e), REPAIR_REBUILD));
+            return Ok(Status::without_index(SyncState::Degraded, reason_of(&e), Repair::Rebuild));
         }
         // A full disk or a permission is the machine's problem: a rebuild would not fix it.
         Err(e) => return Err(e),
     };
-    let embedder = crate::vectors::configured_embedder(index)?;
+    let embedder = crate::store::vector_store::configured_embedder(index.vault())?;
     // The scan of the vault is the slow half; everything the catalog says is read while it runs.
     let (scan, recorded) =
         scan_beside(index, verify, || read_recorded(index, &catalog, &settings, embedder.as_deref()));
     let recorded = match recorded? {
         Ok(recorded) => recorded,
-        Err(reason) => return Ok(Status::without_index(SyncState::Degraded, reason, REPAIR_REBUILD)),
+        Err(reason) => return Ok(Status::without_index(SyncState::Degraded, reason, Repair::Rebuild)),
     };
     let diff = diff::compute(index.vault(), &recorded.entries, &scan?, verify);
     let in_sync = !diff.has_changes();
     let mut status = Status {
         status: if in_sync { SyncState::Synced } else { SyncState::OutOfSync },
-        repair: (!in_sync).then(|| REPAIR_INDEX.to_string()),
+        repair: (!in_sync).then_some(Repair::Index),
         modified: diff.modified,
         new: diff.new,
         deleted: diff.deleted,
@@ -168,7 +140,7 @@ pub(crate) fn status(index: &Index, verify: bool) -> Result<Status> {
 
 /// What the catalog records, for comparing with the files.
 struct Recorded {
-    entries: crate::entries::Entries,
+    entries: crate::store::entries::Entries,
     vectors: Option<crate::vectors::Coverage>,
     revision: Option<String>,
     indexed_at: Option<String>,
@@ -183,11 +155,17 @@ fn read_recorded(
     settings: &TextSettings,
     embedder: Option<&dyn exo_embed::Embedder>,
 ) -> Result<Result<Recorded, String>> {
-    if let Some(reason) = degraded_reason(index, catalog, settings).unwrap_or_else(|e| Some(e.to_string())) {
+    // Damage is a Degraded status; the machine's problems (a full disk) are errors.
+    let reason = match degraded_reason(index.vault(), index.layout(), catalog, settings) {
+        Ok(reason) => reason,
+        Err(e) if e.is_damage() => Some(e.to_string()),
+        Err(e) => return Err(e),
+    };
+    if let Some(reason) = reason {
         return Ok(Err(reason));
     }
     Ok(Ok(Recorded {
-        entries: crate::entries::read_entries(catalog, &index.layout().entries)?,
+        entries: crate::store::entries_copy::read_entries(catalog, &index.layout().entries)?,
         vectors: crate::vectors::coverage(index, catalog, embedder)?,
         revision: catalog.meta(meta_keys::REVISION)?.filter(|r| !r.is_empty()),
         indexed_at: catalog.meta(meta_keys::INDEXED_AT_NS)?.and_then(|ns| ns.parse::<u64>().ok()).map(|ns| {
@@ -198,24 +176,14 @@ fn read_recorded(
     }))
 }
 
-/// An error's message without the repair it names: a Degraded status names its repair
-/// once, on its own line.
-fn without_repair(error: &IndexError) -> String {
-    match error {
-        IndexError::Sqlite { path, source } => format!("index catalog {}: {source}", path.display()),
-        IndexError::Text { path, source } => format!("text index {}: {source}", path.display()),
-        IndexError::Degraded { reason } => reason.clone(),
-        other => other.to_string(),
-    }
-}
-
 /// Synced or OutOfSync and how many notes differ, by the stat fast path alone: the check
 /// search runs beside every query. Degraded indexes are caught by the query itself.
 pub(crate) fn sync_state(index: &Index) -> Result<(SyncState, usize)> {
     let Some(catalog) = Catalog::open(&index.layout().catalog)? else {
         return Ok((SyncState::Missing, 0));
     };
-    let (scan, entries) = scan_beside(index, false, || crate::entries::read_entries(&catalog, &index.layout().entries));
+    let (scan, entries) =
+        scan_beside(index, false, || crate::store::entries_copy::read_entries(&catalog, &index.layout().entries));
     let (scan, entries) = (scan?, entries?);
     let diff = diff::compute(index.vault(), &entries, &scan, false);
     let stale = diff.new.len() + diff.modified.len() + diff.deleted.len();
@@ -225,7 +193,7 @@ pub(crate) fn sync_state(index: &Index) -> Result<(SyncState, usize)> {
 /// Scans the vault on another thread while `read` runs (reading the catalog): the scan is
 /// the slow half of every check.
 fn scan_beside<T>(index: &Index, verify: bool, read: impl FnOnce() -> T) -> (Result<exo_vault::ScanReport>, T) {
-    crate::beside(|| index.scan_vault(verify), read, "the scan of the vault")
+    crate::store::beside(|| index.scan_vault(verify), read, "the scan of the vault")
 }
 
 /// Vectors never make the files and the index disagree (Sync), but they can leave the index
@@ -238,14 +206,14 @@ fn apply_vector_health(status: &mut Status, coverage: crate::vectors::Coverage) 
             coverage.embedder.as_deref().unwrap_or("?"),
             coverage.configured.as_deref().unwrap_or("?")
         ));
-        status.repair = Some(REPAIR_REEMBED.to_string());
+        status.repair = Some(Repair::Reembed);
     } else if let Some(error) = coverage.error.clone().filter(|_| !coverage.complete()) {
         status.health = Health::Degraded;
         status.reason = Some(format!("vectors: {error}"));
-        status.repair.get_or_insert_with(|| REPAIR_INDEX.to_string());
+        status.repair.get_or_insert(Repair::Index);
     } else if !coverage.complete() {
         status.health = Health::Progressing;
-        status.repair.get_or_insert_with(|| REPAIR_INDEX.to_string());
+        status.repair.get_or_insert(Repair::Index);
     }
     status.vectors = Some(coverage);
 }

@@ -21,6 +21,14 @@ pub enum VaultError {
         source: std::io::Error,
     },
 
+    /// One of the two files `exo init` writes (exo.toml, .gitignore) could not be written.
+    #[error("cannot write {path}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
     #[error("{path}: invalid configuration: {message} (fix the file or delete it to use the defaults)")]
     Config { path: PathBuf, message: String },
 

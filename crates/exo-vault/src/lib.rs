@@ -2,13 +2,18 @@
 //! the notes on disk, parses one note into frontmatter, title, tags, headings, links and
 //! chunks, resolves links, and hashes content.
 //!
-//! It must never write to the vault, never know about the index (no SQLite, no tantivy),
-//! never print, and never panic on any input a user's files can contain.
+//! It must never write a note (the only files it writes are the two `exo init` creates when
+//! absent: `exo.toml` and a line of `.gitignore`), never know about the index (no SQLite, no
+//! tantivy), never print, and never panic on any input a user's files can contain.
+
+#![forbid(unsafe_code)]
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod chunk;
 pub mod config;
 mod error;
 mod frontmatter;
+pub mod init;
 pub mod note;
 mod parse;
 pub mod path;
@@ -21,6 +26,7 @@ mod vault;
 
 pub use config::{CONFIG_FILE, Config, LinkStyle};
 pub use error::{Result, VaultError};
+pub use init::{InitReport, init_vault};
 pub use note::{
     BlockId, Chunk, Heading, Link, LinkKind, Note, Span, Tag, TagSource, TitleSource, Warning, WarningKind,
 };

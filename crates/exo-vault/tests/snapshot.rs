@@ -165,10 +165,10 @@ fn walks_that_cannot_be_vouched_for_are_not_cached() {
     age(&root);
     assert!(matches!(scan(&root, &Config::default()).unwrap().walk, Walk::Uncacheable));
 
-    // A notes folder that does not exist yet could appear where no stamp would show it.
+    // A notes folder that does not exist is an error, never an empty (or cached) walk.
     let (_dir, root) = fixture();
     let config = Config { notes: vec!["area".into(), "later".into()], ..Config::default() };
-    assert!(matches!(scan(&root, &config).unwrap().walk, Walk::Uncacheable));
+    assert!(matches!(scan(&root, &config), Err(exo_vault::VaultError::MissingNotesFolder { .. })));
 }
 
 #[derive(Debug, Clone)]

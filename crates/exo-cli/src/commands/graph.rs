@@ -1,205 +1,153 @@
-//! The graph commands: links, backlinks, neighbors, path, orphans, unresolved, graph. Each
-//! answers from the index and, like search, says when the index is behind the files.
+//! The graph commands: links, backlinks, neighbors, path, orphans, unresolved, graph. Each is
+//! one exo-api call, rendered; like search, each says when the index is behind the files.
 
 use std::process::ExitCode;
 
 use anyhow::Result;
-use exo_index::graph::{Direction, Graph, LinkInfo};
-use exo_index::{Index, SyncState};
+use exo_api::SyncState;
+use exo_api::types::Direction;
+use exo_api::{
+    Backlinks, Fresh, Freshness, GraphExport, Links, Neighbors, NeighborsRequest, NoteRef, Orphans, PathAnswer,
+    PathRequest, Unresolved,
+};
 use serde::Serialize;
-use serde_json::json;
 
 use crate::cli::Globals;
 use crate::cli::{GraphArgs, GraphCommand, GraphFormat};
-use crate::context::open_vault;
-use crate::output::{paint, print_json, print_stale_warning};
+use crate::context::open_exo;
+use crate::output::{escape, out, outln, paint, print_json, print_stale_warning, prose};
 
 pub fn run(globals: &Globals, command: GraphCommand) -> Result<ExitCode> {
-    let index = Index::new(open_vault(globals)?);
-    let (graph, freshness) = index.beside_freshness(|| index.graph());
-    let (graph, freshness) = (graph?, freshness.ok());
-    let body = match command {
-        GraphCommand::Links { note } => links(&graph, &note, globals.json)?,
-        GraphCommand::Backlinks { note } => backlinks(&index, &graph, &note, globals.json)?,
-        GraphCommand::Neighbors { note, depth } => neighbors(&graph, &note, depth, globals.json)?,
-        GraphCommand::Path { from, to, directed } => path(&graph, &from, &to, directed, globals.json)?,
-        GraphCommand::Orphans => orphans(&index, &graph, globals.json)?,
-        GraphCommand::Unresolved => unresolved(&graph, globals.json)?,
-        GraphCommand::Graph(args) => return export(&graph, &args, globals.json),
-    };
-    finish(body, freshness, globals.json)
+    let exo = open_exo(globals)?;
+    let json = globals.json;
+    match command {
+        GraphCommand::Links { note } => show(exo.links(&NoteRef { note })?, json, print_links),
+        GraphCommand::Backlinks { note } => show(exo.backlinks(&NoteRef { note })?, json, print_backlinks),
+        GraphCommand::Neighbors { note, depth } => {
+            show(exo.neighbors(&NeighborsRequest { note, depth })?, json, print_neighbors)
+        }
+        GraphCommand::Path { from, to, directed } => {
+            let answer = exo.path(&PathRequest { from, to, directed })?;
+            let found = answer.answer.found();
+            show(answer, json, print_path)?;
+            // Like grep: no path is exit 1.
+            Ok(if found { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        GraphCommand::Orphans => show(exo.orphans()?, json, print_orphans),
+        GraphCommand::Unresolved => show(exo.unresolved()?, json, print_unresolved),
+        GraphCommand::Graph(args) => export(exo.graph_export()?, &args, json),
+    }
 }
 
-/// What a command found: JSON for scripts (lines for people are printed as it goes), and
-/// whether it found what was asked (`exo path` exits 1 when no path exists, like grep).
-struct Answer {
-    json: serde_json::Value,
-    found: bool,
-}
-
-fn finish(answer: Answer, freshness: Option<(SyncState, usize)>, as_json: bool) -> Result<ExitCode> {
-    let (state, stale) = freshness.unwrap_or((SyncState::Synced, 0));
+/// Prints an answer as JSON or for a person, then the staleness warning.
+fn show<T: Serialize>(answer: Fresh<T>, as_json: bool, human: fn(&T) -> Result<()>) -> Result<ExitCode> {
+    warn_unchecked(&answer.freshness);
     if as_json {
-        let mut value = answer.json;
-        if let Some(map) = value.as_object_mut() {
-            map.insert("index_status".into(), json!(state));
-            map.insert("stale_notes".into(), json!(stale));
-        }
-        print_json(&value)?;
+        print_json(&answer)?;
     } else {
-        print_stale_warning(state, stale);
+        human(&answer.answer)?;
+        print_freshness(&answer.freshness)?;
     }
-    Ok(if answer.found { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(ExitCode::SUCCESS)
 }
 
-#[derive(Serialize)]
-struct LinkOut<'a> {
-    line: u32,
-    kind: &'a str,
-    target: &'a str,
-    heading: Option<&'a str>,
-    block: Option<&'a str>,
-    display: Option<&'a str>,
-    /// The note it resolves to.
-    path: Option<&'a str>,
-    attachment: Option<&'a str>,
-    resolved: bool,
-}
-
-fn link_out<'a>(graph: &'a Graph, link: &'a LinkInfo) -> LinkOut<'a> {
-    let written = &link.written;
-    let own = written.is_self_link().then(|| graph.note(link.src).path.as_str());
-    LinkOut {
-        line: written.line,
-        kind: written.kind.as_str(),
-        target: &written.target,
-        heading: written.heading.as_deref(),
-        block: written.block.as_deref(),
-        display: written.display.as_deref(),
-        path: link.dst.map(|d| graph.note(d).path.as_str()).or(own),
-        attachment: link.attachment.as_deref(),
-        resolved: !link.is_unresolved(),
+/// A check that could not be made is said on stderr: the answer itself still stands.
+pub fn warn_unchecked(freshness: &Freshness) {
+    if let Some(why) = &freshness.unchecked {
+        eprintln!("exo: warning: could not check the index against the files: {}", escape(why));
     }
 }
 
-fn links(graph: &Graph, note: &str, as_json: bool) -> Result<Answer> {
-    let id = graph.find(note)?;
-    let list: Vec<LinkOut> = graph.outgoing(id).map(|l| link_out(graph, l)).collect();
-    if !as_json {
-        for link in &list {
-            let anchor = link.heading.map(|h| format!("#{h}")).or(link.block.map(|b| format!("#^{b}")));
-            let written = format!("{}{}", link.target, anchor.unwrap_or_default());
-            let goes = match (link.path, link.attachment) {
-                (Some(path), _) => path.to_string(),
-                (None, Some(file)) => format!("{file} (attachment)"),
-                (None, None) => paint("unresolved", "31"),
-            };
-            println!("{:>5}  {:<8} {written}  →  {goes}", link.line, link.kind);
-        }
-        if list.is_empty() {
-            println!("{} has no links", graph.note(id).path);
-        }
+/// The last line of a human answer from an index behind the files.
+pub fn print_freshness(freshness: &Freshness) -> Result<()> {
+    if let (Some(state), Some(stale)) = (freshness.index_status, freshness.stale_notes) {
+        print_stale_warning(state, stale)?;
     }
-    Ok(Answer { json: json!({ "note": graph.note(id).path, "links": list }), found: true })
+    Ok(())
 }
 
-fn backlinks(index: &Index, graph: &Graph, note: &str, as_json: bool) -> Result<Answer> {
-    let id = graph.find(note)?;
-    let list = graph.backlinks(id, index.vault().root());
-    if !as_json {
-        for link in &list {
-            println!("{}:{}  {}", paint(&link.path, "1"), link.line, link.context);
-        }
-        if list.is_empty() {
-            println!("no note links to {}", graph.note(id).path);
-        }
+fn print_links(answer: &Links) -> Result<()> {
+    for link in &answer.links {
+        let anchor = link.heading.as_ref().map(|h| format!("#{h}")).or(link.block.as_ref().map(|b| format!("#^{b}")));
+        let written = format!("{}{}", link.target, anchor.unwrap_or_default());
+        let goes = match (&link.path, &link.attachment) {
+            (Some(path), _) => escape(path).into_owned(),
+            (None, Some(file)) => format!("{} (attachment)", escape(file)),
+            (None, None) => paint("unresolved", "31"),
+        };
+        outln!("{:>5}  {:<8} {}  →  {goes}", link.line, link.kind, escape(&written));
     }
-    Ok(Answer { json: json!({ "note": graph.note(id).path, "backlinks": list }), found: true })
+    if answer.links.is_empty() {
+        outln!("{} has no links", escape(&answer.note));
+    }
+    Ok(())
 }
 
-fn neighbors(graph: &Graph, note: &str, depth: usize, as_json: bool) -> Result<Answer> {
-    let id = graph.find(note)?;
-    let found: Vec<serde_json::Value> = graph
-        .neighbors(id, depth.max(1))
-        .into_iter()
-        .map(|(n, distance)| {
-            let info = graph.note(n);
-            json!({ "path": info.path, "title": info.title, "distance": distance })
-        })
-        .collect();
-    if !as_json {
-        for item in &found {
-            println!(
-                "{}  {}  ({})",
-                item["distance"],
-                item["path"].as_str().unwrap_or(""),
-                item["title"].as_str().unwrap_or("")
-            );
-        }
-        if found.is_empty() {
-            println!("{} has no neighbours", graph.note(id).path);
-        }
+fn print_backlinks(answer: &Backlinks) -> Result<()> {
+    for link in &answer.backlinks {
+        outln!("{}:{}  {}", paint(&escape(&link.path), "1"), link.line, prose(&link.context));
     }
-    Ok(Answer { json: json!({ "note": graph.note(id).path, "depth": depth.max(1), "neighbors": found }), found: true })
+    if answer.backlinks.is_empty() {
+        outln!("no note links to {}", escape(&answer.note));
+    }
+    Ok(())
 }
 
-fn path(graph: &Graph, from: &str, to: &str, directed: bool, as_json: bool) -> Result<Answer> {
-    let (a, b) = (graph.find(from)?, graph.find(to)?);
-    let steps = graph.shortest_path(a, b, directed);
-    if !as_json {
-        match &steps {
-            Some(steps) => {
-                for step in steps {
-                    let arrow = match step.via {
-                        None => "  ",
-                        Some(Direction::Out) => "→ ",
-                        Some(Direction::In) => "← ",
-                    };
-                    println!("{arrow}{}  ({})", step.path, step.title);
-                }
+fn print_neighbors(answer: &Neighbors) -> Result<()> {
+    for item in &answer.neighbors {
+        outln!("{}  {}  ({})", item.distance, escape(&item.path), escape(&item.title));
+    }
+    if answer.neighbors.is_empty() {
+        let links = if answer.depth == 1 { "link" } else { "links" };
+        outln!("{} has no neighbours within {} {links}", escape(&answer.note), answer.depth);
+    }
+    Ok(())
+}
+
+fn print_path(answer: &PathAnswer) -> Result<()> {
+    match &answer.path {
+        Some(steps) => {
+            for step in steps {
+                let arrow = match step.via {
+                    None => "  ",
+                    Some(Direction::Out) => "→ ",
+                    Some(Direction::In) => "← ",
+                };
+                outln!("{arrow}{}  ({})", escape(&step.path), escape(&step.title));
             }
-            None => println!("no link path from {} to {}", graph.note(a).path, graph.note(b).path),
         }
+        None => outln!("no link path from {} to {}", escape(&answer.from), escape(&answer.to)),
     }
-    let hops = steps.as_ref().map(|s| s.len().saturating_sub(1));
-    let found = steps.is_some();
-    Ok(Answer {
-        json: json!({ "from": graph.note(a).path, "to": graph.note(b).path, "directed": directed, "hops": hops, "path": steps }),
-        found,
-    })
+    Ok(())
 }
 
-fn orphans(index: &Index, graph: &Graph, as_json: bool) -> Result<Answer> {
-    let settings = exo_garden::GardenSettings::from_vault(index.vault())?;
-    let list: Vec<serde_json::Value> = graph
-        .orphans(&settings.roots)
-        .into_iter()
-        .map(|id| json!({ "path": graph.note(id).path, "title": graph.note(id).title }))
-        .collect();
-    if !as_json {
-        for item in &list {
-            println!("{}", item["path"].as_str().unwrap_or(""));
-        }
+fn print_orphans(answer: &Orphans) -> Result<()> {
+    for item in &answer.orphans {
+        outln!("{}", escape(&item.path));
     }
-    Ok(Answer { found: true, json: json!({ "roots": settings.roots, "orphans": list }) })
+    Ok(())
 }
 
-fn unresolved(graph: &Graph, as_json: bool) -> Result<Answer> {
-    let wanted = graph.wanted();
-    if !as_json {
-        for item in &wanted {
-            let from: Vec<String> = item.referrers.iter().map(|r| format!("{}:{}", r.path, r.line)).collect();
-            println!("{} ({})  ← {}", paint(&item.target, "1"), item.count, from.join(", "));
-        }
+fn print_unresolved(answer: &Unresolved) -> Result<()> {
+    for item in &answer.unresolved {
+        let from: Vec<String> = item.referrers.iter().map(|r| format!("{}:{}", escape(&r.path), r.line)).collect();
+        outln!("{} ({})  ← {}", paint(&escape(&item.target), "1"), item.count, from.join(", "));
     }
-    Ok(Answer { found: true, json: json!({ "unresolved": wanted }) })
+    Ok(())
 }
 
-fn export(graph: &Graph, args: &GraphArgs, as_json: bool) -> Result<ExitCode> {
-    let export = graph.export();
-    match (args.format, as_json) {
-        (GraphFormat::Json, _) | (_, true) => print_json(&export)?,
-        (GraphFormat::Dot, false) => print!("{}", export.to_dot()),
+/// The whole graph. JSON carries the freshness envelope like every other answer; DOT is
+/// for graphviz, so a stale index is said on stderr rather than inside the file.
+fn export(answer: Fresh<GraphExport>, args: &GraphArgs, as_json: bool) -> Result<ExitCode> {
+    if as_json || args.format == GraphFormat::Json {
+        warn_unchecked(&answer.freshness);
+        print_json(&answer)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    warn_unchecked(&answer.freshness);
+    out!("{}", answer.answer.to_dot());
+    if let (Some(SyncState::OutOfSync), Some(stale)) = (answer.freshness.index_status, answer.freshness.stale_notes) {
+        eprintln!("exo: warning: the index is behind the files ({stale} notes differ) — run `exo index`");
     }
     Ok(ExitCode::SUCCESS)
 }

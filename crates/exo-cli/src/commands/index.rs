@@ -2,18 +2,18 @@
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::Result;
-use exo_index::vectors::EmbedReport;
-use exo_index::{Index, Progress, ReconcileOptions, ReconcileReport, Silent, Status};
+use exo_api::ReconcileReport;
+use exo_api::types::EmbedReport;
+use exo_api::{Progress, Status, SyncProgress, SyncRequest};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::cli::{Globals, IndexArgs};
-use crate::commands::status::badge_line;
-use crate::context::open_vault;
-use crate::output::print_json;
+use crate::commands::status::{StatusJson, badge_line};
+use crate::context::open_exo;
+use crate::output::{escape, outln, print_json};
 
 /// Runs shorter than this many notes finish before a bar would be worth drawing.
 const BAR_THRESHOLD: u64 = 500;
@@ -37,12 +37,13 @@ impl Progress for Bar {
     }
 }
 
+/// `exo index --json`: what changed, the vectors, and the status after.
 #[derive(Serialize)]
 struct IndexJson<'a> {
     #[serde(flatten)]
     report: &'a ReconcileReport,
     vectors: &'a EmbedReport,
-    status: &'a Status,
+    status: StatusJson<'a>,
 }
 
 fn bar(template: &str) -> ProgressBar {
@@ -54,46 +55,46 @@ fn bar(template: &str) -> ProgressBar {
 }
 
 pub fn run(globals: &Globals, args: IndexArgs) -> Result<ExitCode> {
-    let index = Index::new(open_vault(globals)?);
-    let options = ReconcileOptions { rebuild: args.rebuild, verify: args.verify, wait: Duration::from_secs(args.wait) };
+    let exo = open_exo(globals)?;
+    let request = SyncRequest {
+        rebuild: args.rebuild,
+        verify: args.verify,
+        no_vectors: args.no_vectors,
+        reembed: args.reembed,
+        wait_secs: args.wait,
+        // Quiet runs (the hooks) only need the work done; the check costs a scan.
+        check: !args.quiet,
+    };
     let show_bar = !args.quiet && !globals.json && std::io::stderr().is_terminal();
     let notes_bar = Bar(bar("{spinner} indexing {pos}/{len} notes [{bar:30}] {eta}"), BAR_THRESHOLD);
-    let report = if show_bar { index.reconcile(&options, &notes_bar)? } else { index.reconcile(&options, &Silent)? };
-    // Text and graph are searchable now; vectors fill in after, resumably.
     let chunks_bar = Bar(bar("{spinner} embedding {pos}/{len} chunks [{bar:30}] {eta}"), EMBED_BAR_THRESHOLD);
-    let wait = Duration::from_secs(args.wait);
-    let vectors = if args.no_vectors {
-        EmbedReport::default()
-    } else if show_bar {
-        index.embed(args.reembed, wait, &chunks_bar)?
-    } else {
-        index.embed(args.reembed, wait, &Silent)?
+    let progress = match show_bar {
+        true => SyncProgress { notes: &notes_bar, chunks: &chunks_bar },
+        false => SyncProgress::default(),
     };
-    if args.quiet {
-        return Ok(ExitCode::SUCCESS);
-    }
-    // Check rather than assume: a file edited during the run leaves the index behind.
-    let status = index.status(false)?;
+    let answer = exo.sync(&request, progress)?;
+    let Some(status) = &answer.status else { return Ok(ExitCode::SUCCESS) };
     if globals.json {
-        print_json(&IndexJson { report: &report, vectors: &vectors, status: &status })?;
+        let json = IndexJson { report: &answer.report, vectors: &answer.vectors, status: StatusJson::of(status) };
+        print_json(&json)?;
     } else {
-        print_human(&report, &status);
-        if let Some(error) = &vectors.error {
-            eprintln!("exo: warning: vectors: {error}; text and graph search work without them");
+        print_human(&answer.report, status)?;
+        if let Some(error) = &answer.vectors.error {
+            eprintln!("exo: warning: vectors: {}; text and graph search work without them", escape(error));
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_human(report: &ReconcileReport, status: &Status) {
+fn print_human(report: &ReconcileReport, status: &Status) -> Result<()> {
     if let Some(reason) = &report.rebuilt {
-        println!("exo: rebuilt the index ({reason})");
+        outln!("exo: rebuilt the index ({})", escape(reason));
     }
     for skipped in &report.skipped {
-        eprintln!("exo: warning: {}: {}", skipped.path, skipped.reason);
+        eprintln!("exo: warning: {}: {}", escape(&skipped.path), escape(&skipped.reason));
     }
     for path in &report.vanished {
-        eprintln!("exo: warning: {path}: deleted while indexing; it is no longer in the index");
+        eprintln!("exo: warning: {}: deleted while indexing; it is no longer in the index", escape(path));
     }
     let mut counts =
         format!("{} new, {} modified, {} deleted", report.new.len(), report.modified.len(), report.deleted.len());
@@ -101,10 +102,6 @@ fn print_human(report: &ReconcileReport, status: &Status) {
         counts.push_str(&format!(", {} renamed", report.renamed.len()));
     }
     let noun = if report.changed() == 1 { "note" } else { "notes" };
-    println!(
-        "exo: indexed {} {noun} ({counts}) in {} ms — {}",
-        report.changed(),
-        report.elapsed_ms,
-        badge_line(status)
-    );
+    outln!("exo: indexed {} {noun} ({counts}) in {} ms — {}", report.changed(), report.elapsed_ms, badge_line(status));
+    Ok(())
 }

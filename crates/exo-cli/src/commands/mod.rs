@@ -1,3 +1,4 @@
+pub mod completions;
 pub mod garden;
 pub mod graph;
 pub mod hooks;

@@ -3,24 +3,47 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use exo_index::{Index, Status, SyncState};
+use exo_api::{Repair, Status, StatusRequest, SyncState};
+use serde::Serialize;
 
 use crate::cli::{Globals, StatusArgs};
-use crate::context::open_vault;
-use crate::output::{paint, print_json, sync_badge, thousands};
+use crate::context::open_exo;
+use crate::output::{escape, outln, paint, print_json, sync_badge, thousands};
 
 /// Lines of warnings shown before "… and N more".
 const WARNINGS_SHOWN: usize = 10;
 
 pub fn run(globals: &Globals, args: StatusArgs) -> Result<ExitCode> {
-    let index = Index::new(open_vault(globals)?);
-    let status = index.status(args.verify)?;
+    let status = open_exo(globals)?.status(&StatusRequest { verify: args.verify })?;
     if globals.json {
-        print_json(&status)?;
+        print_json(&StatusJson::of(&status))?;
     } else {
-        print_human(&status);
+        print_human(&status)?;
     }
     Ok(if status.is_synced() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// The status as scripts have always read it: the repair as the command to run.
+#[derive(Serialize)]
+pub struct StatusJson<'a> {
+    #[serde(flatten)]
+    status: &'a Status,
+    repair: Option<&'static str>,
+}
+
+impl StatusJson<'_> {
+    pub fn of(status: &Status) -> StatusJson<'_> {
+        StatusJson { status, repair: status.repair.map(repair_command) }
+    }
+}
+
+/// A repair, said as the command that makes it.
+pub fn repair_command(repair: Repair) -> &'static str {
+    match repair {
+        Repair::Index => "exo index",
+        Repair::Rebuild => "exo index --rebuild",
+        Repair::Reembed => "exo index --reembed",
+    }
 }
 
 pub fn badge_line(status: &Status) -> String {
@@ -43,32 +66,33 @@ pub fn badge_line(status: &Status) -> String {
             if let Some(v) = &status.vectors {
                 parts.push(format!("vectors {}/{} chunks", thousands(v.embedded), thousands(v.chunks)));
             }
-            parts.extend(status.reason.clone());
+            parts.extend(status.reason.as_deref().map(|r| escape(r).into_owned()));
         }
         SyncState::Missing | SyncState::Degraded => {
-            parts.extend(status.reason.clone());
+            parts.extend(status.reason.as_deref().map(|r| escape(r).into_owned()));
         }
     }
     if let Some(revision) = status.revision.as_deref().filter(|r| !r.is_empty()) {
         parts.push(format!("revision {}", &revision[..revision.len().min(10)]));
     }
-    if let Some(repair) = &status.repair {
-        parts.push(format!("repair: {repair}"));
+    if let Some(repair) = status.repair {
+        parts.push(format!("repair: {}", repair_command(repair)));
     }
     parts.join("  ·  ")
 }
 
-fn print_human(status: &Status) {
-    println!("{}", badge_line(status));
+fn print_human(status: &Status) -> Result<()> {
+    outln!("{}", badge_line(status));
     for (label, paths) in [("modified", &status.modified), ("new", &status.new), ("deleted", &status.deleted)] {
         for path in paths {
-            println!("  {:<9}{path}", paint(label, "33"));
+            outln!("  {}{}", paint(&format!("{label:<9}"), "33"), escape(path));
         }
     }
     for warning in status.warnings.iter().take(WARNINGS_SHOWN) {
-        println!("  {:<9}{}: {}", paint("warning", "2"), warning.path, warning.message);
+        outln!("  {}{}: {}", paint(&format!("{:<9}", "warning"), "2"), escape(&warning.path), escape(&warning.message));
     }
     if status.warnings.len() > WARNINGS_SHOWN {
-        println!("  … and {} more warnings (exo status --json lists all)", status.warnings.len() - WARNINGS_SHOWN);
+        outln!("  … and {} more warnings (exo status --json lists all)", status.warnings.len() - WARNINGS_SHOWN);
     }
+    Ok(())
 }

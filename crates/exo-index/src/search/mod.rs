@@ -4,21 +4,24 @@
 
 mod bm25;
 mod filter;
+mod fresh;
 mod fuse;
 mod graph;
 mod snippet;
+mod vectors;
 
 use serde::Serialize;
 
-use crate::Index;
-use crate::catalog::Catalog;
 use crate::error::{IndexError, Result};
-use crate::settings::TextSettings;
 use crate::status::SyncState;
-use crate::text::TextIndex;
+use crate::store::Index;
+use crate::store::catalog::Catalog;
+use crate::store::settings::TextSettings;
+use crate::store::text::TextIndex;
 
 pub use bm25::Boosts;
 pub use filter::Filters;
+pub use fresh::Stale;
 pub use fuse::Weights;
 pub use snippet::Snippet;
 
@@ -43,6 +46,8 @@ pub enum Signal {
 pub struct SearchRequest {
     pub query: String,
     pub mode: Mode,
+    /// At most this many hits (0: none, like `git log -n 0`); more than there are notes is
+    /// the same as all of them.
     pub limit: usize,
     pub filters: Filters,
 }
@@ -102,6 +107,23 @@ pub struct Hit {
     /// The heading of the chunk the snippet comes from (None: before the first heading).
     pub heading: Option<String>,
     pub snippet: Snippet,
+    /// Whether the note's file changed (`modified`) or went away (`deleted`) since it was
+    /// indexed; null when it is as indexed (or the check could not run).
+    pub stale: Option<Stale>,
+}
+
+/// How many of the index's chunks have a vector: the vector signal cannot find a note whose
+/// chunks have none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct VectorCoverage {
+    pub embedded: usize,
+    pub total: usize,
+}
+
+impl VectorCoverage {
+    pub fn complete(&self) -> bool {
+        self.embedded >= self.total
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -111,10 +133,14 @@ pub struct SearchResults {
     /// The signals that actually contributed (hybrid without vectors: bm25 and graph).
     pub signals_used: Vec<Signal>,
     pub hits: Vec<Hit>,
-    /// Whether the index matched the files when the query ran (a stat check, no hashing).
-    pub index_status: SyncState,
-    /// How many notes differ from the index, when it is OutOfSync.
-    pub stale_notes: usize,
+    /// Whether the index matched the files when the query ran (a stat check, no hashing);
+    /// None when the check failed (`notes` says why): an unchecked answer never says Synced.
+    pub index_status: Option<SyncState>,
+    /// How many notes differ from the index, when it is OutOfSync; None when unchecked.
+    pub stale_notes: Option<usize>,
+    /// Chunk coverage by vectors, for the modes that use them (None: bm25 mode, or vectors
+    /// off in exo.toml).
+    pub vector_coverage: Option<VectorCoverage>,
     /// Things the reader should know about how this answer was made.
     pub notes: Vec<String>,
 }
@@ -133,31 +159,49 @@ const CANDIDATES_FILTERED: usize = 2000;
 pub fn search(index: &Index, request: &SearchRequest) -> Result<SearchResults> {
     let query = request.query.trim();
     if query.is_empty() {
-        return Err(IndexError::Invalid("empty query: give some words to search for".into()));
+        return Err(IndexError::EmptyQuery);
     }
     let layout = index.layout();
-    let catalog =
-        Catalog::open(&layout.catalog)?.ok_or_else(|| IndexError::Missing { path: layout.catalog.clone() })?;
+    let catalog = Catalog::open_required(&layout.catalog)?;
     let settings = TextSettings::from_config(index.vault().root(), index.vault().config())?;
     let ranking = RankSettings::from_config(index.vault().root(), index.vault().config())?;
 
     // The staleness check walks the vault; it runs beside the query, not before it.
-    let (ranked, freshness) = index.beside_freshness(|| {
-        with_vectors(index, &catalog, request.mode, query, |vectors, note| {
-            let mut results = rank(index, &catalog, &settings, &ranking, request, query, vectors)?;
-            results.notes.extend(note);
-            Ok(results)
-        })
-    });
+    let (drift, ranked) = crate::store::beside(
+        || fresh::drift(index),
+        || {
+            let coverage = match request.mode {
+                Mode::Bm25 => None,
+                Mode::Vector | Mode::Hybrid => vector_coverage(index, &catalog)?,
+            };
+            with_vectors(index, &catalog, request.mode, query, |vectors, note| {
+                let mut results = rank(index, &catalog, &settings, &ranking, request, query, vectors)?;
+                results.notes.extend(note);
+                results.vector_coverage = coverage;
+                Ok(results)
+            })
+        },
+        "the check against the files",
+    );
     let mut results = ranked?;
-    match freshness {
-        Ok((state, stale)) => {
-            results.index_status = state;
-            results.stale_notes = stale;
+    match drift {
+        Ok(drift) => {
+            results.index_status = Some(drift.state);
+            results.stale_notes = Some(drift.count);
+            for hit in &mut results.hits {
+                hit.stale = drift.of(&hit.path);
+            }
         }
         Err(e) => results.notes.push(format!("could not check the index against the files: {e}")),
     }
     Ok(results)
+}
+
+/// The configured embedder's coverage of the chunks; None when vectors are off.
+fn vector_coverage(index: &Index, catalog: &Catalog) -> Result<Option<VectorCoverage>> {
+    let embedder = crate::store::vector_store::configured_embedder(index.vault())?;
+    let coverage = crate::vectors::coverage(index, catalog, embedder.as_deref())?;
+    Ok(coverage.map(|c| VectorCoverage { embedded: c.embedded.min(c.chunks), total: c.chunks }))
 }
 
 /// Runs `f` with the vector signal when the mode wants it and the index can give it, with a
@@ -178,7 +222,7 @@ fn with_vectors<T>(
             // The model loads and embeds the query while bm25 runs and the vectors are read.
             let query = query.to_string();
             let handle = scope.spawn(move || embedder.embed(&[query.as_str()]));
-            let stored = crate::vectors::StoredVectors {
+            let stored = vectors::StoredVectors {
                 catalog,
                 query_vector: std::cell::RefCell::new(Some(handle)),
                 flat_path: index.layout().flat_vectors.clone(),
@@ -199,8 +243,13 @@ fn rank(
 ) -> Result<SearchResults> {
     let weights = &settings.weights;
     let text = TextIndex::open(&index.layout().text, text_settings)?;
+    // No list is longer than there are notes, so neither is a limit: sizing anything by
+    // the limit asked for (`--limit 1500000000`) would reserve memory for hits that cannot
+    // exist.
+    let notes_indexed = catalog.note_count()?;
+    let limit = request.limit.min(notes_indexed);
     let depth = if request.filters.is_empty() { CANDIDATES } else { CANDIDATES_FILTERED };
-    let depth = depth.max(request.limit);
+    let depth = depth.max(limit).min(notes_indexed.max(1));
     let mut notes = Vec::new();
     let mut lists: Vec<(Signal, Vec<(String, f32)>)> = Vec::new();
     let mut best_chunk: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
@@ -226,10 +275,7 @@ fn rank(
                 lists.push((Signal::Vector, list));
             }
             None if request.mode == Mode::Vector => {
-                return Err(IndexError::Invalid(
-                    "this index has no vectors yet: run `exo index` to embed the notes, or search with --mode bm25"
-                        .into(),
-                ));
+                return Err(IndexError::NoVectors);
             }
             None => {}
         }
@@ -250,7 +296,7 @@ fn rank(
     let fused = fuse::fuse(&lists, weights);
     let terms = snippet::query_terms(&text, query);
     let mut hits = Vec::new();
-    for candidate in fused.into_iter().take(request.limit) {
+    for candidate in fused.into_iter().take(limit) {
         let Some(meta) = filter.meta(&candidate.path)? else {
             continue;
         };
@@ -265,6 +311,7 @@ fn rank(
             signals: candidate.signals,
             heading,
             snippet,
+            stale: None,
         });
     }
     Ok(SearchResults {
@@ -272,8 +319,9 @@ fn rank(
         mode: request.mode,
         signals_used,
         hits,
-        index_status: SyncState::Synced,
-        stale_notes: 0,
+        index_status: None,
+        stale_notes: None,
+        vector_coverage: None,
         notes,
     })
 }

@@ -8,8 +8,8 @@ use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, TextA
 use tantivy::{Index, IndexWriter, TantivyDocument, Term};
 
 use crate::error::{IndexError, Result, SqlContext};
-use crate::settings::TextSettings;
-use crate::tokenizer::{CachedStemmer, WordAndCjkTokenizer};
+use crate::store::settings::TextSettings;
+use crate::store::tokenizer::{CachedStemmer, WordAndCjkTokenizer};
 
 /// Bump when fields or analysis change: an index built otherwise is rebuilt.
 pub const TEXT_FORMAT_VERSION: u32 = 2;

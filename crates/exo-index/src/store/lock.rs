@@ -52,7 +52,8 @@ mod tests {
         let started = Instant::now();
         let err = WriterLock::acquire(&path, Duration::from_millis(200)).unwrap_err();
         assert!(started.elapsed() >= Duration::from_millis(200));
-        assert!(err.to_string().contains("--wait"), "{err}");
+        assert!(matches!(err, IndexError::Locked { .. }), "{err}");
+        assert_eq!(err.remedy(), Some(crate::error::Remedy::WaitLonger), "the face says how to wait longer");
         drop(first);
         WriterLock::acquire(&path, Duration::ZERO).unwrap();
     }

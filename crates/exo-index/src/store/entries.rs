@@ -14,14 +14,9 @@
 //! (no copy, another stamp, a torn or foreign file, pending paths) and readers go to the
 //! catalog. The writer itself never trusts the copy: reconcile always reads the catalog.
 
-use std::path::Path;
-
-use crate::catalog::Catalog;
-use crate::error::Result;
-
 const MAGIC: &[u8; 8] = b"EXOENTS2";
 /// Magic, stamp, entry count, skip limit.
-const HEADER: usize = 28;
+pub(crate) const HEADER: usize = 28;
 
 const RACY: u8 = 1;
 const SKIPPED: u8 = 2;
@@ -187,56 +182,8 @@ fn i64_at(bytes: &[u8], at: usize) -> i64 {
     i64::from_le_bytes(word)
 }
 
-/// The catalog's entries from the copy when it is current, from SQLite otherwise. The copy
-/// is read first and then checked against the catalog's stamp and pending paths, read in one
-/// statement: a copy that matches the catalog at that moment is what the catalog held then.
-pub(crate) fn read_entries(catalog: &Catalog, copy: &Path) -> Result<Entries> {
-    let bytes = std::fs::read(copy).ok();
-    let (stamp, pending) = catalog.stamp_and_pending()?;
-    if let (Some(bytes), Some(stamp), false) = (bytes, stamp, pending)
-        && let Some(entries) = decode(bytes, stamp)
-    {
-        return Ok(entries);
-    }
-    catalog.entries()
-}
-
-/// Rewrites the copy unless it is already current, from `known` when the caller holds what
-/// the catalog holds now, from the catalog otherwise. Only the writer calls this, under
-/// `.exo/lock`, after its commit. A copy costs readers speed, never correctness, so any
-/// failure here only removes it: the run it follows has already succeeded.
-pub(crate) fn keep(catalog: &Catalog, copy: &Path, known: Option<&Entries>) {
-    let Ok((Some(stamp), false)) = catalog.stamp_and_pending() else {
-        return forget(copy);
-    };
-    if crate::read_prefix::<HEADER>(copy).and_then(|header| parse_header(&header)).map(|(found, ..)| found)
-        == Some(stamp)
-    {
-        return;
-    }
-    let read;
-    let entries = match known {
-        Some(entries) => entries,
-        None => match catalog.entries() {
-            Ok(entries) => {
-                read = entries;
-                &read
-            }
-            Err(_) => return forget(copy),
-        },
-    };
-    if crate::write_replacing(copy, &encode(entries, stamp)).is_err() {
-        forget(copy);
-    }
-}
-
-/// Called by the writer before it changes any entry.
-pub(crate) fn forget(copy: &Path) {
-    let _ = std::fs::remove_file(copy);
-}
-
 /// (stamp, entry count, skip limit) of a file this version wrote.
-fn parse_header(bytes: &[u8]) -> Option<(i64, usize, Option<u64>)> {
+pub(crate) fn parse_header(bytes: &[u8]) -> Option<(i64, usize, Option<u64>)> {
     if bytes.get(..8)? != MAGIC {
         return None;
     }
@@ -246,7 +193,7 @@ fn parse_header(bytes: &[u8]) -> Option<(i64, usize, Option<u64>)> {
     Some((stamp, count as usize, (skip_limit != u64::MAX).then_some(skip_limit)))
 }
 
-fn encode(entries: &Entries, stamp: i64) -> Vec<u8> {
+pub(crate) fn encode(entries: &Entries, stamp: i64) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER + entries.bytes.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&stamp.to_le_bytes());
@@ -262,7 +209,7 @@ fn encode(entries: &Entries, stamp: i64) -> Vec<u8> {
 
 /// The entries of a copy stamped `stamp`: the file's own bytes, checked record by record
 /// (bounds, UTF-8, strictly ascending paths), so a torn or foreign file is None.
-fn decode(bytes: Vec<u8>, stamp: i64) -> Option<Entries> {
+pub(crate) fn decode(bytes: Vec<u8>, stamp: i64) -> Option<Entries> {
     let (found, count, skip_limit) = parse_header(&bytes)?;
     if found != stamp {
         return None;

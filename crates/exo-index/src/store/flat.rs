@@ -14,8 +14,8 @@ use std::path::Path;
 use rayon::prelude::*;
 use rusqlite::OptionalExtension;
 
-use crate::catalog::Catalog;
 use crate::error::{Result, SqlContext};
+use crate::store::catalog::Catalog;
 
 const MAGIC: &[u8; 8] = b"EXOFLAT2";
 const HEADER: usize = 32;
@@ -33,10 +33,10 @@ pub(crate) type Stamp = (i64, i64);
 pub(crate) fn current_stamp(catalog: &Catalog) -> Result<Stamp> {
     let version: Option<String> = catalog
         .conn
-        .query_row("SELECT value FROM vec.meta WHERE key = ?1", [crate::vectors::VERSION_KEY], |r| r.get(0))
+        .query_row("SELECT value FROM vec.meta WHERE key = ?1", [crate::store::vector_store::VERSION_KEY], |r| r.get(0))
         .optional()
         .at(&catalog.path)?;
-    let indexed_at = catalog.meta(crate::catalog::meta_keys::INDEXED_AT_NS)?;
+    let indexed_at = catalog.meta(crate::store::catalog::meta_keys::INDEXED_AT_NS)?;
     Ok((indexed_at.and_then(|ns| ns.parse().ok()).unwrap_or(0), version.and_then(|v| v.parse().ok()).unwrap_or(0)))
 }
 
@@ -51,7 +51,7 @@ pub(crate) fn refresh(catalog: &Catalog, path: &Path) -> Result<()> {
         return Ok(());
     }
     let old = FlatVectors::open(path);
-    crate::write_replacing(path, &build(catalog, stamp, old.as_ref())?).map_err(crate::error::io_err(path))
+    crate::store::write_replacing(path, &build(catalog, stamp, old.as_ref())?).map_err(crate::error::io_err(path))
 }
 
 /// Called when the store's vectors are discarded (a new embedder): the old rows must not
@@ -61,7 +61,7 @@ pub(crate) fn forget(path: &Path) {
 }
 
 fn read_stamp(path: &Path) -> Option<Stamp> {
-    parse_header(&crate::read_prefix::<HEADER>(path)?).map(|(_, _, stamp)| stamp)
+    parse_header(&crate::store::read_prefix::<HEADER>(path)?).map(|(_, _, stamp)| stamp)
 }
 
 fn parse_header(bytes: &[u8]) -> Option<(usize, usize, Stamp)> {
@@ -109,7 +109,7 @@ fn build(catalog: &Catalog, stamp: Stamp, old: Option<&FlatVectors>) -> Result<V
                 else {
                     continue;
                 };
-                let vector = crate::vectors::decode(&blob);
+                let vector = crate::store::vector_store::decode(&blob);
                 if dims == 0 {
                     dims = vector.len();
                 }
@@ -307,7 +307,7 @@ fn dot_rows_body(rows: &[u8], query: &[f32], dots: &mut [f32]) {
 
 #[inline(always)]
 fn dot_i8(vector: &[u8], query: &[f32]) -> f32 {
-    crate::vectors::dot_encoded(vector, query, |[byte]: [u8; 1]| f32::from(byte as i8))
+    crate::store::vector_store::dot_encoded(vector, query, |[byte]: [u8; 1]| f32::from(byte as i8))
 }
 
 #[cfg(test)]

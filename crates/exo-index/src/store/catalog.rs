@@ -8,9 +8,9 @@ use exo_vault::resolve::{ANY_STEM, fold, link_keys};
 use exo_vault::{Note, ScannedFile, note::TitleSource};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 
-use crate::entries::{Entries, EntriesBuilder, Entry};
-use crate::error::{Result, SqlContext};
-use crate::schema::{CREATE, CREATE_INDEXES, SCHEMA_VERSION};
+use crate::error::{IndexError, Result, SqlContext};
+use crate::store::entries::{Entries, EntriesBuilder, Entry};
+use crate::store::schema::{CREATE, CREATE_INDEXES, SCHEMA_VERSION};
 
 pub struct Catalog {
     pub(crate) conn: Connection,
@@ -47,6 +47,11 @@ fn configure(conn: &Connection, path: &Path) -> Result<()> {
 }
 
 impl Catalog {
+    /// Opens the catalog every reader needs, or says there is no index yet.
+    pub fn open_required(path: &Path) -> Result<Catalog> {
+        Catalog::open(path)?.ok_or_else(|| IndexError::Missing { path: path.to_path_buf() })
+    }
+
     /// Opens an existing catalog; None when there is none yet.
     pub fn open(path: &Path) -> Result<Option<Catalog>> {
         if !path.exists() {
@@ -440,7 +445,7 @@ impl Tx<'_> {
         for (seq, c) in note.chunks.iter().enumerate() {
             let text = source.get(c.span.start..c.span.end).unwrap_or("");
             let text_hash = blake3::hash(text.as_bytes()).to_hex().to_string();
-            let embed_hash = crate::vectors::embed_key(&note.title, text);
+            let embed_hash = crate::store::chunk_key::embed_key(&note.title, text);
             stmt.execute(params![
                 id,
                 seq as i64,
