@@ -11,6 +11,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 git clone -q "$repo" "$work/exo"
+# The toolchain and the registry cache stay where they are; everything else is a new HOME.
+export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
 export HOME="$work/home"
 mkdir -p "$HOME"
 export CARGO_INSTALL_ROOT="$HOME/.cargo"           # where rustup's ~/.cargo/bin would be
