@@ -1,13 +1,14 @@
 //! Built-in model throughput: tokens per second embedding a folder of notes (whole files,
-//! truncated to the model's 256 tokens as the index does with chunks), plus query latency.
+//! truncated to the model's 256 tokens as the index does with chunks), plus query latency,
+//! with the kernel the CPU chose for the linear layers or one named on the command line.
 
 use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use exo_embed::BuiltinMiniLm;
+use exo_embed::{BuiltinMiniLm, Kernel};
 
-pub fn run(dir: &Path, limit: usize) -> Result<()> {
+pub fn run(dir: &Path, limit: usize, kernel: Option<&str>) -> Result<()> {
     let mut texts = Vec::new();
     for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
         let path = entry?.path();
@@ -19,7 +20,12 @@ pub fn run(dir: &Path, limit: usize) -> Result<()> {
         }
     }
     texts.sort();
-    let model = BuiltinMiniLm::new();
+    let model = match kernel {
+        Some(name) => BuiltinMiniLm::with_kernel(Kernel::from_name(name)?)?,
+        None => BuiltinMiniLm::new(),
+    };
+    let choice = if kernel.is_some() { "forced" } else { "detected" };
+    println!("kernel: {} ({choice}; this CPU can run: {})", model.kernel(), available().join(", "));
     let load = Instant::now();
     model.tokenize("warm up")?;
     println!("model load: {:.1} ms", load.elapsed().as_secs_f64() * 1000.0);
@@ -54,4 +60,8 @@ pub fn run(dir: &Path, limit: usize) -> Result<()> {
     times.sort_by(f64::total_cmp);
     println!("query embedding: p50 {:.1} ms, p95 {:.1} ms", times[times.len() / 2], times[times.len() * 95 / 100]);
     Ok(())
+}
+
+fn available() -> Vec<&'static str> {
+    Kernel::ALL.into_iter().filter(|k| k.is_available()).map(Kernel::name).collect()
 }

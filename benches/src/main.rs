@@ -53,6 +53,9 @@ enum Command {
         /// Embed at most this many notes (0: all)
         #[arg(long, default_value_t = 0)]
         limit: usize,
+        /// Force a kernel (avx512-vnni, avx-vnni, int8-portable, f32) instead of the CPU's best
+        #[arg(long)]
+        kernel: Option<String>,
     },
     /// Parser throughput over folders of markdown, on one core and on all cores
     Parse {
@@ -70,7 +73,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Run { notes, seed, exo, work, repeat } => harness::run(&notes, seed, &exo, &work, repeat)?,
         Command::Parse { dirs, repeat } => parse_throughput::run(&dirs, repeat)?,
-        Command::Embed { dir, limit } => embed_throughput::run(&dir, limit)?,
+        Command::Embed { dir, limit, kernel } => embed_throughput::run(&dir, limit, kernel.as_deref())?,
     }
     Ok(())
 }

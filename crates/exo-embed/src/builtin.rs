@@ -4,6 +4,7 @@
 use std::sync::OnceLock;
 
 use crate::error::{EmbedError, Result};
+use crate::kernel::Kernel;
 use crate::minilm::{HIDDEN, MiniLm};
 use crate::tensors::Tensors;
 use crate::{Embedder, EmbedderId};
@@ -16,20 +17,38 @@ const QUANTIZATION: &str = "int8-per-row";
 /// Bump when the forward pass changes what vectors it produces.
 const VERSION: &str = "1";
 
-#[derive(Default)]
 pub struct BuiltinMiniLm {
     model: OnceLock<std::result::Result<MiniLm, String>>,
+    kernel: Kernel,
+}
+
+impl Default for BuiltinMiniLm {
+    fn default() -> Self {
+        BuiltinMiniLm { model: OnceLock::new(), kernel: Kernel::detect() }
+    }
 }
 
 impl BuiltinMiniLm {
+    /// The model with the fastest kernel this CPU has ([`Kernel::detect`]).
     pub fn new() -> BuiltinMiniLm {
         BuiltinMiniLm::default()
+    }
+
+    /// The model with the given kernel, for benchmarks and tests that compare paths; an
+    /// error if this CPU cannot run it.
+    pub fn with_kernel(kernel: Kernel) -> Result<BuiltinMiniLm> {
+        Ok(BuiltinMiniLm { model: OnceLock::new(), kernel: kernel.checked()? })
+    }
+
+    /// The kernel that runs the linear layers.
+    pub fn kernel(&self) -> Kernel {
+        self.kernel
     }
 
     fn model(&self) -> Result<&MiniLm> {
         let loaded = self.model.get_or_init(|| {
             let tensors = Tensors::parse(WEIGHTS).map_err(|e| e.to_string())?;
-            MiniLm::load(&tensors, VOCAB).map_err(|e| e.to_string())
+            MiniLm::load(&tensors, VOCAB, self.kernel).map_err(|e| e.to_string())
         });
         loaded.as_ref().map_err(|e| EmbedError::Model(e.clone()))
     }

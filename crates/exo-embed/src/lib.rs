@@ -10,6 +10,8 @@
 mod builtin;
 mod error;
 mod http;
+mod int8;
+mod kernel;
 mod minilm;
 mod tensors;
 mod wordpiece;
@@ -19,6 +21,7 @@ use serde::{Deserialize, Serialize};
 pub use builtin::BuiltinMiniLm;
 pub use error::{EmbedError, Result};
 pub use http::{HttpConfig, HttpEmbedder};
+pub use kernel::Kernel;
 
 /// What made a set of vectors: stored in the index so a change of model is noticed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -5,6 +5,8 @@
 use rayon::prelude::*;
 
 use crate::error::{EmbedError, Result};
+use crate::int8::{PackedWeights, Quantized};
+use crate::kernel::Kernel;
 use crate::tensors::{Rows, Tensors};
 use crate::wordpiece::WordPiece;
 
@@ -24,6 +26,8 @@ struct Linear {
     weight: Rows<'static>,
     /// The f32 form, made on first use by a large batch (indexing), kept for the process.
     dense: std::sync::OnceLock<Vec<f32>>,
+    /// The int8 weights laid out for the VNNI kernels, made on first use by an int8 kernel.
+    packed: std::sync::OnceLock<PackedWeights>,
     bias: Vec<f32>,
     inputs: usize,
     outputs: usize,
@@ -56,14 +60,18 @@ pub struct MiniLm {
     token_type: Vec<f32>,
     embedding_norm: Norm,
     layers: Vec<Layer>,
+    kernel: Kernel,
 }
 
 impl MiniLm {
-    pub fn load(tensors: &Tensors<'static>, vocab: &'static str) -> Result<MiniLm> {
+    /// `kernel` must be one this CPU can run ([`Kernel::checked`]); one it cannot falls back
+    /// to plain Rust for the int8 kernels.
+    pub fn load(tensors: &Tensors<'static>, vocab: &'static str, kernel: Kernel) -> Result<MiniLm> {
         let linear = |name: &str, outputs: usize, inputs: usize| -> Result<Linear> {
             Ok(Linear {
                 weight: tensors.rows(&format!("{name}.weight"), inputs)?,
                 dense: std::sync::OnceLock::new(),
+                packed: std::sync::OnceLock::new(),
                 bias: tensors.vector(&format!("{name}.bias"), outputs)?,
                 inputs,
                 outputs,
@@ -100,6 +108,7 @@ impl MiniLm {
             token_type: token_type[..HIDDEN].to_vec(),
             embedding_norm: norm("embeddings.LayerNorm")?,
             layers,
+            kernel,
         })
     }
 
@@ -164,23 +173,29 @@ impl MiniLm {
         layer_norm(&mut x, &self.embedding_norm);
         let mut scratch = Scratch::new(total);
         for layer in &self.layers {
-            run_layer(layer, seqs, &mut x, &mut scratch);
+            run_layer(layer, seqs, &mut x, &mut scratch, self.kernel);
         }
         Ok(pool(seqs, &x))
     }
 }
 
-/// One encoder layer, compiled twice: for the baseline x86-64 and, chosen at run time, with
-/// AVX2 and FMA, which doubles the width of the elementwise loops (GELU, softmax, norms)
-/// that the GEMM kernel does not cover.
-fn run_layer(layer: &Layer, seqs: &[&[u32]], x: &mut [f32], s: &mut Scratch) {
+/// One encoder layer, compiled three times: for the baseline x86-64 and, chosen at run time,
+/// with AVX2 and FMA, which doubles the width of the elementwise loops (GELU, softmax, norms)
+/// that the GEMM kernel does not cover, and with AVX-512 for the AVX-512 VNNI kernel.
+fn run_layer(layer: &Layer, seqs: &[&[u32]], x: &mut [f32], s: &mut Scratch, kernel: Kernel) {
+    #[cfg(target_arch = "x86_64")]
+    if kernel == Kernel::Avx512Vnni && crate::kernel::has_avx512vnni() && has_avx2_fma() {
+        // SAFETY: the CPU has just been checked for every feature the variant enables.
+        unsafe { layer_avx512(layer, seqs, x, s, kernel) };
+        return;
+    }
     #[cfg(target_arch = "x86_64")]
     if has_avx2_fma() {
         // SAFETY: the CPU has just been checked for both features.
-        unsafe { layer_avx2(layer, seqs, x, s) };
+        unsafe { layer_avx2(layer, seqs, x, s, kernel) };
         return;
     }
-    layer_forward(layer, seqs, x, s);
+    layer_forward(layer, seqs, x, s, kernel);
 }
 
 /// Whether the `*_avx2` variants may run (the check is cached by the standard library).
@@ -191,27 +206,39 @@ fn has_avx2_fma() -> bool {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn layer_avx2(layer: &Layer, seqs: &[&[u32]], x: &mut [f32], s: &mut Scratch) {
-    layer_forward(layer, seqs, x, s);
+fn layer_avx2(layer: &Layer, seqs: &[&[u32]], x: &mut [f32], s: &mut Scratch, kernel: Kernel) {
+    layer_forward(layer, seqs, x, s, kernel);
+}
+
+/// The layer again with AVX-512, for the CPUs that run the AVX-512 VNNI kernel: once the
+/// matrix products are int8, softmax, GELU and the norms are a third of the time, and this
+/// doubles their width. Float results are the same as the other variants': no operation is
+/// reordered or fused, only run more lanes at a time.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx2,fma")]
+fn layer_avx512(layer: &Layer, seqs: &[&[u32]], x: &mut [f32], s: &mut Scratch, kernel: Kernel) {
+    layer_forward(layer, seqs, x, s, kernel);
 }
 
 #[inline(always)]
-fn layer_forward(layer: &Layer, seqs: &[&[u32]], x: &mut [f32], s: &mut Scratch) {
+fn layer_forward(layer: &Layer, seqs: &[&[u32]], x: &mut [f32], s: &mut Scratch, kernel: Kernel) {
     let total = x.len() / HIDDEN;
-    apply(&layer.query, x, total, &mut s.q);
-    apply(&layer.key, x, total, &mut s.k);
-    apply(&layer.value, x, total, &mut s.v);
+    let quantized = &mut s.quantized;
+    // Q, K and V read the same input: with an int8 kernel it is quantised once, for Q.
+    apply(&layer.query, x, total, &mut s.q, kernel, quantized, Input::Fresh);
+    apply(&layer.key, x, total, &mut s.k, kernel, quantized, Input::Quantized);
+    apply(&layer.value, x, total, &mut s.v, kernel, quantized, Input::Quantized);
     let mut offset = 0;
     for seq in seqs {
         attention(&s.q, &s.k, &s.v, offset, seq.len(), &mut s.context, &mut s.scores);
         offset += seq.len();
     }
-    apply(&layer.attention_out, &s.context, total, &mut s.projected);
+    apply(&layer.attention_out, &s.context, total, &mut s.projected, kernel, quantized, Input::Fresh);
     add_in_place(x, &s.projected);
     layer_norm(x, &layer.attention_norm);
-    apply(&layer.intermediate, x, total, &mut s.hidden);
+    apply(&layer.intermediate, x, total, &mut s.hidden, kernel, quantized, Input::Fresh);
     s.hidden.iter_mut().for_each(|h| *h = gelu(*h));
-    apply(&layer.output, &s.hidden, total, &mut s.projected);
+    apply(&layer.output, &s.hidden, total, &mut s.projected, kernel, quantized, Input::Fresh);
     add_in_place(x, &s.projected);
     layer_norm(x, &layer.output_norm);
 }
@@ -224,6 +251,8 @@ struct Scratch {
     projected: Vec<f32>,
     hidden: Vec<f32>,
     scores: Vec<f32>,
+    /// The last input quantised for an int8 kernel.
+    quantized: Quantized,
 }
 
 impl Scratch {
@@ -237,14 +266,42 @@ impl Scratch {
             projected: hidden,
             hidden: vec![0f32; total * INTERMEDIATE],
             scores: Vec::new(),
+            quantized: Quantized::default(),
         }
     }
 }
 
+/// Whether an int8 kernel must quantise `input`, or may reuse what the previous call left in
+/// the scratch (the same input: Q, K and V).
+#[derive(Clone, Copy, PartialEq)]
+enum Input {
+    Fresh,
+    Quantized,
+}
+
 /// out[rows × outputs] = input[rows × inputs] · weightᵀ + bias.
 #[inline(always)]
-fn apply(linear: &Linear, input: &[f32], rows: usize, out: &mut [f32]) {
+fn apply(
+    linear: &Linear,
+    input: &[f32],
+    rows: usize,
+    out: &mut [f32],
+    kernel: Kernel,
+    quantized: &mut Quantized,
+    fresh: Input,
+) {
     let (k, n) = (linear.inputs, linear.outputs);
+    if kernel.is_int8()
+        && let Rows::Int8 { data, scales, .. } = &linear.weight
+    {
+        let weights = linear.packed.get_or_init(|| PackedWeights::pack(data, n, k));
+        let layer = crate::int8::Layer { weights, weight_scales: scales, bias: &linear.bias };
+        if fresh == Input::Fresh {
+            quantized.quantize(input, rows, k, weights.stride());
+        }
+        layer.apply(kernel, quantized, rows, out);
+        return;
+    }
     if rows <= SMALL_BATCH_TOKENS
         && let Rows::Int8 { data, scales, .. } = &linear.weight
     {
@@ -413,20 +470,44 @@ fn gemm(
 
 #[inline(always)]
 fn softmax(row: &mut [f32], scale: f32) {
-    let max = row.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v)) * scale;
+    let larger = |m: f32, v: f32| if v > m { v } else { m };
+    let max = fold_lanes(row, f32::NEG_INFINITY, larger, larger) * scale;
     for v in row.iter_mut() {
         *v = fast_exp(*v * scale - max);
     }
-    let sum: f32 = row.iter().sum();
+    let sum = sum_lanes(row);
     let inv = 1.0 / sum;
     row.iter_mut().for_each(|v| *v *= inv);
+}
+
+/// `op(acc, value)` folded over `x` in sixteen independent lanes, whose results are then
+/// merged with `merge`. A single running sum or max must keep its order, so it cannot
+/// vectorise: it ran one add per 4 cycles, and the softmax and norm sums cost as much as
+/// the int8 matrix products.
+#[inline(always)]
+fn fold_lanes(x: &[f32], init: f32, op: impl Fn(f32, f32) -> f32, merge: impl Fn(f32, f32) -> f32) -> f32 {
+    const LANES: usize = 16;
+    let mut acc = [init; LANES];
+    let chunks = x.chunks_exact(LANES);
+    let tail = chunks.remainder().iter().fold(init, |a, &v| op(a, v));
+    for chunk in chunks {
+        for l in 0..LANES {
+            acc[l] = op(acc[l], chunk[l]);
+        }
+    }
+    acc.iter().fold(tail, |a, &v| merge(a, v))
+}
+
+#[inline(always)]
+fn sum_lanes(x: &[f32]) -> f32 {
+    fold_lanes(x, 0.0, |a, v| a + v, |a, b| a + b)
 }
 
 #[inline(always)]
 fn layer_norm(x: &mut [f32], norm: &Norm) {
     for row in x.chunks_exact_mut(HIDDEN) {
-        let mean = row.iter().sum::<f32>() / HIDDEN as f32;
-        let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / HIDDEN as f32;
+        let mean = sum_lanes(row) / HIDDEN as f32;
+        let var = fold_lanes(row, 0.0, |a, v| a + (v - mean) * (v - mean), |a, b| a + b) / HIDDEN as f32;
         let inv = 1.0 / (var + LN_EPS).sqrt();
         for ((v, g), b) in row.iter_mut().zip(&norm.gamma).zip(&norm.beta) {
             *v = (*v - mean) * inv * g + b;
@@ -462,7 +543,10 @@ fn fast_exp(x: f32) -> f32 {
     let n = (x * LOG2_E + ROUNDER) - ROUNDER;
     let r = x - n * LN2_HI - n * LN2_LO;
     let p = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
-    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    // 2^n from the bits: n + 127 + 2^23 holds n + 127 in its low mantissa bits (exactly: n
+    // is a whole number in [-126, 127]), and the shift moves them into the exponent field.
+    // `n as i32` would do the same, but a saturating float-to-int cast does not vectorise.
+    let scale = f32::from_bits((n + (127.0 + 8_388_608.0)).to_bits() << 23);
     p * scale
 }
 

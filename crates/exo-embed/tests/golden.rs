@@ -1,7 +1,7 @@
 //! The Rust tokenizer and forward pass against golden data made by the reference tokenizer
 //! (HF `tokenizers`) and a float32 numpy forward pass (model/convert.py, model/reference.py).
 
-use exo_embed::{BuiltinMiniLm, Embedder};
+use exo_embed::{BuiltinMiniLm, Embedder, Kernel};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -14,6 +14,13 @@ struct Golden {
 
 fn golden() -> Vec<Golden> {
     serde_json::from_str(include_str!("../model/golden.json")).unwrap()
+}
+
+/// Every kernel this CPU can run, each forced in turn: the VNNI kernels where the CPU has
+/// them, and always the portable int8 one and the f32 one.
+fn models() -> Vec<BuiltinMiniLm> {
+    let available = Kernel::ALL.into_iter().filter(|k| k.is_available());
+    available.map(|k| BuiltinMiniLm::with_kernel(k).unwrap()).collect()
 }
 
 fn cosine(a: &[f32], b: &[f32]) -> f32 {
@@ -32,26 +39,65 @@ fn tokenizer_matches_the_reference_exactly() {
 }
 
 #[test]
+fn the_default_kernel_is_the_fastest_available() {
+    let kernel = BuiltinMiniLm::new().kernel();
+    assert!(kernel.is_available());
+    assert_ne!(kernel, Kernel::Int8Portable, "the portable int8 kernel is slower than f32");
+    if Kernel::Avx512Vnni.is_available() {
+        assert_eq!(kernel, Kernel::Avx512Vnni);
+    }
+}
+
+#[test]
 fn embeddings_match_the_reference_forward_pass() {
-    let model = BuiltinMiniLm::new();
     let cases = golden();
     let texts: Vec<&str> = cases.iter().map(|c| c.text.as_str()).collect();
-    let vectors = model.embed(&texts).unwrap();
-    for (case, vector) in cases.iter().zip(&vectors) {
-        assert_eq!(vector.len(), 384);
-        let norm: f32 = vector.iter().map(|x| x * x).sum::<f32>().sqrt();
-        assert!((norm - 1.0).abs() < 1e-4, "not unit length: {norm}");
-        // Same int8 weights as the reference: only float rounding may differ.
-        let same_weights = cosine(vector, &case.embedding_int8);
-        assert!(same_weights > 0.9999, "{:?}: cosine vs int8 reference {same_weights}", case.text);
-        let original = cosine(vector, &case.embedding_f32);
-        assert!(original > 0.998, "{:?}: cosine vs f32 model {original}", case.text);
+    for model in models() {
+        let kernel = model.kernel();
+        let vectors = model.embed(&texts).unwrap();
+        let (mut worst_same, mut worst_original) = (1f32, 1f32);
+        for (case, vector) in cases.iter().zip(&vectors) {
+            assert_eq!(vector.len(), 384);
+            let norm: f32 = vector.iter().map(|x| x * x).sum::<f32>().sqrt();
+            assert!((norm - 1.0).abs() < 1e-4, "{kernel}: not unit length: {norm}");
+            // Same int8 weights as the reference: with f32 activations only float rounding
+            // may differ; the int8 kernels also round each token's activations to 8 bits.
+            let same_weights = cosine(vector, &case.embedding_int8);
+            let bound = if kernel.is_int8() { INT8_VS_REFERENCE } else { 0.9999 };
+            assert!(same_weights > bound, "{kernel}: {:?}: cosine vs int8 reference {same_weights}", case.text);
+            let original = cosine(vector, &case.embedding_f32);
+            assert!(original > 0.998, "{kernel}: {:?}: cosine vs f32 model {original}", case.text);
+            worst_same = worst_same.min(same_weights);
+            worst_original = worst_original.min(original);
+        }
+        eprintln!("{kernel}: worst cosine vs int8-weight reference {worst_same:.5}, vs f32 model {worst_original:.5}");
+    }
+}
+
+/// The least cosine an int8 kernel's vector may have with the reference's vector from the
+/// same int8 weights and f32 activations.
+const INT8_VS_REFERENCE: f32 = 0.9998;
+
+#[test]
+fn every_int8_kernel_gives_the_same_vectors_bit_for_bit() {
+    // The kernels' integer sums are exact and everything after them is the same code.
+    let cases = golden();
+    let texts: Vec<&str> = cases.iter().map(|c| c.text.as_str()).collect();
+    let int8: Vec<BuiltinMiniLm> = models().into_iter().filter(|m| m.kernel().is_int8()).collect();
+    let portable = BuiltinMiniLm::with_kernel(Kernel::Int8Portable).unwrap().embed(&texts).unwrap();
+    for model in int8 {
+        assert!(model.embed(&texts).unwrap() == portable, "{} differs from the portable kernel", model.kernel());
     }
 }
 
 #[test]
 fn batching_and_order_do_not_change_vectors() {
-    let model = BuiltinMiniLm::new();
+    for model in models() {
+        batching_and_order_do_not_change(&model);
+    }
+}
+
+fn batching_and_order_do_not_change(model: &BuiltinMiniLm) {
     let cases = golden();
     let texts: Vec<&str> = cases.iter().map(|c| c.text.as_str()).collect();
     let together = model.embed(&texts).unwrap();
@@ -60,7 +106,7 @@ fn batching_and_order_do_not_change_vectors() {
     let apart = model.embed(&reversed).unwrap();
     for (i, vector) in together.iter().enumerate() {
         let other = &apart[texts.len() - 1 - i];
-        assert!(cosine(vector, other) > 0.99999, "text {i} changed with batching");
+        assert!(cosine(vector, other) > 0.99999, "{}: text {i} changed with batching", model.kernel());
     }
     let one = model.embed(&[texts[0]]).unwrap();
     assert!(cosine(&one[0], &together[0]) > 0.99999);
@@ -68,7 +114,12 @@ fn batching_and_order_do_not_change_vectors() {
 
 #[test]
 fn similar_sentences_are_closer_than_unrelated_ones() {
-    let model = BuiltinMiniLm::new();
+    for model in models() {
+        similar_sentences_are_closer(&model);
+    }
+}
+
+fn similar_sentences_are_closer(model: &BuiltinMiniLm) {
     let v = model
         .embed(&["A man is eating food.", "A man is eating a piece of bread.", "The girl is carrying a baby."])
         .unwrap();
