@@ -94,3 +94,18 @@ fn vault_flag_and_env_select_the_vault() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+#[test]
+fn every_command_names_the_fix_for_a_missing_index() {
+    // The fix is said by the face from a value the library returns, whichever library the
+    // error came up through (the garden's reaches the index through exo-garden).
+    let vault = TestVault::plain();
+    vault.exo_ok(["init"]);
+    vault.write("a.md", "# A\n");
+    for args in [&["garden"][..], &["links", "a"][..], &["search", "a"][..], &["wander"][..]] {
+        let out = vault.exo(args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("no index yet") && err.contains("run `exo index` first"), "{args:?}: {err}");
+    }
+}

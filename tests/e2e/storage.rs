@@ -13,10 +13,6 @@ fn hour_ago() -> filetime::FileTime {
     filetime::FileTime::from_system_time(SystemTime::now() - Duration::from_secs(3600))
 }
 
-fn list(json: &serde_json::Value, key: &str) -> Vec<String> {
-    json[key].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect()
-}
-
 /// A vault whose notes and folders are an hour old, indexed twice so the second run keeps
 /// its walk: later checks replay it instead of walking.
 fn vault_with_kept_walk() -> TestVault {

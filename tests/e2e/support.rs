@@ -249,3 +249,8 @@ pub fn age_folders(root: &Path) {
         }
     }
 }
+
+/// The strings of the list `key` in a JSON answer (a status's `modified`, an index's `new`).
+pub fn list(json: &serde_json::Value, key: &str) -> Vec<String> {
+    json[key].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect()
+}

@@ -15,10 +15,6 @@ fn indexed_vault() -> TestVault {
     vault
 }
 
-fn list(json: &serde_json::Value, key: &str) -> Vec<String> {
-    json[key].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect()
-}
-
 #[test]
 fn missing_before_the_first_index() {
     let vault = TestVault::plain();

@@ -25,10 +25,11 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    /// The note name that matched nothing, when that is what went wrong.
-    pub fn missing_note(&self) -> Option<&str> {
+    /// What fixes this error, when something does, wherever below the boundary it arose (an
+    /// index error reached through the garden included).
+    pub fn remedy(&self) -> Option<exo_index::Remedy> {
         match self {
-            ApiError::Index(exo_index::IndexError::NoteNotFound { name }) => Some(name),
+            ApiError::Index(e) | ApiError::Garden(exo_garden::GardenError::Index(e)) => e.remedy(),
             _ => None,
         }
     }

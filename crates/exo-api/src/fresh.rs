@@ -23,11 +23,6 @@ impl Freshness {
             Err(e) => Freshness { unchecked: Some(e.to_string()), ..Freshness::default() },
         }
     }
-
-    /// Whether the answer came from an index behind the files.
-    pub fn is_stale(&self) -> bool {
-        self.index_status == Some(SyncState::OutOfSync)
-    }
 }
 
 /// An answer and the freshness of the index it came from, flattened into one JSON object.

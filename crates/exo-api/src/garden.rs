@@ -35,6 +35,6 @@ impl Exo {
             only,
             min_confidence: request.min_confidence,
         };
-        Ok(exo_garden::garden(&self.index, &options)?)
+        Ok(exo_garden::garden(&self.index, &self.garden, &options)?)
     }
 }

@@ -63,8 +63,3 @@ impl Exo {
         Ok(FillAnswer { runs, errors })
     }
 }
-
-/// Whether the hooks will reconcile: git runs them and they can find exo.
-pub fn hooks_working(status: &HooksStatus) -> bool {
-    status.active && status.exo.finds_exo
-}

@@ -29,7 +29,7 @@ pub use graph::{
     Backlinks, GraphExport, LinkView, Links, NeighborView, Neighbors, NeighborsRequest, NoteRef, NoteView, Orphans,
     PathAnswer, PathRequest, Unresolved,
 };
-pub use hooks::{FillAnswer, HookKind, HookState, HooksInstallRequest, HooksStatus, InstallReport, hooks_working};
+pub use hooks::{FillAnswer, HookKind, HookState, HooksInstallRequest, HooksStatus, InstallReport};
 pub use note::{ChunkView, NoteReport, inspect_note};
 pub use search::{SearchMode, SearchQuery, SearchResults};
 pub use sync::{StatusRequest, SyncAnswer, SyncProgress, SyncRequest};
@@ -80,13 +80,5 @@ impl Exo {
 
     pub fn vault(&self) -> &exo_vault::Vault {
         self.index.vault()
-    }
-
-    pub fn index(&self) -> &Index {
-        &self.index
-    }
-
-    pub fn garden_settings(&self) -> &exo_garden::GardenSettings {
-        &self.garden
     }
 }

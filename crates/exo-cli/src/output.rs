@@ -10,7 +10,7 @@ use std::fmt::{self, Write as _};
 use std::io::{IsTerminal, Write};
 
 use anyhow::Result;
-use exo_api::{Health, SyncState};
+use exo_api::{Freshness, Health, SyncState};
 use serde::Serialize;
 
 /// Writes `format!`-style text to stdout, returning from the enclosing function on error.
@@ -91,19 +91,7 @@ pub fn error_line(error: &anyhow::Error) -> String {
 
 /// What to do about an error, said as commands: the libraries name the remedy as a value.
 pub fn remedy_text(error: &anyhow::Error) -> String {
-    let remedy = error.chain().find_map(|cause| {
-        let index = cause
-            .downcast_ref::<exo_api::IndexError>()
-            .or_else(|| match cause.downcast_ref::<exo_api::ApiError>() {
-                Some(exo_api::ApiError::Index(e)) => Some(e),
-                _ => None,
-            })
-            .or_else(|| match cause.downcast_ref::<exo_api::types::GardenError>() {
-                Some(exo_api::types::GardenError::Index(e)) => Some(e),
-                _ => None,
-            })?;
-        index.remedy()
-    });
+    let remedy = error.chain().find_map(|cause| cause.downcast_ref::<exo_api::ApiError>()?.remedy());
     match remedy {
         None => String::new(),
         Some(exo_api::Remedy::Index) => " — run `exo index` first".into(),
@@ -182,6 +170,21 @@ pub fn sync_badge(state: SyncState, health: Health) -> String {
         (SyncState::Degraded, _) => ("Degraded", "1;31"),
     };
     paint(name, ansi)
+}
+
+/// A check that could not be made is said on stderr: the answer itself still stands.
+pub fn warn_unchecked(freshness: &Freshness) {
+    if let Some(why) = &freshness.unchecked {
+        eprintln!("exo: warning: could not check the index against the files: {}", escape(why));
+    }
+}
+
+/// The last line of a human answer from an index behind the files.
+pub fn print_freshness(freshness: &Freshness) -> Result<()> {
+    if let (Some(state), Some(stale)) = (freshness.index_status, freshness.stale_notes) {
+        print_stale_warning(state, stale)?;
+    }
+    Ok(())
 }
 
 /// The last line of a human answer given from an index that is behind the files.

@@ -47,16 +47,16 @@ impl Report {
     }
 }
 
-/// Runs every detector (or those in `options.only`) over the index and the files.
-pub fn garden(index: &Index, options: &ReportOptions) -> Result<Report, GardenError> {
-    let settings = GardenSettings::from_vault(index.vault())?;
+/// Runs every detector (or those in `options.only`) over the index and the files, with the
+/// `[garden]` settings the caller read once (`GardenSettings::from_vault`).
+pub fn garden(index: &Index, settings: &GardenSettings, options: &ReportOptions) -> Result<Report, GardenError> {
     let wants = |kind: Kind| options.only.is_empty() || options.only.contains(&kind);
     let wants_similarity = wants(Kind::SimilarUnlinked) || wants(Kind::NearDuplicate);
     let (graph, freshness) = index.beside_freshness(|| index.graph());
     let (graph, (index_status, stale_notes)) = (graph?, freshness?);
     let mut findings = Vec::new();
     let mut skipped = Vec::new();
-    crate::structure::detect(&graph, &settings, &wants, &mut findings);
+    crate::structure::detect(&graph, settings, &wants, &mut findings);
     let mut mentions = None;
     let mut vectors = None;
     // Mentions need only the files and the graph; they run beside the checks that read the
@@ -64,20 +64,20 @@ pub fn garden(index: &Index, options: &ReportOptions) -> Result<Report, GardenEr
     // Their weighing reads the vectors, after.
     rayon::in_place_scope(|scope| -> Result<(), GardenError> {
         if wants(Kind::UnlinkedMention) {
-            let (vault, graph, settings, mentions) = (index.vault(), &graph, &settings, &mut mentions);
+            let (vault, graph, mentions) = (index.vault(), &graph, &mut mentions);
             scope.spawn(move |_| *mentions = Some(crate::mentions::detect(vault, graph, settings)));
         }
         if wants_similarity || wants(Kind::UnlinkedMention) {
             vectors = Some(exo_index::vectors::note_vectors(index)?);
         }
         if let (true, Some(vectors)) = (wants_similarity, &vectors) {
-            match crate::similarity::detect(index.vault(), &graph, &settings, vectors) {
+            match crate::similarity::detect(index.vault(), &graph, settings, vectors) {
                 Ok(found) => findings.extend(found.into_iter().filter(|f| wants(f.kind))),
                 Err(reason) => skipped.push(format!("similar-unlinked, near-duplicate: {reason}")),
             }
         }
         if wants(Kind::StaleSummary) {
-            let (found, note) = crate::summaries::detect(index, &graph, &settings)?;
+            let (found, note) = crate::summaries::detect(index, &graph, settings)?;
             findings.extend(found);
             skipped.extend(note);
         }
@@ -120,7 +120,7 @@ pub fn garden(index: &Index, options: &ReportOptions) -> Result<Report, GardenEr
         index_status,
         stale_notes,
         notes: graph.notes().len(),
-        settings,
+        settings: settings.clone(),
         counts,
         min_confidence,
         below_confidence,

@@ -353,8 +353,8 @@ fn finding(
     if !duplicate && linked {
         return None;
     }
-    let cosine = (cosine * 1000.0).round() / 1000.0;
-    let shared = (shared * 1000.0).round() / 1000.0;
+    let cosine = crate::finding::round3(cosine);
+    let shared = crate::finding::round3(shared);
     let (pair_confidence, reasons) = standing.confidence();
     let evidence = json!({
         "cosine": cosine,

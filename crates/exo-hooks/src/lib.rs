@@ -19,32 +19,30 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 /// The hook scripts, as shipped in the repository's `githooks/` folder.
-pub const HOOKS: &[(&str, &str)] = &[
+const HOOKS: &[(&str, &str)] = &[
     ("post-commit", include_str!("../../../githooks/post-commit")),
     ("post-merge", include_str!("../../../githooks/post-merge")),
     ("post-checkout", include_str!("../../../githooks/post-checkout")),
     ("post-rewrite", include_str!("../../../githooks/post-rewrite")),
 ];
 
-pub const HOOKS_DIR: &str = ".githooks";
+const HOOKS_DIR: &str = ".githooks";
 
 /// Every exo script carries this line; it tells our scripts from a user's.
 const MARKER: &str = "Installed by `exo hooks install`";
 /// exo's part of a user's hook sits between these two lines.
-pub const BLOCK_START: &str = "# >>> exo >>>";
-pub const BLOCK_END: &str = "# <<< exo <<<";
+const BLOCK_START: &str = "# >>> exo >>>";
+const BLOCK_END: &str = "# <<< exo <<<";
 /// The template line that `install` rewrites to name the vault.
 const VAULT_LINE: &str = "\nEXO_VAULT=. ";
 /// Local git config key holding the exo that installed the hooks, for when `exo` is not on
 /// PATH. Git config rather than the script: the scripts are versioned and shared between
 /// machines, an absolute path is not.
-pub const EXO_BIN_KEY: &str = "exo.bin";
+const EXO_BIN_KEY: &str = "exo.bin";
 /// Under `.exo/`: held by the one background fill that is running.
-pub const FILL_LOCK: &str = "hook-fill.lock";
+const FILL_LOCK: &str = "hook-fill.lock";
 /// Under `.exo/`: left by every hook; the running fill takes another turn while it exists.
 const FILL_WANTED: &str = "hook-fill.wanted";
-/// Under `.exo/`: the background fill's output (errors only; it runs `exo index --quiet`).
-pub const FILL_LOG: &str = "hook-embed.log";
 
 #[derive(Debug, thiserror::Error)]
 pub enum HooksError {
@@ -125,6 +123,13 @@ pub struct HooksStatus {
     pub active: bool,
     pub hooks: Vec<HookState>,
     pub exo: ExoLookup,
+}
+
+impl HooksStatus {
+    /// Whether the hooks will reconcile: git runs them and they can find exo.
+    pub fn works(&self) -> bool {
+        self.active && self.exo.finds_exo
+    }
 }
 
 /// A hook exo could not chain into by itself, and the line that does it by hand.
@@ -220,7 +225,7 @@ impl Repo {
 }
 
 /// The template with `EXO_VAULT` naming the vault (relative to the working tree's top).
-pub fn render(template: &str, vault_rel: &str) -> String {
+fn render(template: &str, vault_rel: &str) -> String {
     let vault = if vault_rel.is_empty() || Path::new(vault_rel).is_absolute() {
         if vault_rel.is_empty() { ".".to_string() } else { vault_rel.to_string() }
     } else {

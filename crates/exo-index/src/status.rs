@@ -177,17 +177,37 @@ fn read_recorded(
 }
 
 /// Synced or OutOfSync and how many notes differ, by the stat fast path alone: the check
-/// search runs beside every query. Degraded indexes are caught by the query itself.
+/// every query runs beside itself. Degraded indexes are caught by the query itself.
 pub(crate) fn sync_state(index: &Index) -> Result<(SyncState, usize)> {
+    drift(index).map(|drift| (drift.state, drift.count))
+}
+
+/// The notes on disk that differ from the index, by the stat fast path: which ones, for a
+/// search that marks its hits, and how many, for every other answer.
+#[derive(Debug)]
+pub(crate) struct Drift {
+    pub state: SyncState,
+    /// New, modified and deleted notes: what `stale_notes` counts.
+    pub count: usize,
+    pub modified: std::collections::HashSet<String>,
+    pub deleted: std::collections::HashSet<String>,
+}
+
+pub(crate) fn drift(index: &Index) -> Result<Drift> {
     let Some(catalog) = Catalog::open(&index.layout().catalog)? else {
-        return Ok((SyncState::Missing, 0));
+        let nothing = std::collections::HashSet::new;
+        return Ok(Drift { state: SyncState::Missing, count: 0, modified: nothing(), deleted: nothing() });
     };
     let (scan, entries) =
         scan_beside(index, false, || crate::store::entries_copy::read_entries(&catalog, &index.layout().entries));
-    let (scan, entries) = (scan?, entries?);
-    let diff = diff::compute(index.vault(), &entries, &scan, false);
-    let stale = diff.new.len() + diff.modified.len() + diff.deleted.len();
-    Ok((if stale == 0 { SyncState::Synced } else { SyncState::OutOfSync }, stale))
+    let diff = diff::compute(index.vault(), &entries?, &scan?, false);
+    let count = diff.new.len() + diff.modified.len() + diff.deleted.len();
+    Ok(Drift {
+        state: if count == 0 { SyncState::Synced } else { SyncState::OutOfSync },
+        count,
+        modified: diff.modified.into_iter().collect(),
+        deleted: diff.deleted.into_iter().collect(),
+    })
 }
 
 /// Scans the vault on another thread while `read` runs (reading the catalog): the scan is

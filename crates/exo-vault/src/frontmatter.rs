@@ -270,7 +270,18 @@ mod tests {
 
     #[test]
     fn an_alias_of_a_scalar_or_an_open_node_is_one_value() {
-        assert_eq!(check_bounds("a: &s text\nb: *s\nc: &open [*open]\n"), Ok(()));
+        let yaml = "a: &s text\nb: *s\nc: &open [*open]\n";
+        assert_eq!(check_bounds(yaml), Ok(()));
+        // mapping, a, text, b, *s, c, the list, *open: each alias one value, not a copy.
+        let mut parser = Parser::new_from_str(yaml);
+        let mut expansion = Expansion::default();
+        while let Ok((event, _)) = parser.next_token() {
+            if event == Event::StreamEnd {
+                break;
+            }
+            expansion.on_event(event).unwrap();
+        }
+        assert_eq!(expansion.nodes, 8);
     }
 
     #[test]

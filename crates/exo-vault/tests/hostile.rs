@@ -21,15 +21,10 @@ fn parse_on_small_stack(text: String) -> Note {
         .expect("the parse must not panic")
 }
 
-/// Ten anchors, each a list of ten copies of the one before: 600 bytes of YAML that stand
-/// for ten billion strings once the aliases are expanded.
+/// The frontmatter of `tests/fixtures/hostile/billion-laughs.yaml` (shared with the e2e test):
+/// ten billion strings once its aliases are expanded.
 fn billion_laughs() -> String {
-    let mut yaml = format!("a0: &a0 [{}]\n", ["lol"; 10].join(", "));
-    for level in 1..10 {
-        let previous = format!("*a{}", level - 1);
-        yaml.push_str(&format!("a{level}: &a{level} [{}]\n", [previous.as_str(); 10].join(", ")));
-    }
-    yaml.push_str("tags: *a9\n");
+    let yaml = include_str!("../../../tests/fixtures/hostile/billion-laughs.yaml");
     format!("---\n{yaml}---\n# Laughs\n\nBody with [[a link]] and #inline.\n")
 }
 

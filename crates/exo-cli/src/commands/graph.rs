@@ -7,15 +7,15 @@ use anyhow::Result;
 use exo_api::SyncState;
 use exo_api::types::Direction;
 use exo_api::{
-    Backlinks, Fresh, Freshness, GraphExport, Links, Neighbors, NeighborsRequest, NoteRef, Orphans, PathAnswer,
-    PathRequest, Unresolved,
+    Backlinks, Fresh, GraphExport, Links, Neighbors, NeighborsRequest, NoteRef, Orphans, PathAnswer, PathRequest,
+    Unresolved,
 };
 use serde::Serialize;
 
 use crate::cli::Globals;
 use crate::cli::{GraphArgs, GraphCommand, GraphFormat};
 use crate::context::open_exo;
-use crate::output::{escape, out, outln, paint, print_json, print_stale_warning, prose};
+use crate::output::{escape, out, outln, paint, print_freshness, print_json, prose, warn_unchecked};
 
 pub fn run(globals: &Globals, command: GraphCommand) -> Result<ExitCode> {
     let exo = open_exo(globals)?;
@@ -49,21 +49,6 @@ fn show<T: Serialize>(answer: Fresh<T>, as_json: bool, human: fn(&T) -> Result<(
         print_freshness(&answer.freshness)?;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// A check that could not be made is said on stderr: the answer itself still stands.
-pub fn warn_unchecked(freshness: &Freshness) {
-    if let Some(why) = &freshness.unchecked {
-        eprintln!("exo: warning: could not check the index against the files: {}", escape(why));
-    }
-}
-
-/// The last line of a human answer from an index behind the files.
-pub fn print_freshness(freshness: &Freshness) -> Result<()> {
-    if let (Some(state), Some(stale)) = (freshness.index_status, freshness.stale_notes) {
-        print_stale_warning(state, stale)?;
-    }
-    Ok(())
 }
 
 fn print_links(answer: &Links) -> Result<()> {
@@ -139,12 +124,11 @@ fn print_unresolved(answer: &Unresolved) -> Result<()> {
 /// The whole graph. JSON carries the freshness envelope like every other answer; DOT is
 /// for graphviz, so a stale index is said on stderr rather than inside the file.
 fn export(answer: Fresh<GraphExport>, args: &GraphArgs, as_json: bool) -> Result<ExitCode> {
+    warn_unchecked(&answer.freshness);
     if as_json || args.format == GraphFormat::Json {
-        warn_unchecked(&answer.freshness);
         print_json(&answer)?;
         return Ok(ExitCode::SUCCESS);
     }
-    warn_unchecked(&answer.freshness);
     out!("{}", answer.answer.to_dot());
     if let (Some(SyncState::OutOfSync), Some(stale)) = (answer.freshness.index_status, answer.freshness.stale_notes) {
         eprintln!("exo: warning: the index is behind the files ({stale} notes differ) — run `exo index`");

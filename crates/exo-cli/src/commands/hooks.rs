@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use exo_api::{HookKind, HookState, HooksInstallRequest, HooksStatus, InstallReport, hooks_working};
+use exo_api::{HookKind, HookState, HooksInstallRequest, HooksStatus, InstallReport};
 
 use crate::cli::{Globals, HooksCommand};
 use crate::context::open_exo;
@@ -30,7 +30,7 @@ pub fn run(globals: &Globals, command: HooksCommand) -> Result<ExitCode> {
             } else {
                 print_status(&status)?;
             }
-            Ok(if hooks_working(&status) { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if status.works() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         HooksCommand::Fill => {
             // The hook sends stderr to `.exo/hook-embed.log`.

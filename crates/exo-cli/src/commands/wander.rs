@@ -6,9 +6,8 @@ use anyhow::Result;
 use exo_api::{Wander, WanderRequest};
 
 use crate::cli::{Globals, WanderArgs};
-use crate::commands::graph::{print_freshness, warn_unchecked};
 use crate::context::open_exo;
-use crate::output::{escape, outln, paint, print_json};
+use crate::output::{escape, outln, paint, print_freshness, print_json, warn_unchecked};
 
 pub fn run(globals: &Globals, args: WanderArgs) -> Result<ExitCode> {
     let exo = open_exo(globals)?;

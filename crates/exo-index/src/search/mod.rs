@@ -168,7 +168,7 @@ pub fn search(index: &Index, request: &SearchRequest) -> Result<SearchResults> {
 
     // The staleness check walks the vault; it runs beside the query, not before it.
     let (drift, ranked) = crate::store::beside(
-        || fresh::drift(index),
+        || crate::status::drift(index),
         || {
             let coverage = match request.mode {
                 Mode::Bm25 => None,
@@ -189,7 +189,7 @@ pub fn search(index: &Index, request: &SearchRequest) -> Result<SearchResults> {
             results.index_status = Some(drift.state);
             results.stale_notes = Some(drift.count);
             for hit in &mut results.hits {
-                hit.stale = drift.of(&hit.path);
+                hit.stale = fresh::stale_of(&drift, &hit.path);
             }
         }
         Err(e) => results.notes.push(format!("could not check the index against the files: {e}")),
