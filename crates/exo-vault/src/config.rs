@@ -28,6 +28,11 @@ pub struct Config {
     pub search: toml::Table,
     pub embed: toml::Table,
     pub garden: toml::Table,
+    /// Note writes (exo new/mv/rm, the MCP server's write tools): the commit author; read
+    /// by exo-api.
+    pub write: toml::Table,
+    /// The frontmatter and link policy of `exo check`; None when there is no `[check]`.
+    pub check: Option<crate::policy::CheckPolicy>,
 }
 
 impl Default for Config {
@@ -42,6 +47,8 @@ impl Default for Config {
             search: toml::Table::new(),
             embed: toml::Table::new(),
             garden: toml::Table::new(),
+            write: toml::Table::new(),
+            check: None,
         }
     }
 }
@@ -100,6 +107,9 @@ impl Config {
             if Path::new(folder).is_absolute() || folder.split(['/', '\\']).any(|c| c == "..") {
                 return Err(format!("notes folder {folder:?} must be relative and stay inside the vault"));
             }
+        }
+        if let Some(policy) = &self.check {
+            policy.validate()?;
         }
         Ok(())
     }
@@ -168,6 +178,19 @@ style = "obsidian"
 [chunks]
 # Largest chunk (bytes) for snippets and vectors; sections are split at paragraphs.
 max_bytes = 1200
+
+# `exo check` and the pre-commit hook: a frontmatter and link policy. Uncomment to use.
+# [check]
+# mode = "audit"             # "enforce": exit 1, and the pre-commit hook refuses the commit
+# required = ["title"]       # keys every note's frontmatter must have
+# max_summary = 280          # characters in `summary`
+# links_resolve = true       # every link names a note or file in the vault
+# unique_titles = true       # no two notes share a title or alias
+# [check.fields]
+# created = { type = "date" }                          # date, list, string, number, boolean
+# status = { type = "string", values = ["draft", "done"] }
+# [check.types.paper]        # notes with `type: paper`
+# required = ["authors", "year"]
 "#;
 
 #[cfg(test)]

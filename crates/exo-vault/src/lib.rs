@@ -17,6 +17,8 @@ pub mod init;
 pub mod note;
 mod parse;
 pub mod path;
+pub mod policy;
+pub mod relink;
 pub mod resolve;
 mod root;
 pub mod scan;
@@ -31,6 +33,8 @@ pub use note::{
     BlockId, Chunk, Heading, Link, LinkKind, Note, Span, Tag, TagSource, TitleSource, Warning, WarningKind,
 };
 pub use parse::{ParseOptions, decode, parse_bytes, parse_bytes_with_text, parse_note};
+pub use policy::{CheckMode, CheckPolicy};
+pub use relink::{TextEdit, apply_edits, rebase_own_links, retarget_links};
 
 /// Bumped whenever parsing changes what it finds, so indexes built by an older parser are
 /// re-parsed rather than trusted.
