@@ -7,6 +7,7 @@
 
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod check;
 mod error;
 mod finding;
 mod mentions;

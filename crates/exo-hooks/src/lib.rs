@@ -2,7 +2,8 @@
 //! detection: the git hooks (`exo hooks install|status|fill`), and next the watcher.
 //!
 //! It must never disable or rewrite a hook a user wrote (only exo's own scripts and its marked
-//! blocks), never make git wait or fail, and never print.
+//! blocks), never make git wait or fail (but for the pre-commit hook refusing a commit that
+//! breaks an enforced `[check]` policy, which is what it is for), and never print.
 //!
 //! Where git runs hooks from decides where exo's go, and nobody else's hook is ever disabled:
 //! with no hooks of the user's, exo's scripts live in the vault's `.githooks/` (versioned with
@@ -24,7 +25,11 @@ const HOOKS: &[(&str, &str)] = &[
     ("post-merge", include_str!("../../../githooks/post-merge")),
     ("post-checkout", include_str!("../../../githooks/post-checkout")),
     ("post-rewrite", include_str!("../../../githooks/post-rewrite")),
+    ("pre-commit", include_str!("../../../githooks/pre-commit")),
 ];
+
+/// The one hook whose failure must reach git: it refuses commits (`exo check --staged`).
+const REFUSING_HOOK: &str = "pre-commit";
 
 const HOOKS_DIR: &str = ".githooks";
 
@@ -119,7 +124,8 @@ pub struct HooksStatus {
     pub hooks_path: String,
     /// What `core.hooksPath` is set to now.
     pub configured: Option<String>,
-    /// Every hook git runs from `hooks_path` runs exo (its script, or its block in yours).
+    /// Every index-sync hook git runs from `hooks_path` runs exo (its script, or its block in
+    /// yours). The pre-commit check (in `hooks`) is not counted.
     pub active: bool,
     pub hooks: Vec<HookState>,
     pub exo: ExoLookup,
@@ -244,11 +250,17 @@ fn shell_quote(s: &str) -> String {
 }
 
 /// exo's script as a block for a user's shell hook: in a subshell, so its `exit`s, variables
-/// and failures stay its own (`|| true` keeps a hook running under `set -e`).
-fn block(script: &str) -> String {
+/// and failures stay its own (`|| true` keeps a hook running under `set -e`), except the
+/// pre-commit check's refusal, which ends the user's hook with it.
+fn block(name: &str, script: &str) -> String {
     let body = script.split_once('\n').map_or(script, |(_, rest)| rest);
+    let (job, on_failure) = if name == REFUSING_HOOK {
+        ("checks staged notes against exo.toml's [check]", "exit 1")
+    } else {
+        ("keeps exo's index in sync", "true")
+    };
     format!(
-        "{BLOCK_START} managed by `exo hooks install` (`--force` rewrites it): keeps exo's index in sync\n(\n{body}) || true\n{BLOCK_END}\n"
+        "{BLOCK_START} managed by `exo hooks install` (`--force` rewrites it): {job}\n(\n{body}) || {on_failure}\n{BLOCK_END}\n"
     )
 }
 
@@ -300,7 +312,9 @@ fn status_of(repo: &Repo) -> Result<HooksStatus, HooksError> {
     let hooks: Vec<HookState> =
         HOOKS.iter().map(|(name, template)| inspect(&dir, name, &repo.script(template))).collect();
     Ok(HooksStatus {
-        active: hooks.iter().all(|h| h.kind.runs_exo() && h.executable),
+        // The index-sync hooks. The pre-commit check is listed but does not count: it only
+        // matters with a `[check]` policy, and hooks installed before it existed still sync.
+        active: hooks.iter().filter(|h| h.name != REFUSING_HOOK).all(|h| h.kind.runs_exo() && h.executable),
         hooks_path: repo.display(&dir),
         configured: repo.configured()?.map(|(raw, _)| raw),
         hooks,
@@ -314,7 +328,7 @@ fn inspect(dir: &Path, name: &str, script: &str) -> HookState {
     let (kind, current) = match text.as_deref().map(std::str::from_utf8) {
         None => (HookKind::Missing, false),
         Some(Ok(text)) => match find_block(text) {
-            Some((start, end)) => (HookKind::Chained, text[start..end] == block(script)),
+            Some((start, end)) => (HookKind::Chained, text[start..end] == block(name, script)),
             None if text.contains(MARKER) => (HookKind::Exo, text == script),
             None if is_shell(text) => (HookKind::Shell, false),
             None if text.contains(&sibling_name(name)) => (HookKind::CallsExo, true),
@@ -423,12 +437,12 @@ fn place(
     };
     let updated = match find_block(&text) {
         Some((start, end)) => {
-            let wanted = block(script);
+            let wanted = block(name, script);
             (text[start..end] != wanted).then(|| format!("{}{wanted}{}", &text[..start], &text[end..]))
         }
         None if text.contains(MARKER) => (text != script).then(|| script.to_string()),
         None => {
-            fs::write(&path, with_block(&text, &block(script))).map_err(io(&path))?;
+            fs::write(&path, with_block(&text, &block(name, script))).map_err(io(&path))?;
             placed.chained.push(name.to_string());
             return Ok(());
         }
@@ -567,6 +581,10 @@ mod tests {
             assert!(script.contains(VAULT_LINE), "{name} must name the vault on a line install rewrites");
             assert!(script.trim_end().ends_with("exit 0"), "{name} must end with exit 0");
             assert!(script.contains("command -v exo"), "{name} must look for exo");
+            if *name == REFUSING_HOOK {
+                assert!(script.contains("check --staged"), "{name} checks what is staged");
+                continue;
+            }
             assert!(script.contains("index --no-vectors"), "{name} must leave vectors to the background");
             assert!(script.contains("hooks fill </dev/null >>"), "{name} must detach the fill from git's pipes");
         }
@@ -576,12 +594,27 @@ mod tests {
     fn install_writes_hooks_and_sets_hooks_path() {
         let (_dir, root) = repo();
         let report = install(&root, false, None).unwrap();
-        assert_eq!(report.placed.written.len(), 4);
+        assert_eq!(report.placed.written.len(), HOOKS.len());
         assert!(report.status.active, "{:?}", report.status);
         assert_eq!(report.status.configured.as_deref(), Some(".githooks"));
         let again = install(&root, false, None).unwrap();
         assert!(again.placed.written.is_empty());
-        assert_eq!(again.placed.kept.len(), 4);
+        assert_eq!(again.placed.kept.len(), HOOKS.len());
+    }
+
+    #[test]
+    fn hooks_from_before_the_pre_commit_check_stay_active() {
+        // Installed by an exo without pre-commit: the index is still kept in sync, so the
+        // hooks are active; the missing check hook is listed for `exo hooks install` to add.
+        let (_dir, root) = repo();
+        install(&root, false, None).unwrap();
+        fs::remove_file(root.join(HOOKS_DIR).join(REFUSING_HOOK)).unwrap();
+        let status = status(&root).unwrap();
+        assert!(status.active, "{status:?}");
+        assert_eq!(kind(&status, REFUSING_HOOK), HookKind::Missing);
+        let report = install(&root, false, None).unwrap();
+        assert_eq!(report.placed.written, [REFUSING_HOOK]);
+        assert_eq!(kind(&report.status, REFUSING_HOOK), HookKind::Exo);
     }
 
     #[test]
@@ -600,14 +633,14 @@ mod tests {
     #[test]
     fn active_hooks_in_dot_git_stay_active() {
         let (_dir, root) = repo();
-        write_hook(&root.join(".git/hooks/pre-commit"), "#!/bin/sh\nexit 1\n");
+        write_hook(&root.join(".git/hooks/pre-push"), "#!/bin/sh\nexit 1\n");
         write_hook(&root.join(".git/hooks/post-commit"), "#!/bin/bash\necho mine\n");
         let report = install(&root, false, None).unwrap();
         assert_eq!(report.status.configured, None, "core.hooksPath would silence .git/hooks");
         assert_eq!(report.hooks_path, ".git/hooks");
         assert_eq!(report.placed.chained, ["post-commit"]);
-        assert_eq!(report.placed.written.len(), 3);
-        assert_eq!(fs::read_to_string(root.join(".git/hooks/pre-commit")).unwrap(), "#!/bin/sh\nexit 1\n");
+        assert_eq!(report.placed.written.len(), HOOKS.len() - 1);
+        assert_eq!(fs::read_to_string(root.join(".git/hooks/pre-push")).unwrap(), "#!/bin/sh\nexit 1\n");
         assert!(report.status.active, "{:?}", report.status);
     }
 
@@ -620,7 +653,7 @@ mod tests {
         let report = install(&root, false, None).unwrap();
         assert_eq!(report.status.configured.as_deref(), Some(".husky"), "their hooks path stays");
         assert_eq!(report.placed.chained, ["post-commit"]);
-        assert_eq!(report.placed.written, ["post-checkout", "post-rewrite"]);
+        assert_eq!(report.placed.written, ["post-checkout", "post-rewrite", "pre-commit"]);
         assert_eq!(report.placed.by_hand.len(), 1);
         assert_eq!(report.placed.by_hand[0].line, "sh .husky/exo-post-merge");
         assert_eq!(
