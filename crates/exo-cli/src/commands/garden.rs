@@ -4,20 +4,30 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use exo_api::{GardenRequest, Report};
+use exo_api::{GardenRequest, NotifySource, NotifySummary, Report};
 
 use crate::cli::{GardenArgs, Globals};
+use crate::commands::notify;
 use crate::context::open_exo;
 use crate::output::{escape, outln, paint, print_json, print_stale_warning};
 
 pub fn run(globals: &Globals, args: GardenArgs) -> Result<ExitCode> {
     let request = GardenRequest { only: args.only, max_per_kind: args.max, min_confidence: args.min_confidence };
-    let report = open_exo(globals)?.garden(&request)?;
+    let exo = open_exo(globals)?;
+    let report = match exo.garden(&request) {
+        Ok(report) => report,
+        Err(error) => {
+            notify::send(&args.notify, || NotifySummary::failed(NotifySource::Garden, exo.vault().root(), &error));
+            return Err(error.into());
+        }
+    };
     if globals.json {
         print_json(&report)?;
     } else {
         print_human(&report)?;
     }
+    // After the output, so a slow webhook never holds up the report.
+    notify::send(&args.notify, || NotifySummary::of_garden(exo.vault().root(), &report));
     Ok(if args.exit_code && report.has_findings() { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 

@@ -1,14 +1,16 @@
 //! The graph commands: links, backlinks, neighbors, path, orphans, unresolved, graph. Each is
 //! one exo-api call, rendered; like search, each says when the index is behind the files.
 
+use std::collections::HashMap;
+use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use exo_api::SyncState;
 use exo_api::types::Direction;
 use exo_api::{
-    Backlinks, Fresh, GraphExport, Links, Neighbors, NeighborsRequest, NoteRef, Orphans, PathAnswer, PathRequest,
-    Unresolved,
+    Backlinks, Fresh, GraphExport, GraphPicture, Links, Neighbors, NeighborsRequest, NoteRef, Orphans, PathAnswer,
+    PathRequest, Unresolved,
 };
 use serde::Serialize;
 
@@ -35,7 +37,13 @@ pub fn run(globals: &Globals, command: GraphCommand) -> Result<ExitCode> {
         }
         GraphCommand::Orphans => show(exo.orphans()?, json, print_orphans),
         GraphCommand::Unresolved => show(exo.unresolved()?, json, print_unresolved),
-        GraphCommand::Graph(args) => export(exo.graph_export()?, &args, json),
+        GraphCommand::Graph(args) => match &args.html {
+            Some(file) => {
+                let vault = exo.vault().root().file_name().map(|n| n.to_string_lossy().into_owned());
+                write_page(exo.graph_picture()?, vault.unwrap_or_default(), file, json)
+            }
+            None => export(exo.graph_export()?, &args, json),
+        },
     }
 }
 
@@ -134,4 +142,128 @@ fn export(answer: Fresh<GraphExport>, args: &GraphArgs, as_json: bool) -> Result
         eprintln!("exo: warning: the index is behind the files ({stale} notes differ) — run `exo index`");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The page `--html` writes: markup, style and script in one file, so it opens offline.
+const PAGE_TEMPLATE: &str = include_str!("../../assets/graph.html");
+/// Where the page template takes its data (inside `<script type="application/json">`).
+const DATA_SLOT: &str = "/*EXO_GRAPH_DATA*/";
+/// Link kinds, in the order the page's `kinds` table lists them.
+const LINK_KINDS: [&str; 3] = ["wiki", "markdown", "embed"];
+
+/// What the page reads. Arrays, not objects, per node and link: a 10k-note page with 150k
+/// links is under 4 MB. The layout is documented at the top of `assets/graph.html`.
+#[derive(Serialize)]
+struct PageData<'a> {
+    vault: String,
+    /// Notes the index is behind the files by, when it is (the page says so).
+    stale: Option<usize>,
+    kinds: [&'static str; 3],
+    nodes: Vec<PageNode<'a>>,
+    /// `[source, target, kind, count]`, indexes into `nodes` and `kinds`.
+    links: Vec<(usize, usize, usize, usize)>,
+    /// `[target as written, count, [referrer node indexes]]`: link targets no note answers to.
+    wanted: Vec<(&'a str, usize, Vec<usize>)>,
+}
+
+/// `[path, title, type, tags, in_degree, out_degree, orphan]`
+type PageNode<'a> = (&'a str, &'a str, Option<&'a str>, &'a [String], usize, usize, bool);
+
+#[derive(Serialize)]
+struct PageWritten<'a> {
+    path: &'a Path,
+    nodes: usize,
+    edges: usize,
+    unresolved: usize,
+    #[serde(flatten)]
+    freshness: &'a exo_api::Freshness,
+}
+
+/// `exo graph --html FILE`: writes the page, prints one line (or one JSON object).
+fn write_page(picture: Fresh<GraphPicture>, vault: String, file: &Path, as_json: bool) -> Result<ExitCode> {
+    warn_unchecked(&picture.freshness);
+    let data = page_data(&picture.answer, vault, picture.freshness.stale_notes.filter(|&n| n > 0));
+    let page = render_page(&data)?;
+    std::fs::write(file, page).map_err(|e| {
+        anyhow::anyhow!("cannot write {}: {e} (check that its folder exists and is writable)", file.display())
+    })?;
+    let written = PageWritten {
+        path: file,
+        nodes: data.nodes.len(),
+        edges: data.links.len(),
+        unresolved: data.wanted.len(),
+        freshness: &picture.freshness,
+    };
+    if as_json {
+        print_json(&written)?;
+    } else {
+        outln!(
+            "exo: wrote {} ({}, {}, {})",
+            escape(&file.display().to_string()),
+            count(written.nodes, "note"),
+            count(written.edges, "link"),
+            count(written.unresolved, "unresolved target")
+        );
+        print_freshness(&picture.freshness)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// "1 note", "2 notes".
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+}
+
+fn page_data(picture: &GraphPicture, vault: String, stale: Option<usize>) -> PageData<'_> {
+    let graph = &picture.graph;
+    let index: HashMap<&str, usize> = graph.nodes.iter().enumerate().map(|(i, n)| (n.path.as_str(), i)).collect();
+    let orphans: std::collections::HashSet<&str> = picture.orphans.iter().map(String::as_str).collect();
+    let nodes = graph
+        .nodes
+        .iter()
+        .map(|n| {
+            let orphan = orphans.contains(n.path.as_str());
+            (
+                n.path.as_str(),
+                n.title.as_str(),
+                n.note_type.as_deref(),
+                n.tags.as_slice(),
+                n.in_degree,
+                n.out_degree,
+                orphan,
+            )
+        })
+        .collect();
+    let links = graph
+        .edges
+        .iter()
+        .filter_map(|e| {
+            let kind = LINK_KINDS.iter().position(|k| *k == e.kind.as_str()).unwrap_or(0);
+            Some((*index.get(e.src.as_str())?, *index.get(e.dst.as_str())?, kind, e.count))
+        })
+        .collect();
+    let wanted = picture
+        .unresolved
+        .iter()
+        .map(|w| {
+            let mut referrers: Vec<usize> =
+                w.referrers.iter().filter_map(|r| index.get(r.path.as_str()).copied()).collect();
+            referrers.sort_unstable();
+            referrers.dedup();
+            (w.target.as_str(), w.count, referrers)
+        })
+        .collect();
+    PageData { vault, stale, kinds: LINK_KINDS, nodes, links, wanted }
+}
+
+/// The template with the data in its slot. JSON inside a `<script>` element must not
+/// contain `</script` or `<!--` (the HTML parser ends or changes the element there), and
+/// older JavaScript parsers reject raw U+2028/U+2029: all three are written as `\uXXXX`
+/// escapes, which JSON reads back as the same characters (they only occur inside strings).
+fn render_page(data: &PageData<'_>) -> Result<String> {
+    let json = serde_json::to_string(data)?;
+    let json = json.replace('<', "\\u003c").replace('\u{2028}', "\\u2028").replace('\u{2029}', "\\u2029");
+    let (before, after) =
+        PAGE_TEMPLATE.split_once(DATA_SLOT).context("the graph page template has lost its data slot (a build bug)")?;
+    Ok([before, &json, after].concat())
 }

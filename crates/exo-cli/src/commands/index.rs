@@ -6,11 +6,12 @@ use std::process::ExitCode;
 use anyhow::Result;
 use exo_api::ReconcileReport;
 use exo_api::types::EmbedReport;
-use exo_api::{Progress, Status, SyncProgress, SyncRequest};
+use exo_api::{NotifySource, NotifySummary, Progress, Status, SyncProgress, SyncRequest};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::cli::{Globals, IndexArgs};
+use crate::commands::notify;
 use crate::commands::status::{StatusJson, badge_line};
 use crate::context::open_exo;
 use crate::output::{escape, outln, print_json};
@@ -72,8 +73,19 @@ pub fn run(globals: &Globals, args: IndexArgs) -> Result<ExitCode> {
         true => SyncProgress { notes: &notes_bar, chunks: &chunks_bar },
         false => SyncProgress::default(),
     };
-    let answer = exo.sync(&request, progress)?;
-    let Some(status) = &answer.status else { return Ok(ExitCode::SUCCESS) };
+    let answer = match exo.sync(&request, progress) {
+        Ok(answer) => answer,
+        Err(error) => {
+            notify::send(&args.notify, || NotifySummary::failed(NotifySource::Index, exo.vault().root(), &error));
+            return Err(error.into());
+        }
+    };
+    // Sent after the output, so a slow webhook never holds up what the run has to say.
+    let summary = || NotifySummary::of_sync(exo.vault().root(), &answer);
+    let Some(status) = &answer.status else {
+        notify::send(&args.notify, summary);
+        return Ok(ExitCode::SUCCESS);
+    };
     if globals.json {
         let json = IndexJson { report: &answer.report, vectors: &answer.vectors, status: StatusJson::of(status) };
         print_json(&json)?;
@@ -83,6 +95,7 @@ pub fn run(globals: &Globals, args: IndexArgs) -> Result<ExitCode> {
             eprintln!("exo: warning: vectors: {}; text and graph search work without them", escape(error));
         }
     }
+    notify::send(&args.notify, summary);
     Ok(ExitCode::SUCCESS)
 }
 
