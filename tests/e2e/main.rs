@@ -4,6 +4,7 @@
 mod support;
 
 mod answers;
+mod check;
 mod cli_basics;
 mod crash;
 mod faults;
@@ -11,11 +12,18 @@ mod garden;
 mod gardener;
 mod git_hooks;
 mod graph;
+mod graph_html;
 mod hostile;
+mod mcp;
+mod mcp_http;
+mod mcp_watch;
 mod newcomer;
+mod notify;
 mod quickstart;
 mod search;
 mod snapshots;
 mod storage;
 mod sync;
 mod vectors;
+mod watch;
+mod writes;

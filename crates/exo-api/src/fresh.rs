@@ -4,7 +4,7 @@ use exo_index::{Index, SyncState};
 use serde::Serialize;
 
 /// Whether the index matched the files while it answered.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Freshness {
     /// Synced or OutOfSync; null when the check itself failed (see `unchecked`).
     pub index_status: Option<SyncState>,
@@ -26,7 +26,7 @@ impl Freshness {
 }
 
 /// An answer and the freshness of the index it came from, flattened into one JSON object.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Fresh<T> {
     #[serde(flatten)]
     pub answer: T,

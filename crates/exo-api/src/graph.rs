@@ -1,7 +1,7 @@
 //! The link graph's answers: links, backlinks, neighbours, paths, orphans, wanted notes and
 //! the whole graph, each read from the index beside a freshness check.
 
-use exo_index::graph::{Backlink, Graph, LinkInfo, Step, Wanted};
+use exo_index::graph::{Backlink, Graph, ResolvedLink, Step, Wanted};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -14,6 +14,7 @@ pub use exo_index::graph::GraphExport;
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoteRef {
+    /// The note: vault-relative path (with or without `.md`), title or alias, any case.
     pub note: String,
 }
 
@@ -44,7 +45,7 @@ pub struct PathRequest {
 }
 
 /// A link as written in a note, and where it resolves.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct LinkView {
     pub line: u32,
     pub kind: String,
@@ -59,33 +60,33 @@ pub struct LinkView {
     pub resolved: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Links {
     pub note: String,
     pub links: Vec<LinkView>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Backlinks {
     pub note: String,
     pub backlinks: Vec<Backlink>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct NeighborView {
     pub path: String,
     pub title: String,
     pub distance: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Neighbors {
     pub note: String,
     pub depth: usize,
     pub neighbors: Vec<NeighborView>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PathAnswer {
     pub from: String,
     pub to: String,
@@ -128,22 +129,29 @@ impl Exo {
         Ok(Fresh { answer: answer(&graph?)?, freshness })
     }
 
-    /// Links written in a note, with where each resolves.
+    /// Links written in a note, with where each resolves: indexed queries on this note's
+    /// rows, not the whole graph.
     pub fn links(&self, request: &NoteRef) -> Result<Fresh<Links>> {
-        self.answer_from_graph(|graph| {
-            let id = graph.find(&request.note)?;
-            let links = graph.outgoing(id).map(|link| link_view(graph, link)).collect();
-            Ok(Links { note: graph.note(id).path.clone(), links })
-        })
+        let index = &self.index;
+        let (answer, freshness) = beside(index, || -> Result<Links> {
+            let links = index.note_links()?;
+            let note = links.find(&request.note)?;
+            let views = links.outgoing(&note)?.iter().map(resolved_view).collect();
+            Ok(Links { note: note.path, links: views })
+        });
+        Ok(Fresh { answer: answer?, freshness })
     }
 
     /// Links into a note from others, each with its line as the file reads now.
     pub fn backlinks(&self, request: &NoteRef) -> Result<Fresh<Backlinks>> {
-        let root = self.vault().root().to_path_buf();
-        self.answer_from_graph(|graph| {
-            let id = graph.find(&request.note)?;
-            Ok(Backlinks { note: graph.note(id).path.clone(), backlinks: graph.backlinks(id, &root) })
-        })
+        let index = &self.index;
+        let (answer, freshness) = beside(index, || -> Result<Backlinks> {
+            let links = index.note_links()?;
+            let note = links.find(&request.note)?;
+            let backlinks = links.backlinks(&note, self.vault().root())?;
+            Ok(Backlinks { note: note.path, backlinks })
+        });
+        Ok(Fresh { answer: answer?, freshness })
     }
 
     /// Notes within `depth` links, nearest first.
@@ -202,10 +210,10 @@ impl Exo {
     }
 }
 
-/// A self-link (`[[#Heading]]`) resolves to its own note.
-fn link_view(graph: &Graph, link: &LinkInfo) -> LinkView {
+/// A link as written in a note and where it resolves (a self-link, `[[#Heading]]`, to its
+/// own note).
+pub(crate) fn resolved_view(link: &ResolvedLink) -> LinkView {
     let written = &link.written;
-    let own = written.is_self_link().then(|| graph.note(link.src).path.clone());
     LinkView {
         line: written.line,
         kind: written.kind.as_str().to_string(),
@@ -213,8 +221,8 @@ fn link_view(graph: &Graph, link: &LinkInfo) -> LinkView {
         heading: written.heading.clone(),
         block: written.block.clone(),
         display: written.display.clone(),
-        path: link.dst.map(|d| graph.note(d).path.clone()).or(own),
+        path: link.path.clone(),
         attachment: link.attachment.clone(),
-        resolved: !link.is_unresolved(),
+        resolved: link.resolved,
     }
 }

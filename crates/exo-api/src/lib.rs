@@ -11,18 +11,28 @@
 #![forbid(unsafe_code)]
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+mod check;
 mod error;
 mod fresh;
 mod garden;
 mod graph;
 mod hooks;
 mod note;
+mod notify;
+mod picture;
+mod read;
+mod recent;
 mod search;
 mod sync;
 mod vault;
 mod wander;
+mod watch;
+mod write;
 
+pub use check::{CheckAnswer, CheckRequest, CheckSource};
 pub use error::{ApiError, Result};
+pub use exo_garden::check::{Rule as CheckRule, Violation};
+pub use exo_vault::CheckMode;
 pub use fresh::{Fresh, Freshness};
 pub use garden::{Finding, GardenRequest, Kind, Report};
 pub use graph::{
@@ -31,9 +41,18 @@ pub use graph::{
 };
 pub use hooks::{FillAnswer, HookKind, HookState, HooksInstallRequest, HooksStatus, InstallReport};
 pub use note::{ChunkView, NoteReport, inspect_note};
+pub use notify::{NotifySource, NotifyStatus, NotifySummary};
+pub use picture::GraphPicture;
+pub use read::{HeadingView, ListNotesRequest, ListSort, NoteContent, NoteList, NoteSummary, ReadNoteRequest};
+pub use recent::{Change, CommitRef, Recent, RecentNote, RecentRequest, UncommittedNote};
 pub use search::{SearchMode, SearchQuery, SearchResults};
 pub use sync::{StatusRequest, SyncAnswer, SyncProgress, SyncRequest};
 pub use vault::VaultChoice;
+pub use watch::{Reconciled, StopSignal, Trigger, WatchEvent, WatchMode, WatchOptions};
+pub use write::{
+    CommitIdentity, CommitPolicy, CommitView, CreateNoteRequest, DeleteNoteRequest, EditNoteRequest, EditOperation,
+    FrontmatterValues, IndexState, MoveNoteRequest, WriteAnswer, WriteOrigin, Writer,
+};
 
 pub use exo_index::{Health, IndexError, Progress, ReconcileReport, Remedy, Repair, Status, SyncState};
 

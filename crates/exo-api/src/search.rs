@@ -26,6 +26,7 @@ pub enum SearchMode {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SearchQuery {
+    /// What to look for: words, a phrase or a question.
     pub query: String,
     #[serde(default)]
     pub mode: SearchMode,

@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::error::GardenError;
 
 /// What kind of rot a finding is. The order here is the report's order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
     Orphan,
@@ -63,7 +63,7 @@ impl Kind {
 
 /// How much a finding hurts the vault: high breaks what tools read, medium misleads a
 /// reader, low is a missed connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     High,
@@ -71,7 +71,7 @@ pub enum Severity {
     Low,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Finding {
     pub kind: Kind,
     pub severity: Severity,
@@ -87,6 +87,7 @@ pub struct Finding {
     /// One line for a person.
     pub message: String,
     /// What was measured, kind by kind: lines, counts, scores, commits.
+    #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
     pub evidence: serde_json::Value,
     /// What to do about it, concrete enough for an agent to act on.
     pub fix: String,

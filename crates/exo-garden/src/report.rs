@@ -21,7 +21,7 @@ pub struct ReportOptions {
     pub min_confidence: Option<f32>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Report {
     /// Whether the index matched the files when the report was made.
     pub index_status: SyncState,

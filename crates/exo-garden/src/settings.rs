@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::GardenError;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct GardenSettings {
     /// Notes that are entry points (a map or index note): never orphans.

@@ -25,7 +25,7 @@ const DRAWS_PER_PAIR: usize = 40;
 /// to 8 hops, and `--pairs 99999999` once kept exo busy for minutes. A hundred pairs' worth.
 const MAX_DRAWS: usize = 100 * DRAWS_PER_PAIR;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Wander {
     pub seed: u64,
     pub pairs: Vec<Pair>,
@@ -33,7 +33,7 @@ pub struct Wander {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Pair {
     pub a: Side,
     pub b: Side,
@@ -42,7 +42,7 @@ pub struct Pair {
     pub prompt: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Side {
     pub path: String,
     pub title: String,
@@ -50,7 +50,7 @@ pub struct Side {
     pub date: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Distance {
     pub different_folders: bool,
     /// Days between the notes' dates (frontmatter `created`/`updated`/`date`, or a date in

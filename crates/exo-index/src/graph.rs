@@ -2,6 +2,9 @@
 //! their names, every link with where it points, and the queries the CLI, the MCP server and
 //! the garden share (links, backlinks, neighbours, shortest path, orphans, wanted notes,
 //! export). Everything is ordered deterministically: by path, then line.
+//!
+//! Questions about one note (its links, its backlinks) are answered without loading the graph
+//! by [`NoteLinks`] (`one_note`), with the same answers.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -13,6 +16,10 @@ use serde::Serialize;
 use crate::error::{IndexError, Result, SqlContext};
 use crate::store::Index;
 use crate::store::catalog::Catalog;
+
+mod one_note;
+
+pub use one_note::{FoundNote, NoteLinks, ResolvedLink};
 
 /// What the index knows of one note, minus its text.
 #[derive(Debug, Clone, Serialize)]
@@ -58,7 +65,7 @@ impl LinkInfo {
 }
 
 /// Which way a step of a path follows a link.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     /// The previous note links to this one.
@@ -67,7 +74,7 @@ pub enum Direction {
     In,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Step {
     pub path: String,
     pub title: String,
@@ -76,7 +83,7 @@ pub struct Step {
 }
 
 /// A link target no note answers to: a note someone wants written.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Wanted {
     /// The target as first written (by path, then line).
     pub target: String,
@@ -84,7 +91,7 @@ pub struct Wanted {
     pub referrers: Vec<Referrer>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Referrer {
     pub path: String,
     pub line: u32,
@@ -218,24 +225,8 @@ impl Graph {
         if let Some(id) = self.by_path(wanted).or_else(|| self.by_path(&format!("{wanted}.md"))) {
             return Ok(id);
         }
-        let key = fold(strip_note_extension(wanted));
-        let stages: [&dyn Fn(&NoteInfo) -> bool; 3] = [
-            &|n| fold(strip_note_extension(&n.path)) == key,
-            &|n| fold(&n.title) == key || fold(note_stem(&n.path)) == key,
-            &|n| n.aliases.iter().any(|a| fold(a) == key),
-        ];
-        for matches in stages {
-            let found: Vec<usize> = (0..self.notes.len()).filter(|&i| matches(&self.notes[i])).collect();
-            match found.as_slice() {
-                [] => continue,
-                [one] => return Ok(*one),
-                many => {
-                    let candidates = many.iter().map(|&i| self.notes[i].path.clone()).collect();
-                    return Err(IndexError::AmbiguousNote { name: reference.to_string(), candidates });
-                }
-            }
-        }
-        Err(IndexError::NoteNotFound { name: reference.to_string() })
+        let notes = &self.notes;
+        find_among(reference, notes.len(), |i| (&notes[i].path, &notes[i].title, &notes[i].aliases))
     }
 
     /// Notes within `depth` links in either direction, as (note, distance), nearest first.
@@ -456,6 +447,38 @@ fn dot_quote(text: &str) -> String {
     quoted
 }
 
+/// The name stages of a lookup that is not an exact path, over `count` notes in path order
+/// (`names(i)` gives the i-th note's path, title and aliases): folded path, then title or
+/// file stem, then alias. The first stage with any match decides; several is an error.
+pub(crate) fn find_among<'a>(
+    reference: &str,
+    count: usize,
+    names: impl Fn(usize) -> (&'a String, &'a String, &'a Vec<String>),
+) -> Result<usize> {
+    let wanted = reference.trim().trim_start_matches("./");
+    let key = fold(strip_note_extension(wanted));
+    let stages: [&dyn Fn(usize) -> bool; 3] = [
+        &|i| fold(strip_note_extension(names(i).0)) == key,
+        &|i| {
+            let (path, title, _) = names(i);
+            fold(title) == key || fold(note_stem(path)) == key
+        },
+        &|i| names(i).2.iter().any(|a| fold(a) == key),
+    ];
+    for matches in stages {
+        let found: Vec<usize> = (0..count).filter(|&i| matches(i)).collect();
+        match found.as_slice() {
+            [] => continue,
+            [one] => return Ok(*one),
+            many => {
+                let candidates = many.iter().map(|&i| names(i).0.clone()).collect();
+                return Err(IndexError::AmbiguousNote { name: reference.to_string(), candidates });
+            }
+        }
+    }
+    Err(IndexError::NoteNotFound { name: reference.to_string() })
+}
+
 fn has_heading(note: &NoteInfo, heading: &str) -> bool {
     let slug = exo_vault::slugify(heading);
     note.heading_slugs.contains(&slug)
@@ -563,7 +586,7 @@ fn load_links(catalog: &Catalog, ids: &HashMap<i64, usize>) -> Result<Vec<LinkIn
 }
 
 /// A link into a note, with the line it sits on.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Backlink {
     pub path: String,
     pub title: String,

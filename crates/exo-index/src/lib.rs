@@ -47,6 +47,17 @@ impl Index {
         (done, freshness)
     }
 
+    /// The content hash (blake3 hex) the index holds for the note at vault path `path`; None
+    /// when it holds no such note. A reader compares it with the file's hash to say whether
+    /// its answer is about the version on disk (`read_note`'s `indexed`).
+    pub fn indexed_hash(&self, path: &str) -> Result<Option<String>> {
+        use error::SqlContext;
+        use rusqlite::OptionalExtension;
+        let catalog = store::catalog::Catalog::open_required(&self.layout().catalog)?;
+        let sql = "SELECT hash FROM notes WHERE path = ?1";
+        catalog.conn.query_row(sql, [path], |r| r.get(0)).optional().at(&catalog.path)
+    }
+
     /// Ranked, explained search. Without vectors (none yet, or another embedder) hybrid
     /// ranks by bm25 and graph and the results say so.
     pub fn search(&self, request: &search::SearchRequest) -> Result<search::SearchResults> {

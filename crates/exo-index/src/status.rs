@@ -10,7 +10,7 @@ use crate::store::catalog::{Catalog, meta_keys};
 use crate::store::health::{degraded_reason, reason_of};
 use crate::store::settings::TextSettings;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub enum SyncState {
     Synced,
     OutOfSync,
@@ -18,20 +18,20 @@ pub enum SyncState {
     Degraded,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub enum Health {
     Healthy,
     Progressing,
     Degraded,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct NoteWarning {
     pub path: String,
     pub message: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Status {
     pub status: SyncState,
     pub modified: Vec<String>,

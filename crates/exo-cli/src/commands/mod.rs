@@ -1,10 +1,15 @@
+pub mod check;
 pub mod completions;
 pub mod garden;
 pub mod graph;
 pub mod hooks;
 pub mod index;
 pub mod init;
+pub mod mcp;
+pub mod notify;
 pub mod parse;
 pub mod search;
 pub mod status;
 pub mod wander;
+pub mod watch;
+pub mod write;

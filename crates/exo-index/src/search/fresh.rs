@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::status::Drift;
 
 /// How a hit's file differs from what the index holds of it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Stale {
     /// Edited since it was indexed: the snippet and score are from the old text.

@@ -26,7 +26,7 @@ pub use fuse::Weights;
 pub use snippet::Snippet;
 
 /// Which signals rank the hits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     Bm25,
@@ -34,7 +34,7 @@ pub enum Mode {
     Hybrid,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Signal {
     Bm25,
@@ -53,7 +53,7 @@ pub struct SearchRequest {
 }
 
 /// One signal's view of a hit: its raw score and 1-based rank in that signal's list.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, schemars::JsonSchema)]
 pub struct SignalScore {
     pub rank: usize,
     pub score: f32,
@@ -61,7 +61,7 @@ pub struct SignalScore {
     pub normalized: f32,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct SignalScores {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bm25: Option<SignalScore>,
@@ -95,7 +95,7 @@ impl SignalScores {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Hit {
     pub path: String,
     pub title: String,
@@ -114,7 +114,7 @@ pub struct Hit {
 
 /// How many of the index's chunks have a vector: the vector signal cannot find a note whose
 /// chunks have none.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct VectorCoverage {
     pub embedded: usize,
     pub total: usize,
@@ -126,7 +126,7 @@ impl VectorCoverage {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct SearchResults {
     pub query: String,
     pub mode: Mode,

@@ -14,7 +14,7 @@ use crate::store::text::{ANALYZER, TextIndex};
 const WINDOW_BYTES: usize = 240;
 const LEAD_BYTES: usize = 60;
 
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct Snippet {
     pub text: String,
     /// Byte ranges of `text` that match query terms, in order.
