@@ -10,6 +10,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::generate::generate;
 use crate::process::{measure, median, ms};
+use crate::vectors::{Vectors, initial_config, provide};
 
 struct Row {
     notes: usize,
@@ -25,7 +26,7 @@ struct Row {
     peak_rss_mb: f64,
 }
 
-fn git(dir: &Path, args: &[&str]) -> Result<()> {
+pub(crate) fn git(dir: &Path, args: &[&str]) -> Result<()> {
     let status = Command::new("git")
         .args(args)
         .current_dir(dir)
@@ -67,14 +68,17 @@ fn repeated(repeat: usize, mut once: impl FnMut() -> Result<(Duration, u64)>) ->
     Ok((median(times), peak))
 }
 
-fn bench_one(exo: &Path, dir: &Path, notes: usize, repeat: usize) -> Result<Row> {
+fn bench_one(exo: &Path, dir: &Path, notes: usize, repeat: usize, vectors: Vectors) -> Result<Row> {
     let exo_run = |args: &[&str]| measure(exo, args, dir).map(|m| (m.wall, m.max_rss_kb));
     let _ = std::fs::remove_dir_all(dir.join(".exo"));
+    // The full build is timed for text and graph; vectors, if asked for, come after it.
+    std::fs::write(dir.join("exo.toml"), initial_config())?;
     let full_repeat = if notes <= 10_000 { 3 } else { 1 };
     let (full_index, full_rss) = repeated(full_repeat, || {
         let _ = std::fs::remove_dir_all(dir.join(".exo"));
         exo_run(&["index", "--quiet"])
     })?;
+    provide(exo, dir, vectors)?;
     // In real use the folders were last changed well before a check, so the index run
     // keeps its walk (.exo/walk) for status and search to replay. Right after the build
     // they are still inside the racy window, where no walk is kept.
@@ -129,16 +133,19 @@ fn first_note(dir: &Path) -> Result<PathBuf> {
     Ok(dir.join(&first.path))
 }
 
-pub fn run(sizes: &[usize], seed: u64, exo: &Path, work: &Path, repeat: usize) -> Result<()> {
+pub fn run(sizes: &[usize], seed: u64, exo: &Path, work: &Path, repeat: usize, vectors: Vectors) -> Result<()> {
     let exo =
         exo.canonicalize().with_context(|| format!("no exo binary at {} (cargo build --release)", exo.display()))?;
     std::fs::create_dir_all(work)?;
     let mut rows = Vec::new();
     for &notes in sizes {
         let dir = prepare(work, notes, seed)?;
-        let row = bench_one(&exo, &dir, notes, repeat)?;
+        let row = bench_one(&exo, &dir, notes, repeat, vectors)?;
         eprintln!("{notes} notes done");
         rows.push(row);
+    }
+    if vectors != Vectors::None {
+        println!("vectors: {vectors:?} (the full index is text and graph only; the rest ran with vectors)");
     }
     println!(
         "| notes | full index | full-index RSS | no-op index | 1-note reindex | exo status | git status | status / git | status, walking | exo search | exo garden | peak RSS |"

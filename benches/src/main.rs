@@ -5,8 +5,10 @@
 mod embed_throughput;
 mod generate;
 mod harness;
+mod mcp_bench;
 mod parse_throughput;
 mod process;
+mod vectors;
 
 use std::path::PathBuf;
 
@@ -29,6 +31,13 @@ enum Command {
         seed: u64,
         #[arg(long)]
         out: PathBuf,
+        /// Vectors for the vault: none (text and graph only), fake (a pseudo-random unit vector
+        /// per chunk, written straight into the vector store), real (the built-in model)
+        #[arg(long, value_enum, default_value = "none")]
+        vectors: vectors::Vectors,
+        /// The exo binary that indexes the vault (for --vectors fake|real)
+        #[arg(long, default_value = "target/release/exo")]
+        exo: PathBuf,
     },
     /// Time exo on generated vaults of each size (release build recommended)
     Run {
@@ -46,6 +55,10 @@ enum Command {
         /// Repetitions for the fast measurements (median reported)
         #[arg(long, default_value_t = 7)]
         repeat: usize,
+        /// Vectors for the vaults (none, fake, real); with vectors the full index is timed
+        /// for text and graph, and the vectors are added before the other measurements
+        #[arg(long, value_enum, default_value = "none")]
+        vectors: vectors::Vectors,
     },
     /// Built-in embedding model throughput (tokens/s) over a folder of notes
     Embed {
@@ -57,6 +70,23 @@ enum Command {
         #[arg(long)]
         kernel: Option<String>,
     },
+    /// A warm `exo mcp` over stdio: cold start to first answer, then p50/p99 of search
+    /// (hybrid), read_note and create_note (release build recommended)
+    Mcp {
+        #[arg(long, default_value_t = 10000)]
+        notes: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// The exo binary to drive
+        #[arg(long, default_value = "target/release/exo")]
+        exo: PathBuf,
+        /// Where generated vaults are kept between runs
+        #[arg(long, default_value = "target/bench-vaults")]
+        work: PathBuf,
+        /// Calls of each tool
+        #[arg(long, default_value_t = 200)]
+        calls: usize,
+    },
     /// Parser throughput over folders of markdown, on one core and on all cores
     Parse {
         dirs: Vec<PathBuf>,
@@ -67,11 +97,15 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
-        Command::Gen { notes, seed, out } => {
+        Command::Gen { notes, seed, out, vectors, exo } => {
             let stats = generate::generate(&out, notes, seed)?;
             println!("wrote {} notes ({} bytes, {} links) to {}", stats.notes, stats.bytes, stats.links, out.display());
+            vectors::provide(&exo, &out, vectors)?;
         }
-        Command::Run { notes, seed, exo, work, repeat } => harness::run(&notes, seed, &exo, &work, repeat)?,
+        Command::Run { notes, seed, exo, work, repeat, vectors } => {
+            harness::run(&notes, seed, &exo, &work, repeat, vectors)?
+        }
+        Command::Mcp { notes, seed, exo, work, calls } => mcp_bench::run(notes, seed, &exo, &work, calls)?,
         Command::Parse { dirs, repeat } => parse_throughput::run(&dirs, repeat)?,
         Command::Embed { dir, limit, kernel } => embed_throughput::run(&dir, limit, kernel.as_deref())?,
     }

@@ -12,7 +12,10 @@
 //! it before it marks any path pending and writes it again after its commit, so a reader
 //! that finds the stamp current is reading exactly what the catalog holds. Anything else
 //! (no copy, another stamp, a torn or foreign file, pending paths) and readers go to the
-//! catalog. The writer itself never trusts the copy: reconcile always reads the catalog.
+//! catalog. The writer reads the copy by the same rule, under its lock (so nothing can change
+//! the catalog between the check and the use), and after a small run writes the copy from
+//! the entries it read with the changed paths patched in (`Entries::patched`), not from
+//! every row read back: both were a tenth of a one-note run at 100k notes.
 
 const MAGIC: &[u8; 8] = b"EXOENTS2";
 /// Magic, stamp, entry count, skip limit.
@@ -72,6 +75,33 @@ impl Entries {
     /// Every entry, in path order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, Entry<'_>)> {
         self.records.iter().map(|&at| (self.path_at(at), self.entry_at(at)))
+    }
+
+    /// These entries with each of `changed` (sorted by path, each path once) put in:
+    /// replaced or added (Some) or removed (None). One pass, no SQLite: what lets a small
+    /// run rewrite the `.exo/entries` copy without reading every row back.
+    pub(crate) fn patched(&self, changed: &[(&str, Option<Entry<'_>>)], skip_limit: Option<u64>) -> Entries {
+        let mut builder = EntriesBuilder::default();
+        builder.entries.bytes.reserve(self.bytes.len());
+        builder.entries.records.reserve(self.records.len() + changed.len());
+        let mut changes = changed.iter().peekable();
+        let put = |builder: &mut EntriesBuilder, (path, entry): &(&str, Option<Entry<'_>>)| {
+            if let Some(entry) = entry {
+                builder.push(path, *entry);
+            }
+        };
+        for (path, entry) in self.iter() {
+            while let Some(change) = changes.next_if(|(changed, _)| *changed < path) {
+                put(&mut builder, change);
+            }
+            match changes.next_if(|(changed, _)| *changed == path) {
+                Some(change) => put(&mut builder, change),
+                None => builder.push(path, entry),
+            }
+        }
+        changes.for_each(|change| put(&mut builder, change));
+        // Pushed in path order: the sort in `finish` finds one sorted run.
+        builder.finish(skip_limit)
     }
 
     fn path_at(&self, at: usize) -> &str {
@@ -281,6 +311,26 @@ mod tests {
         assert_eq!(entries.get("b.md").map(|e| (e.pending, e.hash)), Some((true, Some("00"))));
         assert_eq!(entries.get("a.md").map(|e| (e.pending, e.hash, e.size)), Some((true, None, -1)));
         assert_eq!(entries.len(), 2);
+    }
+
+    #[test]
+    fn patching_replaces_adds_and_removes_in_path_order() {
+        let changed = [
+            ("a/a.md", Some(entry(Some("01"), false, false))),
+            ("a/b.md", None),
+            ("big.md", Some(entry(Some("beef"), true, false))),
+            ("zz.md", Some(entry(None, false, true))),
+        ];
+        let patched = sample().patched(&changed, Some(7));
+        let mut expected = EntriesBuilder::default();
+        expected.push("a/a.md", entry(Some("01"), false, false));
+        expected.push("big.md", entry(Some("beef"), true, false));
+        expected.push("émoji 🚀.md", entry(Some("ff"), true, false));
+        expected.push("zz.md", entry(None, false, true));
+        let expected = expected.finish(Some(7));
+        assert_eq!(listed(&patched), listed(&expected));
+        assert_eq!(patched.skip_limit, Some(7));
+        assert_eq!(encode(&patched, 1), encode(&expected, 1));
     }
 
     #[test]

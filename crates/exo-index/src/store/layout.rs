@@ -39,7 +39,13 @@ impl Layout {
     pub fn derived_files(&self) -> Vec<PathBuf> {
         // The flat vectors name catalog note ids, which a rebuild renumbers; the entries
         // copy describes the catalog a rebuild replaces.
-        let mut files = vec![self.catalog.clone(), self.flat_vectors.clone(), self.entries.clone()];
+        // `vectors.delta` (flat.rs) patches the flat file, so it goes with it.
+        let mut files = vec![
+            self.catalog.clone(),
+            self.flat_vectors.clone(),
+            self.flat_vectors.with_extension("delta"),
+            self.entries.clone(),
+        ];
         for suffix in ["-wal", "-shm", "-journal"] {
             let mut name = self.catalog.clone().into_os_string();
             name.push(suffix);

@@ -146,3 +146,33 @@ CREATE TABLE pending (
     path TEXT PRIMARY KEY
 );
 "#;
+
+/// Every chunk row written or removed, by content key and note, until a fill has settled it
+/// (embedded it, or dropped a vector nothing uses any more) and laid its note's rows out for
+/// search: so a one-note change costs a fill what it changed, not a pass over every chunk
+/// and vector (three such passes were half of a one-note `exo index` at 100k notes).
+/// Written by triggers, so no writer can forget it. Not part of [`CREATE`]: the fill
+/// creates it (it is only worth keeping while vectors are on, and it is dropped when they
+/// are off), and trusts it only once a whole pass has run with it in place (the
+/// `vectors_settled` mark in `meta`), so a catalog from before it, or one just rebuilt,
+/// needs no migration. Append-only, no index: a full build logs every chunk, cheaply.
+pub const CHUNK_LOG: &str = r#"
+CREATE TABLE IF NOT EXISTS chunk_log (note_id INTEGER NOT NULL, embed_hash TEXT NOT NULL);
+CREATE TRIGGER IF NOT EXISTS chunk_log_insert AFTER INSERT ON chunks BEGIN
+  INSERT INTO chunk_log(note_id, embed_hash) VALUES (new.note_id, new.embed_hash);
+END;
+CREATE TRIGGER IF NOT EXISTS chunk_log_delete AFTER DELETE ON chunks BEGIN
+  INSERT INTO chunk_log(note_id, embed_hash) VALUES (old.note_id, old.embed_hash);
+END;
+CREATE TRIGGER IF NOT EXISTS chunk_log_update AFTER UPDATE ON chunks BEGIN
+  INSERT INTO chunk_log(note_id, embed_hash) VALUES (old.note_id, old.embed_hash), (new.note_id, new.embed_hash);
+END;
+"#;
+
+/// Drops the log when vectors are turned off, so it does not grow with nobody to read it.
+pub const DROP_CHUNK_LOG: &str = r#"
+DROP TRIGGER IF EXISTS chunk_log_insert;
+DROP TRIGGER IF EXISTS chunk_log_delete;
+DROP TRIGGER IF EXISTS chunk_log_update;
+DROP TABLE IF EXISTS chunk_log;
+"#;

@@ -13,31 +13,38 @@ use rusqlite::{Connection, OptionalExtension};
 use crate::error::{IndexError, Result, SqlContext};
 use crate::store::catalog::Catalog;
 
+/// The store's tables, and the triggers that move `version` on every insert, update or
+/// delete of a vector row, whoever writes it: a write that forgot to move it would leave a
+/// stale flat copy looking current. Run on every open, so a store written before the
+/// triggers existed gains them the first time this version opens it (nothing to rebuild:
+/// the tables are unchanged). No `OR IGNORE` in them: an outer `INSERT OR REPLACE` overrides
+/// a trigger's conflict clause, and would reset the version instead of moving it.
 pub(crate) const CREATE: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS vectors (embed_hash TEXT PRIMARY KEY, vector BLOB NOT NULL);";
+CREATE TABLE IF NOT EXISTS vectors (embed_hash TEXT PRIMARY KEY, vector BLOB NOT NULL);
+CREATE TRIGGER IF NOT EXISTS vectors_version_insert AFTER INSERT ON vectors BEGIN
+  INSERT INTO meta(key, value) SELECT 'version', '0' WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key = 'version');
+  UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'version';
+END;
+CREATE TRIGGER IF NOT EXISTS vectors_version_update AFTER UPDATE ON vectors BEGIN
+  INSERT INTO meta(key, value) SELECT 'version', '0' WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key = 'version');
+  UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'version';
+END;
+CREATE TRIGGER IF NOT EXISTS vectors_version_delete AFTER DELETE ON vectors BEGIN
+  INSERT INTO meta(key, value) SELECT 'version', '0' WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key = 'version');
+  UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'version';
+END;";
 
 pub(crate) const EMBEDDER_KEY: &str = "embedder";
-/// Moved by every transaction that changes the vectors, so a flat copy can tell it is stale.
+/// Moved by every change to a vector row (the triggers in [`CREATE`]), so a flat copy can tell
+/// it is stale.
 pub(crate) const VERSION_KEY: &str = "version";
 /// "catalog indexed_at:version:chunks:embedded", written at the end of a fill.
 pub(crate) const COVERAGE_KEY: &str = "coverage";
 pub(crate) const ERROR_KEY: &str = "error";
-
-/// Moves the version of the vector store known to `conn` as `schema` ("main" from the
-/// store's own connection, "vec" where the catalog attached it), inside the caller's
-/// transaction.
-pub(crate) fn bump_version(conn: &Connection, schema: &str, path: &Path) -> Result<()> {
-    conn.execute(
-        &format!(
-            "INSERT INTO {schema}.meta(key, value) VALUES ('{VERSION_KEY}', '1')
-             ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
-        ),
-        [],
-    )
-    .at(path)?;
-    Ok(())
-}
+/// Names this store among others (set once, by the first fill): a catalog's record of the
+/// state a fill left (`vectors_settled`) holds for this store only.
+pub(crate) const STORE_ID_KEY: &str = "store_id";
 
 /// The embedder exo.toml configures; None when vectors are off (`provider = "none"`).
 pub fn configured_embedder(vault: &Vault) -> Result<Option<Box<dyn Embedder>>> {
@@ -84,6 +91,21 @@ impl VectorStore {
             None => self.conn.execute("DELETE FROM meta WHERE key = ?1", [key]).at(&self.path)?,
         };
         Ok(())
+    }
+
+    /// The store's version: moved by every change to a vector row.
+    pub(crate) fn version(&self) -> Result<i64> {
+        Ok(self.meta(VERSION_KEY)?.and_then(|v| v.parse().ok()).unwrap_or(0))
+    }
+
+    /// This store's id, made up the first time it is asked for (by the writer).
+    pub(crate) fn id(&self) -> Result<String> {
+        if let Some(id) = self.meta(STORE_ID_KEY)? {
+            return Ok(id);
+        }
+        let id = format!("{:x}", exo_vault::now_ns() ^ i64::from(std::process::id()) << 40);
+        self.set_meta(STORE_ID_KEY, Some(&id))?;
+        Ok(id)
     }
 
     pub fn embedder(&self) -> Result<Option<String>> {
