@@ -41,6 +41,24 @@ impl Server {
 
     /// One `tools/call`; the structured answer, or the error text as an error.
     fn call(&mut self, tool: &str, arguments: Value) -> Result<Value> {
+        let result = self.call_raw(tool, arguments)?;
+        if result["isError"] == json!(true) {
+            bail!("{tool} failed: {result}");
+        }
+        Ok(result["structuredContent"].clone())
+    }
+
+    /// One `tools/call` that must be refused (`isError`); its text.
+    fn call_refused(&mut self, tool: &str, arguments: Value) -> Result<String> {
+        let result = self.call_raw(tool, arguments)?;
+        if result["isError"] != json!(true) {
+            bail!("{tool} was not refused: {result}");
+        }
+        Ok(result["content"][0]["text"].as_str().unwrap_or("").to_string())
+    }
+
+    /// One `tools/call`; its JSON-RPC result.
+    fn call_raw(&mut self, tool: &str, arguments: Value) -> Result<Value> {
         let id = self.next_id;
         self.next_id += 1;
         let request = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {
@@ -61,10 +79,10 @@ impl Server {
                 continue;
             }
             let result = &message["result"];
-            if result.is_null() || result["isError"] == json!(true) {
+            if result.is_null() {
                 bail!("{tool} failed: {message}");
             }
-            return Ok(result["structuredContent"].clone());
+            return Ok(result.clone());
         }
     }
 }
@@ -82,6 +100,9 @@ fn prepare(exo: &Path, work: &Path, notes: usize, seed: u64) -> Result<PathBuf> 
         let _ = std::fs::remove_dir_all(&dir);
         eprintln!("generating {notes} notes in {} …", dir.display());
         generate(&dir, notes, seed)?;
+        // The issue's figures are for a vault with vectors: fake ones for the generated notes
+        // (embedding 10k notes takes many minutes), the real model for every note written.
+        crate::vectors::provide(exo, &dir, crate::vectors::Vectors::Fake)?;
         std::fs::write(dir.join(".gitignore"), ".exo/\n")?;
         git(&dir, &["init", "-q", "-b", "main"])?;
         git(&dir, &["add", "-A"])?;
@@ -98,6 +119,20 @@ fn prepare(exo: &Path, work: &Path, notes: usize, seed: u64) -> Result<PathBuf> 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let rank = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[rank.min(sorted.len() - 1)]
+}
+
+/// Forty words drawn (by a small LCG seeded with `seed`) from the sample notes' titles.
+fn word_salad(seed: u64, sample: &[(String, String)]) -> String {
+    let words: Vec<&str> = sample.iter().flat_map(|(_, title)| title.split_whitespace()).collect();
+    let mut state = seed | 1;
+    let mut picked = Vec::with_capacity(40);
+    for _ in 0..40 {
+        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        if let Some(word) = words.get((state >> 33) as usize % words.len().max(1)) {
+            picked.push(*word);
+        }
+    }
+    format!("{}.\n", picked.join(" "))
 }
 
 fn ms(d: Duration) -> f64 {
@@ -159,13 +194,20 @@ pub fn run(notes: usize, seed: u64, exo: &Path, work: &Path, calls: usize) -> Re
         let (path, _) = &sample[i % sample.len()];
         server.call("read_note", json!({"note": path})).map(drop)
     })?;
-    timed("create_note (write, reindex, embed, commit)", calls, |i| {
-        let body = format!(
-            "Bench run {run_id}, note {i}: a measurement of writing through the MCP server, kept apart from \
-             the generated notes so it resembles none of them. Sequence {i} of {calls}.\n"
-        );
-        let path = format!("bench-mcp/{run_id}/note {i}.md");
-        server.call("create_note", json!({"path": path, "body": body})).map(drop)
+    // Bench notes are alike (a generator's words), so the near-duplicate check would refuse
+    // the second one: the write is timed with `force: true`, and the check on its own by a
+    // create it refuses (it runs before anything is written, so the two add up to a create;
+    // both halves of the check, by name and by meaning, always run).
+    timed("create_note, force: true (write, reindex, embed, commit)", calls, |i| {
+        let body = word_salad(run_id.wrapping_mul(1_000_003).wrapping_add(i as u64), &sample);
+        let path = format!("bench-mcp/{run_id}-{i}.md");
+        server.call("create_note", json!({"path": path, "body": body, "force": true})).map(drop)
+    })?;
+    timed("create_note refused as a near-duplicate (the check alone)", calls, |i| {
+        let body = word_salad(run_id.wrapping_mul(1_000_003).wrapping_add(i as u64), &sample);
+        // Same file name in another folder: refused by name, after the check by meaning ran.
+        let path = format!("bench-mcp/again/{run_id}-{i}.md");
+        server.call_refused("create_note", json!({"path": path, "body": body})).map(drop)
     })?;
     Ok(())
 }

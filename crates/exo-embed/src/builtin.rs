@@ -17,14 +17,29 @@ const QUANTIZATION: &str = "int8-per-row";
 /// Bump when the forward pass changes what vectors it produces.
 const VERSION: &str = "1";
 
+type Loaded = std::result::Result<MiniLm, String>;
+
+/// The model with the detected kernel, loaded once per process: a long-running face (the MCP
+/// server, `exo watch`) opens the vault per request, and unpacking the weights again each
+/// time was most of a warm hybrid search.
+static SHARED: OnceLock<Loaded> = OnceLock::new();
+
+/// Where an instance's loaded model lives.
+enum Slot {
+    /// The process-wide model (the detected kernel).
+    Shared,
+    /// A model of its own, for a kernel chosen by hand.
+    Own(OnceLock<Loaded>),
+}
+
 pub struct BuiltinMiniLm {
-    model: OnceLock<std::result::Result<MiniLm, String>>,
+    slot: Slot,
     kernel: Kernel,
 }
 
 impl Default for BuiltinMiniLm {
     fn default() -> Self {
-        BuiltinMiniLm { model: OnceLock::new(), kernel: Kernel::detect() }
+        BuiltinMiniLm { slot: Slot::Shared, kernel: Kernel::detect() }
     }
 }
 
@@ -37,7 +52,7 @@ impl BuiltinMiniLm {
     /// The model with the given kernel, for benchmarks and tests that compare paths; an
     /// error if this CPU cannot run it.
     pub fn with_kernel(kernel: Kernel) -> Result<BuiltinMiniLm> {
-        Ok(BuiltinMiniLm { model: OnceLock::new(), kernel: kernel.checked()? })
+        Ok(BuiltinMiniLm { slot: Slot::Own(OnceLock::new()), kernel: kernel.checked()? })
     }
 
     /// The kernel that runs the linear layers.
@@ -46,7 +61,11 @@ impl BuiltinMiniLm {
     }
 
     fn model(&self) -> Result<&MiniLm> {
-        let loaded = self.model.get_or_init(|| {
+        let slot = match &self.slot {
+            Slot::Shared => &SHARED,
+            Slot::Own(own) => own,
+        };
+        let loaded = slot.get_or_init(|| {
             let tensors = Tensors::parse(WEIGHTS).map_err(|e| e.to_string())?;
             MiniLm::load(&tensors, VOCAB, self.kernel).map_err(|e| e.to_string())
         });
