@@ -29,7 +29,7 @@ enum Slot {
     /// The process-wide model (the detected kernel).
     Shared,
     /// A model of its own, for a kernel chosen by hand.
-    Own(OnceLock<Loaded>),
+    Own(Box<OnceLock<Loaded>>),
 }
 
 pub struct BuiltinMiniLm {
@@ -52,7 +52,7 @@ impl BuiltinMiniLm {
     /// The model with the given kernel, for benchmarks and tests that compare paths; an
     /// error if this CPU cannot run it.
     pub fn with_kernel(kernel: Kernel) -> Result<BuiltinMiniLm> {
-        Ok(BuiltinMiniLm { slot: Slot::Own(OnceLock::new()), kernel: kernel.checked()? })
+        Ok(BuiltinMiniLm { slot: Slot::Own(Box::default()), kernel: kernel.checked()? })
     }
 
     /// The kernel that runs the linear layers.
