@@ -30,9 +30,9 @@ impl Exo {
         let text = note_text(vault, &path, request)?;
         if !request.force {
             self.refresh_index()?;
-            let graph = self.index.graph()?;
+            let names = self.index.note_links()?;
             let note = vault.parse(&path, text.as_bytes());
-            let candidates = duplicates::near_duplicates(&self.index, &graph, &path, &note);
+            let candidates = duplicates::near_duplicates(&self.index, &names, &path, &note);
             if !candidates.is_empty() {
                 return Err(ApiError::NearDuplicates { path, candidates });
             }

@@ -2,7 +2,7 @@
 //! title, file stem and aliases, found the way links and `exo graph` find notes), then by
 //! meaning (the new text against every note's chunk vectors, when the vault has vectors).
 
-use exo_index::graph::Graph;
+use exo_index::graph::NoteLinks;
 use exo_index::search::{Filters, Mode, SearchRequest};
 use exo_index::{Index, IndexError};
 use exo_vault::Note;
@@ -16,21 +16,23 @@ const MIN_WORDS: usize = 12;
 const MAX_QUERY_BYTES: usize = 2000;
 
 /// Paths of existing notes the new note at `path` may duplicate, sorted, without repeats.
-pub(crate) fn near_duplicates(index: &Index, graph: &Graph, path: &str, note: &Note) -> Vec<String> {
-    let mut found = by_name(graph, path, note);
+pub(crate) fn near_duplicates(index: &Index, names: &NoteLinks, path: &str, note: &Note) -> Vec<String> {
+    let mut found = by_name(names, path, note);
     found.extend(by_meaning(index, note));
     found.sort();
     found.dedup();
     found
 }
 
-fn by_name(graph: &Graph, path: &str, note: &Note) -> Vec<String> {
+/// By name through the catalog's indexes (the way `read_note` finds a note), not the whole
+/// link graph: loading that was most of a create's cost at 10k notes.
+fn by_name(catalog: &NoteLinks, path: &str, note: &Note) -> Vec<String> {
     let stem = exo_vault::path::note_stem(path).to_string();
     let names = std::iter::once(&note.title).chain(std::iter::once(&stem)).chain(&note.aliases);
     let mut found = Vec::new();
     for name in names.filter(|n| !n.trim().is_empty()) {
-        match graph.find(name) {
-            Ok(id) => found.push(graph.note(id).path.clone()),
+        match catalog.find(name) {
+            Ok(existing) => found.push(existing.path),
             Err(IndexError::AmbiguousNote { candidates, .. }) => found.extend(candidates),
             Err(_) => {}
         }
