@@ -39,6 +39,27 @@ pub enum TokenError {
     Random(String),
 }
 
+/// What `exo mcp token` answers: where the token is, whether it was made now, and the token
+/// itself when it was made now or asked for.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TokenAnswer {
+    pub path: PathBuf,
+    pub created: bool,
+    pub token: Option<String>,
+}
+
+/// Makes the token unless there is one; the token is in the answer when it was made now or
+/// `show` asks for it.
+pub fn ensure_token(config_dir: &Path, show: bool) -> Result<TokenAnswer, TokenError> {
+    Ok(match create_token(config_dir)? {
+        TokenFile::Created { path, token } => TokenAnswer { path, created: true, token: Some(token) },
+        TokenFile::Exists { path } => {
+            let token = if show { read_token(config_dir)? } else { None };
+            TokenAnswer { path, created: false, token }
+        }
+    })
+}
+
 /// Creates the token file (and its folder) unless it exists. The file is created with mode
 /// 0600 and never replaced, so a token already given to clients keeps working.
 pub fn create_token(config_dir: &Path) -> Result<TokenFile, TokenError> {

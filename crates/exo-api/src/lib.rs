@@ -41,7 +41,7 @@ pub use graph::{
 };
 pub use hooks::{FillAnswer, HookKind, HookState, HooksInstallRequest, HooksStatus, InstallReport};
 pub use note::{ChunkView, NoteReport, inspect_note};
-pub use notify::{NotifySource, NotifyStatus, NotifySummary};
+pub use notify::{NotifyOutcome, NotifySource, NotifyStatus, NotifySummary};
 pub use picture::GraphPicture;
 pub use read::{HeadingView, ListNotesRequest, ListSort, NoteContent, NoteList, NoteSummary, ReadNoteRequest};
 pub use recent::{Change, CommitRef, Recent, RecentNote, RecentRequest, UncommittedNote};

@@ -64,6 +64,14 @@ pub struct NotifySummary {
     pub error: Option<String>,
 }
 
+/// What `exo notify URL` answers: whether the POST got through, and why not.
+#[derive(Debug, Clone, Serialize)]
+pub struct NotifyOutcome {
+    pub url: String,
+    pub sent: bool,
+    pub error: Option<String>,
+}
+
 impl NotifySummary {
     /// An `exo index` run: what changed and the status after.
     pub fn of_sync(vault: &Path, answer: &SyncAnswer) -> NotifySummary {

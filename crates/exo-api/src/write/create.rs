@@ -40,18 +40,8 @@ impl Exo {
         let warnings = self.policy_gate(&[(path.clone(), Some(text.clone()))])?;
         atomic::write(&abs, text.as_bytes()).map_err(|source| ApiError::WriteFailed { path: path.clone(), source })?;
         let repo = Repo::open(vault.root());
-        let landing = Landing {
-            done: format!("created {path}"),
-            hash: Some(exo_vault::content_hash(text.as_bytes()).0),
-            message: format!("exo: create {path}"),
-            changes: vec![(path.clone(), Some(text.into_bytes()))],
-            path,
-            links_rewritten: None,
-            notes_rewritten: None,
-            own_links_rebased: None,
-            linked_from: None,
-            warnings,
-        };
+        let landing =
+            Landing::one_note(path.clone(), format!("created {path}"), format!("exo: create {path}"), text, warnings);
         self.land(writer, origin, repo.as_ref(), landing)
     }
 }

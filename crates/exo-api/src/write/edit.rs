@@ -28,18 +28,9 @@ impl Exo {
         let abs = vault.root().join(&path);
         atomic::write(&abs, edited.as_bytes())
             .map_err(|source| ApiError::WriteFailed { path: path.clone(), source })?;
-        let landing = Landing {
-            done: format!("edited {path} ({operation})"),
-            hash: Some(exo_vault::content_hash(edited.as_bytes()).0),
-            message: format!("exo: edit {path} ({operation})"),
-            changes: vec![(path.clone(), Some(edited.into_bytes()))],
-            path,
-            links_rewritten: None,
-            notes_rewritten: None,
-            own_links_rebased: None,
-            linked_from: None,
-            warnings,
-        };
+        let done = format!("edited {path} ({operation})");
+        let message = format!("exo: edit {path} ({operation})");
+        let landing = Landing::one_note(path, done, message, edited, warnings);
         self.land(writer, origin, repo.as_ref(), landing)
     }
 }

@@ -28,6 +28,30 @@ pub(crate) struct Landing {
     pub warnings: Vec<String>,
 }
 
+impl Landing {
+    /// A write of one note's new text (create, edit): no links rewritten, nothing removed.
+    pub(crate) fn one_note(
+        path: String,
+        done: String,
+        message: String,
+        text: String,
+        warnings: Vec<String>,
+    ) -> Landing {
+        Landing {
+            done,
+            hash: Some(exo_vault::content_hash(text.as_bytes()).0),
+            message,
+            changes: vec![(path.clone(), Some(text.into_bytes()))],
+            path,
+            links_rewritten: None,
+            notes_rewritten: None,
+            own_links_rebased: None,
+            linked_from: None,
+            warnings,
+        }
+    }
+}
+
 impl Exo {
     /// Text and graph brought up to date, so backlinks, titles and near-duplicates are read
     /// from the files as they are.

@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 use anyhow::{Context, Result, bail};
 use exo_api::{CommitPolicy, WatchEvent, WatchOptions};
 use exo_mcp::http::{HttpOptions, MCP_PATH};
-use exo_mcp::token::{TokenFile, create_token, read_token};
+use exo_mcp::token::{TokenAnswer, ensure_token, read_token};
 use exo_mcp::{ServeWatch, ServerOptions, Transport};
 
 use crate::cli::{Globals, McpAction, McpArgs, McpTokenArgs};
@@ -55,20 +55,11 @@ fn watch_logger(json: bool) -> impl FnMut(WatchEvent) + Send {
     move |event| {
         let at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
         let line = match json {
-            true => json_line(&at, &event),
+            true => super::watch::json_line(&at, &event).unwrap_or_else(|e| format!("{at} cannot render event: {e}")),
             false => format!("{at} {}", super::watch::human_line(&event)),
         };
         eprintln!("{line}");
     }
-}
-
-/// `{"at": …, "event": …, …}`, as `exo watch --json` prints it.
-fn json_line(at: &str, event: &WatchEvent) -> String {
-    let mut line = serde_json::json!({ "at": at });
-    if let (Some(line), Ok(serde_json::Value::Object(fields))) = (line.as_object_mut(), serde_json::to_value(event)) {
-        line.extend(fields);
-    }
-    line.to_string()
 }
 
 /// `EXO_MCP_TOKEN`, else the token file; and where it came from, to say so.
@@ -87,18 +78,12 @@ fn http_token() -> Result<(String, String)> {
 
 fn token(globals: &Globals, args: McpTokenArgs) -> Result<ExitCode> {
     let dir = config_dir()?;
-    let made = create_token(&dir)?;
-    let (path, token, created) = match made {
-        TokenFile::Created { path, token } => (path, Some(token), true),
-        TokenFile::Exists { path } => {
-            let token = if args.show { read_token(&dir)? } else { None };
-            (path, token, false)
-        }
-    };
+    let answer = ensure_token(&dir, args.show)?;
     if globals.json {
-        print_json(&serde_json::json!({ "path": path, "created": created, "token": token }))?;
+        print_json(&answer)?;
         return Ok(ExitCode::SUCCESS);
     }
+    let TokenAnswer { path, created, token } = answer;
     match (created, token) {
         (true, Some(token)) => {
             outln!("{token}");

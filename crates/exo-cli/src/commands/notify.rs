@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use exo_api::NotifySummary;
+use exo_api::{NotifyOutcome, NotifySummary};
 use serde_json::Value;
 
 use crate::cli::{Globals, NotifyArgs, NotifyCommandArgs};
@@ -57,7 +57,8 @@ pub fn run(globals: &Globals, args: NotifyCommandArgs) -> Result<ExitCode> {
     let token = token(&NotifyArgs { notify: Some(args.url.clone()), notify_token_env: args.notify_token_env });
     let sent = post(&args.url, body.to_string().as_bytes(), &title, token.as_deref());
     if globals.json {
-        print_json(&serde_json::json!({ "url": args.url, "sent": sent.is_ok(), "error": sent.as_ref().err() }))?;
+        let outcome = NotifyOutcome { url: args.url.clone(), sent: sent.is_ok(), error: sent.as_ref().err().cloned() };
+        print_json(&outcome)?;
     } else if sent.is_ok() {
         outln!("exo: notified {}", escape(&args.url));
     }

@@ -61,10 +61,15 @@ struct JsonLine<'a> {
     event: &'a WatchEvent,
 }
 
+/// One event as `--json` prints it (also `exo mcp --watch --json`, on stderr).
+pub fn json_line(at: &str, event: &WatchEvent) -> serde_json::Result<String> {
+    serde_json::to_string(&JsonLine { at, event })
+}
+
 fn render(event: &WatchEvent, json: bool) -> Result<()> {
     let at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     if json {
-        let line = serde_json::to_string(&JsonLine { at: &at, event })?;
+        let line = json_line(&at, event)?;
         return write_stdout(format_args!("{line}\n"));
     }
     let mut line = human_line(event);
