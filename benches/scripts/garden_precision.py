@@ -15,11 +15,15 @@ kinds and scores, kind by kind and part by part (the tuning part and the held-ba
 The vaults are not in the repository: copy them (never index /work/shared in place), index
 each copy, then point --root at the directory holding the copies:
 
-    for v in dendron-site/vault dnd5e-srd foam-docs/docs; do
-        cp -r /work/shared/eval/vaults/$v /tmp/gv/$(dirname $v | cut -d/ -f1)   # see labels.tsv
-    done
-    exo --vault /tmp/gv/dendron-site index   # and the others
-    python3 benches/scripts/garden_precision.py --root /tmp/gv [--exo target/debug/exo]
+    mkdir -p /tmp/gv && cd /tmp/gv
+    cp -r /work/shared/eval/vaults/dendron-site/vault dendron-site
+    cp -r /work/shared/eval/vaults/dnd5e-srd dnd5e-srd && rm -rf dnd5e-srd/_meta
+    cp -r /work/shared/eval/vaults/foam-docs/docs foam-docs
+    chmod -R u+w . && printf '[links]\nstyle = "dendron"\n' > dendron-site/exo.toml  # Dendron's [[label|target]]
+    for v in dendron-site dnd5e-srd foam-docs; do exo --vault /tmp/gv/$v index; done
+    python3 benches/scripts/garden_precision.py --root /tmp/gv [--exo target/debug/exo] [--part tune]
+
+--part tune neither runs nor reads the held-back vault: use it while tuning.
 
 With --reports DIR it reads DIR/VAULT.json (a saved `garden --json --max 100000` report)
 instead of running exo, which is how the numbers of an older binary are scored.
@@ -72,7 +76,8 @@ def main():
                    help="the report's cut (default: the report's own [garden] min_confidence)")
     args = p.parse_args()
     labels = load_labels(args.labels)
-    vaults = sorted({k[0] for k in labels})
+    # --part tune never runs (or reads) the held-back vault: tuning must not see it.
+    vaults = sorted(v for v in {k[0] for k in labels} if args.part in ("all", part_of(labels, v)))
     # (part, kind) -> one list per vault of the labels of its report's findings, in the
     # report's order (None: nobody labelled it).
     shown = collections.defaultdict(list)

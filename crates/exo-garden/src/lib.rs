@@ -10,6 +10,7 @@
 pub mod check;
 mod error;
 mod finding;
+mod hierarchy;
 mod mentions;
 mod prose;
 mod report;

@@ -1,10 +1,11 @@
 //! Unlinked mentions: another note's title or alias written as whole words in a note's prose
 //! (not in code, not in a link, not in frontmatter) by a note that never links to it. One
-//! finding per (note, mentioned note), with the first mention in the best place (running
-//! prose before a bold label, a heading, a table cell) as evidence, and a confidence weighed
-//! from how the vault uses the name (how many notes write it, how many of those link it),
-//! how specific it is (words, alias, capitals), where it stands and whether the text around
-//! it is near the named note (the chunk's stored vector).
+//! finding per (note, mentioned note), with the first mention in the best spot (running
+//! prose before a bold label, a heading, a table cell; a line that does not already link the
+//! thing) as evidence, and a confidence weighed from how the vault uses the name (how many
+//! notes write it, how many of those link it), how specific it is (words, alias, capitals),
+//! where it stands, whether the text around it is near the named note (the chunk's stored
+//! vector), and whether the named note is above this one in the hierarchy.
 //!
 //! Names are matched as word sequences: a mention is the name's words in order, compared
 //! case-insensitively (Unicode lowercase, so "Sönke" finds "SÖNKE"), with the same
@@ -20,7 +21,7 @@ use rayon::prelude::*;
 use serde_json::json;
 
 use crate::finding::{Finding, Kind, Severity};
-use crate::prose::{Prose, hash_word, push_lowercase};
+use crate::prose::{Prose, hash_word, link_targets, push_lowercase};
 use crate::settings::GardenSettings;
 
 /// A title or alias split at word boundaries, lowercased.
@@ -388,6 +389,63 @@ impl Place {
     }
 }
 
+impl Place {
+    /// What the place takes from the confidence, in log-odds.
+    fn weight(self) -> f32 {
+        match self {
+            Place::Prose => 0.0,
+            Place::Label => -0.5,
+            Place::Heading => -1.5,
+            Place::Table => -2.0,
+            Place::Section => -3.0,
+        }
+    }
+}
+
+/// Where a mention stands: its place, and whether its line already links a page about it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Spot {
+    place: Place,
+    /// The line holds a link whose target is named with the name's words (`new Lookup View
+    /// ([[docs|…workbench#lookup-view]])`): the writer already linked the thing, to another
+    /// page or a section of one, and a second link beside it is noise.
+    line_linked: bool,
+}
+
+/// What a line that already links the thing takes from the confidence, in log-odds.
+const LINE_LINKED_WEIGHT: f32 = -5.0;
+
+impl Spot {
+    /// What the spot takes from the confidence (0 for plain prose), in log-odds.
+    fn weight(self) -> f32 {
+        self.place.weight() + if self.line_linked { LINE_LINKED_WEIGHT } else { 0.0 }
+    }
+}
+
+/// Whether the line around `at` holds a link (`[[…]]` or `](…)`) whose target has the name's
+/// words: at least half of them, and for a one-word name that word in the target's last part
+/// (after its last `/` or `.`) or its anchor, as a vault's own prefix (`dendron.` in every
+/// Dendron name) says nothing.
+fn line_links_name(source: &str, at: usize, name: &Name) -> bool {
+    let line_from = source[..at].rfind('\n').map_or(0, |i| i + 1);
+    let line_to = source[at..].find('\n').map_or(source.len(), |i| at + i);
+    let line = &source[line_from..line_to];
+    if !line.contains("[[") && !line.contains("](") {
+        return false;
+    }
+    link_targets(line).iter().any(|target| {
+        let target = target.trim_end_matches(".md").trim_end_matches(".html");
+        let (path, anchor) = target.split_once('#').unwrap_or((target, ""));
+        let part = match name.words.len() {
+            1 => format!("{} {anchor}", path.rsplit(['/', '.']).next().unwrap_or(path)),
+            _ => target.to_string(),
+        };
+        let words: Vec<&str> = part.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+        let present = name.words.iter().filter(|w| words.contains(&w.as_str())).count();
+        2 * present >= name.words.len() && present > 0
+    })
+}
+
 pub(crate) fn detect(vault: &Vault, graph: &Graph, settings: &GardenSettings) -> Candidates {
     let names = Names::new(graph, settings.mention_min_chars);
     if names.names.is_empty() {
@@ -443,7 +501,7 @@ struct Mention {
     text: String,
     context: String,
     count: usize,
-    place: Place,
+    spot: Spot,
     /// Written with a capital where a sentence does not start.
     capital_mid_sentence: bool,
 }
@@ -472,14 +530,15 @@ fn in_note(vault: &Vault, graph: &Graph, names: &Names, id: usize, bytes: &[u8])
             if in_token(source, at) {
                 continue;
             }
-            let place = place(&prose, at, to);
+            let spot =
+                Spot { place: place(&prose, at, to), line_linked: line_links_name(source, at, &names.names[name]) };
             let (count, mention) =
-                mentions.entry(target).or_insert_with(|| (0, mention_at(source, name, at, to, place)));
+                mentions.entry(target).or_insert_with(|| (0, mention_at(source, name, at, to, spot)));
             *count += 1;
-            // Report the first mention in the best place: a link belongs in running prose
-            // more than in a heading or a table cell.
-            if place < mention.place {
-                *mention = mention_at(source, name, at, to, place);
+            // Report the first mention in the best spot: a link belongs in running prose
+            // more than in a heading or a table cell, or on a line that already links there.
+            if spot.weight() > mention.spot.weight() {
+                *mention = mention_at(source, name, at, to, spot);
             }
         }
     }
@@ -493,14 +552,14 @@ fn in_note(vault: &Vault, graph: &Graph, names: &Names, id: usize, bytes: &[u8])
         .collect()
 }
 
-fn mention_at(source: &str, name: usize, at: usize, to: usize, place: Place) -> Mention {
+fn mention_at(source: &str, name: usize, at: usize, to: usize, spot: Spot) -> Mention {
     Mention {
         name,
         line: source[..at].matches('\n').count() + 1,
         text: source[at..to].to_string(),
         context: context(source, at, to),
         count: 0,
-        place,
+        spot,
         capital_mid_sentence: capital_mid_sentence(source, at),
     }
 }
@@ -641,7 +700,8 @@ pub(crate) fn weigh(candidates: Candidates, graph: &Graph, vectors: Option<&Vect
                 proper: facts.capitalised && c.mention.capital_mid_sentence,
                 lowercased: facts.words == 1 && facts.capitalised && !c.mention.text.chars().any(char::is_uppercase),
                 target_stub: graph.note(c.target).word_count < candidates.stub_words,
-                place: c.mention.place,
+                target_ancestor: crate::hierarchy::is_ancestor(&graph.note(c.target).path, &graph.note(c.id).path),
+                spot: c.mention.spot,
                 context: context.map(|c| c.0),
                 copy: context.map(|c| c.1),
             };
@@ -710,7 +770,10 @@ struct Signals {
     lowercased: bool,
     /// The named note is a stub: little for a reader to follow the link to.
     target_stub: bool,
-    place: Place,
+    /// The named note is above this one in the hierarchy (`hierarchy::is_ancestor`): the
+    /// tree and the breadcrumbs already lead there.
+    target_ancestor: bool,
+    spot: Spot,
     /// `context_fit`, when there are vectors.
     context: Option<f32>,
     /// Cosine of the mention's chunk with the named note.
@@ -753,14 +816,13 @@ impl Signals {
         if self.target_stub {
             add(-1.0, "the named note is a stub".into());
         }
-        let place = match self.place {
-            Place::Prose => 0.0,
-            Place::Label => -0.5,
-            Place::Heading => -1.5,
-            Place::Table => -2.0,
-            Place::Section => -3.0,
-        };
-        add(place, format!("only in a {}", self.place.name()));
+        if self.target_ancestor {
+            add(-5.0, "the named note is above this one in the hierarchy, which already leads there".into());
+        }
+        add(self.spot.place.weight(), format!("only in a {}", self.spot.place.name()));
+        if self.spot.line_linked {
+            add(LINE_LINKED_WEIGHT, "its line already links a page about it".into());
+        }
         if self.copy.is_some_and(|cosine| cosine >= COPY_COSINE) {
             add(-2.5, "the passage reads like the named note itself (a copy)".into());
         }
@@ -790,7 +852,8 @@ fn finding(graph: &Graph, candidate: &Candidate, signals: &Signals) -> Finding {
             "line": mention.line,
             "context": mention.context,
             "mentions": mention.count,
-            "place": mention.place.name(),
+            "place": mention.spot.place.name(),
+            "line_linked": mention.spot.line_linked,
             "document_share": crate::finding::round3(signals.document_share),
             "linked_share": crate::finding::round3(signals.linked_share),
             "context_fit": signals.context.map(crate::finding::round3),
@@ -935,7 +998,8 @@ mod tests {
             proper: false,
             lowercased: false,
             target_stub: false,
-            place: Place::Prose,
+            target_ancestor: false,
+            spot: Spot { place: Place::Prose, line_linked: false },
             context: Some(0.9),
             copy: Some(0.5),
         }
@@ -959,16 +1023,76 @@ mod tests {
         assert!(linked.confidence().0 > used.confidence().0 + 0.3, "unless most of them link it");
         assert!(less(Signals { lowercased: true, ..signals() }));
         assert!(less(Signals { target_stub: true, ..signals() }));
-        assert!(less(Signals { place: Place::Heading, ..signals() }));
+        assert!(less(Signals { spot: Spot { place: Place::Heading, line_linked: false }, ..signals() }));
         assert!(less(Signals { context: Some(0.3), ..signals() }), "another sense of the word");
         assert!(less(Signals { copy: Some(0.95), ..signals() }), "a copy of the note itself");
-        let (confidence, reasons) = Signals { words: 3, place: Place::Table, ..signals() }.confidence();
+        let table = Spot { place: Place::Table, line_linked: false };
+        let (confidence, reasons) = Signals { words: 3, spot: table, ..signals() }.confidence();
         let in_prose = Signals { words: 3, ..signals() }.confidence().0;
         assert!(confidence < in_prose, "a table cell weighs a name down: {confidence} vs {in_prose}");
         assert!(
             reasons.iter().any(|r| r.contains("3-word")) && reasons.iter().any(|r| r.contains("table")),
             "{reasons:?}"
         );
+    }
+
+    /// A mention of a note above this one in the hierarchy, or on a line that already links
+    /// a page about the name, is not worth a link: with every other signal strong, either
+    /// takes the finding under the default minimum confidence.
+    #[test]
+    fn ancestors_and_lines_already_linked_fall_under_the_default() {
+        let strong = Signals { words: 3, proper: true, linked_share: 0.8, context: Some(1.0), ..signals() };
+        let cut = GardenSettings::default().min_confidence;
+        assert!(strong.confidence().0 > 0.95);
+        let ancestor = Signals { target_ancestor: true, ..strong };
+        let (confidence, reasons) = ancestor.confidence();
+        assert!(confidence < cut, "{confidence}");
+        assert!(reasons.iter().any(|r| r.contains("hierarchy")), "{reasons:?}");
+        let linked_line = Signals { spot: Spot { place: Place::Prose, line_linked: true }, ..strong };
+        let (confidence, reasons) = linked_line.confidence();
+        assert!(confidence < cut, "{confidence}");
+        assert!(reasons.iter().any(|r| r.contains("already links")), "{reasons:?}");
+    }
+
+    fn name(text: &str) -> Name {
+        split_name(text, 0).unwrap()
+    }
+
+    #[test]
+    fn a_line_already_links_the_name_when_a_target_there_has_its_words() {
+        let line = "- feat(lookup): new Lookup View ([[docs|dendron://v/dendron.topic.workbench#lookup-view]])";
+        assert!(line_links_name(line, line.find("Lookup").unwrap(), &name("Lookup View")));
+        let line = "- Airtable export pod is idempotent ([[docs|dendron.topic.pod.builtin.airtable.export#x]])";
+        assert!(line_links_name(line, 2, &name("Airtable Export Pod")));
+        let line = "publish using GitHub Pages ([[docs|dendron.topic.publishing-next.cook.github#summary]])";
+        assert!(line_links_name(line, 14, &name("GitHub Pages")), "half of the words is enough");
+        let line = "Exporting notes to GitHub Pages [Tutorial](https://wiki.dendron.so/notes/yg3EL1x9.html)";
+        assert!(!line_links_name(line, 19, &name("GitHub Pages")), "a link to something else");
+        let line = "GitHub Pages\n[[dendron.topic.publish.cook.github]]";
+        assert!(!line_links_name(line, 0, &name("GitHub Pages")), "only the mention's own line");
+        let line = "Dendron lets you [[publish|dendron.topic.publish]] notes";
+        assert!(!line_links_name(line, 0, &name("Dendron")), "a one-word name must be the target's own last part");
+        let line = "the Graph View ([[graph|dendron.topic.graph-view]])";
+        assert!(line_links_name(line, 4, &name("Graph")));
+    }
+
+    /// The reported mention is the one in the best spot: prose before a heading, and a line
+    /// without a link to the thing before one that has it.
+    #[test]
+    fn the_reported_mention_is_the_best_spot_in_the_note() {
+        let vault_dir = tempfile::tempdir().unwrap();
+        std::fs::write(vault_dir.path().join("lookup view.md"), "# Lookup View\n\nThe view.\n").unwrap();
+        let text = "Intro.\n\n## Lookup View tips\n\n- new Lookup View ([[docs|workbench#lookup-view]])\n- the Lookup View again\n";
+        std::fs::write(vault_dir.path().join("n.md"), text).unwrap();
+        let vault = Vault::open(vault_dir.path()).unwrap();
+        let index = exo_index::Index::new(vault.clone());
+        index.reconcile(&exo_index::ReconcileOptions::default(), &exo_index::Silent).unwrap();
+        let graph = index.graph().unwrap();
+        let candidates = detect(&vault, &graph, &GardenSettings::default());
+        let found: Vec<&Candidate> = candidates.found.iter().filter(|c| graph.note(c.id).path == "n.md").collect();
+        assert_eq!(found.len(), 1, "one finding per target per note");
+        assert_eq!((found[0].mention.line, found[0].mention.count), (6, 3));
+        assert_eq!(found[0].mention.spot, Spot { place: Place::Prose, line_linked: false });
     }
 
     #[test]

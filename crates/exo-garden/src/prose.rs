@@ -45,6 +45,23 @@ impl Prose {
     }
 }
 
+/// The insides of `[[…]]` and the targets of `](…)`, lowercase.
+pub(crate) fn link_targets(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (open, close) in [("[[", "]]"), ("](", ")")] {
+        let mut rest = text;
+        while let Some(start) = rest.find(open) {
+            rest = &rest[start + open.len()..];
+            let Some(end) = rest.find(close) else { break };
+            if end <= 500 && !rest[..end].contains('\n') {
+                out.push(rest[..end].to_lowercase());
+            }
+            rest = &rest[end..];
+        }
+    }
+    out
+}
+
 /// Appends `word` in lower case (ASCII without the Unicode tables).
 pub(crate) fn push_lowercase(word: &str, out: &mut String) {
     if word.is_ascii() {

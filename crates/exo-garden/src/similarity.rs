@@ -4,7 +4,7 @@
 //! trigrams that the other note also has. Topical neighbours share words but few trigrams;
 //! a copied and lightly edited note shares most of them, whatever the model thinks.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use exo_index::graph::Graph;
 use exo_index::vectors::NoteVectors;
@@ -13,7 +13,8 @@ use rayon::prelude::*;
 use serde_json::json;
 
 use crate::finding::{Finding, Kind, Severity};
-use crate::prose::{PerNote, Prose, hash_word, push_lowercase};
+use crate::hierarchy::{parent_and_child, same_series};
+use crate::prose::{PerNote, Prose, hash_word, link_targets, push_lowercase};
 use crate::settings::GardenSettings;
 
 /// The findings, or why the check could not run.
@@ -31,20 +32,72 @@ pub fn detect(
         vectors.iter().filter_map(|(path, v)| graph.by_path(path).map(|id| (id, v.as_slice()))).collect();
     let (pairs, neighbours) = similar_pairs(&notes, settings.similar_min, graph.notes().len());
     let mut texts = PerNote::new(vault, graph, NoteText::of);
-    Ok(pairs
+    let mut measured: Vec<Measured> = pairs
         .into_iter()
-        .filter_map(|(a, b, cosine)| {
+        .map(|(a, b, cosine)| {
             let (ta, tb) = texts.pair(a, b);
             let mut standing = Standing::of(&neighbours, a, b, cosine);
             let (na, nb) = (graph.note(a), graph.note(b));
             standing.parent_child = parent_and_child(&na.path, &nb.path);
+            standing.series = same_series(&na.path, &nb.path);
             standing.mentioned = ta.mentions(&nb.title) || tb.mentions(&na.title);
             standing.referenced = ta.refers_to(&nb.path) || tb.refers_to(&na.path);
             standing.stub = na.word_count.min(nb.word_count) < settings.stub_words;
-            finding(graph, settings, (a, b), cosine, shared_trigrams(&ta.trigrams, &tb.trigrams), &standing)
+            Measured { pair: (a, b), cosine, shared: shared_trigrams(&ta.trigrams, &tb.trigrams), standing }
         })
-        .collect())
+        .collect();
+    mark_echoes(&mut measured, settings.duplicate_min_shared, |id| {
+        let note = graph.note(id);
+        (note.word_count, note.path.as_str())
+    });
+    Ok(measured.iter().filter_map(|m| finding(graph, settings, m.pair, m.cosine, m.shared, &m.standing)).collect())
 }
+
+/// A candidate pair with what was measured of it.
+struct Measured {
+    pair: (usize, usize),
+    cosine: f32,
+    shared: f32,
+    standing: Standing,
+}
+
+/// Marks each pair that repeats another's likeness: one of its notes holds a whole copy of
+/// a third note (a compiled page holding it, a second copy of a list) that is at least as
+/// near to the other. The pair with the copy says nothing the pair with the original does not;
+/// the original (the shorter note, the one the copy was made of) keeps the finding.
+/// `note` gives a note's word count and path; pairs sharing `duplicate_min_shared` of their
+/// trigrams are near-duplicates, reported as such and never echoes.
+fn mark_echoes<'a>(measured: &mut [Measured], duplicate_min_shared: f32, note: impl Fn(usize) -> (usize, &'a str)) {
+    let cosines: HashMap<(usize, usize), f32> = measured.iter().map(|m| (m.pair, m.cosine)).collect();
+    let cosine = |a: usize, b: usize| cosines.get(&(a.min(b), a.max(b))).copied();
+    let mut copies: HashMap<usize, Vec<usize>> = HashMap::new();
+    for m in measured.iter().filter(|m| m.shared >= COPY_MIN_SHARED) {
+        copies.entry(m.pair.0).or_default().push(m.pair.1);
+        copies.entry(m.pair.1).or_default().push(m.pair.0);
+    }
+    // The original of two copies: fewer words, then the first path.
+    let before = |c: usize, a: usize| note(c) < note(a);
+    for m in measured.iter_mut().filter(|m| m.shared < duplicate_min_shared) {
+        let (a, b) = m.pair;
+        let echo = |copy: usize, other: usize| {
+            copies.get(&copy)?.iter().copied().find(|&original| {
+                original != other
+                    && before(original, copy)
+                    && cosine(original, other).is_some_and(|c| c >= m.cosine - ECHO_SLACK)
+            })
+        };
+        m.standing.echo = echo(a, b).or_else(|| echo(b, a)).map(|original| note(original).1.to_string());
+    }
+}
+
+/// The share of a note's word trigrams another must hold to hold a copy of it. Near-
+/// duplicates start at half (`duplicate_min_shared`), where two stat blocks of one template
+/// already are; a compiled page holds all of each note it was made of.
+const COPY_MIN_SHARED: f32 = 0.9;
+
+/// How much nearer the copy may be to the other note than the original is, and still only
+/// echo it: a compiled page adds a heading and its neighbours' text to the copy.
+const ECHO_SLACK: f32 = 0.05;
 
 /// What the pair check reads of a note's text.
 #[derive(Default)]
@@ -93,23 +146,6 @@ impl NoteText {
             })
         })
     }
-}
-
-/// The insides of `[[…]]` and the targets of `](…)`, lowercase.
-fn link_targets(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for (open, close) in [("[[", "]]"), ("](", ")")] {
-        let mut rest = text;
-        while let Some(start) = rest.find(open) {
-            rest = &rest[start + open.len()..];
-            let Some(end) = rest.find(close) else { break };
-            if end <= 500 && !rest[..end].contains('\n') {
-                out.push(rest[..end].to_lowercase());
-            }
-            rest = &rest[end..];
-        }
-    }
-    out
 }
 
 /// Notes compared per block: one block's row of cosines (BLOCK × notes floats) is the only
@@ -241,15 +277,11 @@ struct Standing {
     referenced: bool,
     /// One of them is a stub: a near-empty note's vector is its title and its template.
     stub: bool,
-}
-
-/// Whether one path names the other's parent: folder `x/` or dotted `x.` under its stem.
-fn parent_and_child(a: &str, b: &str) -> bool {
-    let under = |parent: &str, child: &str| {
-        let stem = parent.strip_suffix(".md").unwrap_or(parent);
-        child.strip_prefix(stem).is_some_and(|rest| rest.starts_with('/') || rest.starts_with('.') && rest != ".md")
-    };
-    under(a, b) || under(b, a)
+    /// Both are entries of one series (`hierarchy::same_series`): alike by their template.
+    series: bool,
+    /// The original this pair's copy was made of, when the pair repeats another's likeness
+    /// (`mark_echoes`).
+    echo: Option<String>,
 }
 
 impl Standing {
@@ -261,6 +293,8 @@ impl Standing {
             mentioned: false,
             referenced: false,
             stub: false,
+            series: false,
+            echo: None,
         }
     }
 
@@ -302,6 +336,12 @@ impl Standing {
         }
         if self.stub {
             add(-2.0, "one of them is a stub");
+        }
+        if self.series {
+            add(-3.0, "entries of one series (names differing only in numbers or a letter): alike by their template");
+        }
+        if let Some(original) = &self.echo {
+            add(-4.0, &format!("one is a near-copy of {original}, which is as near to the other (reported with it)"));
         }
         (crate::finding::round3(1.0 / (1.0 + (-z).exp())), reasons)
     }
@@ -472,14 +512,58 @@ mod tests {
         assert!(!text("", "[[Half-Elf]]").refers_to("Races/Elf.md"));
     }
 
+    fn standing() -> Standing {
+        Standing {
+            ranks: (1, 1),
+            lift: 0.15,
+            parent_child: false,
+            mentioned: false,
+            referenced: false,
+            stub: false,
+            series: false,
+            echo: None,
+        }
+    }
+
+    /// Series entries and echoes of another pair fall under the default minimum confidence
+    /// however much they stand out.
     #[test]
-    fn parents_and_children_by_folder_or_dots() {
-        assert!(parent_and_child("a.md", "a/b.md"));
-        assert!(parent_and_child("dendron.topic.md", "dendron.topic.links.md"));
-        assert!(parent_and_child("x/a.b.md", "x/a.md"));
-        assert!(!parent_and_child("a.md", "ab.md"));
-        assert!(!parent_and_child("a.md", "b/a.md"));
-        assert!(!parent_and_child("a.b.md", "a.c.md"), "siblings are not parent and child");
+    fn series_entries_and_echoes_fall_under_the_default() {
+        let cut = GardenSettings::default().min_confidence;
+        assert!(standing().confidence().0 > 0.9);
+        let (confidence, reasons) = Standing { series: true, ..standing() }.confidence();
+        assert!(confidence < cut, "{confidence}");
+        assert!(reasons.iter().any(|r| r.contains("series")), "{reasons:?}");
+        let (confidence, reasons) = Standing { echo: Some("Spells/Knock.md".into()), ..standing() }.confidence();
+        assert!(confidence < cut, "{confidence}");
+        assert!(reasons.iter().any(|r| r.contains("Spells/Knock.md")), "{reasons:?}");
+    }
+
+    fn measured(a: usize, b: usize, cosine: f32, shared: f32) -> Measured {
+        Measured { pair: (a.min(b), a.max(b)), cosine, shared, standing: Standing { ranks: (1, 1), ..standing() } }
+    }
+
+    /// A compiled page (0) holds the whole of note 1; note 2 is near both. The pair with the
+    /// copy echoes the pair with the original; nothing else does.
+    #[test]
+    fn a_pair_with_a_copy_echoes_the_pair_with_its_original() {
+        let notes =
+            [(300, "Spells K.md"), (280, "Knock.md"), (250, "Arcane Lock.md"), (100, "Elf.md"), (90, "Half-Elf.md")];
+        let mut pairs = vec![
+            measured(0, 1, 0.94, 1.0),  // the page and the note it holds: a near-duplicate
+            measured(0, 2, 0.80, 0.1),  // the page and the other: an echo
+            measured(1, 2, 0.79, 0.1),  // the original pair: kept
+            measured(3, 4, 0.81, 0.6),  // a near-duplicate, not a whole copy
+            measured(2, 3, 0.60, 0.05), // Elf holds only part of Half-Elf: no echo
+            measured(2, 4, 0.60, 0.05),
+        ];
+        mark_echoes(&mut pairs, 0.5, |id| notes[id]);
+        let echoes: Vec<_> = pairs.iter().map(|m| m.standing.echo.as_deref()).collect();
+        assert_eq!(echoes, [None, Some("Knock.md"), None, None, None, None]);
+        // The original must be about as near to the other as the copy is.
+        let mut far = vec![measured(0, 1, 0.94, 1.0), measured(0, 2, 0.80, 0.1), measured(1, 2, 0.70, 0.1)];
+        mark_echoes(&mut far, 0.5, |id| notes[id]);
+        assert!(far.iter().all(|m| m.standing.echo.is_none()));
     }
 
     /// The blocked SGEMM agrees with plain dot products across block boundaries.
