@@ -3,7 +3,8 @@
 (issue #18: "precision@20 >= 80% for unlinked mentions and similar-unlinked pairs").
 
 For each labelled vault it runs `exo --vault ROOT/VAULT garden --json` over the two noisy
-kinds and scores, kind by kind and part by part (the tuning part and the held-back part):
+kinds and scores, kind by kind and part by part (the tuning part, the spent held-back part
+foam-docs, and the fresh held-back part obsidian-help):
 
 * P@20 and P@50 of the report as a person reads it: its first k findings at the default
   minimum confidence, in the report's order. Findings nobody labelled are left out of the
@@ -23,7 +24,17 @@ each copy, then point --root at the directory holding the copies:
     for v in dendron-site dnd5e-srd foam-docs; do exo --vault /tmp/gv/$v index; done
     python3 benches/scripts/garden_precision.py --root /tmp/gv [--exo target/debug/exo] [--part tune]
 
---part tune neither runs nor reads the held-back vault: use it while tuning.
+--part tune neither runs nor reads the held-back vaults: use it while tuning.
+
+The fresh held-back vault (part held2) is the en/ folder of the Obsidian Help vault at the
+commit named in labels.tsv; it needs no exo.toml (Obsidian's [[target|label]] is exo's default
+link style, and attachments resolve by name wherever they are):
+
+    git clone https://github.com/obsidianmd/obsidian-help /tmp/obsidian-help-src
+    git -C /tmp/obsidian-help-src checkout fa179e91e86eaff5859226cc045c81000d64e3cd
+    cp -r /tmp/obsidian-help-src/en /tmp/gv/obsidian-help
+    exo --vault /tmp/gv/obsidian-help index
+    python3 benches/scripts/garden_precision.py --root /tmp/gv --part held2
 
 With --reports DIR it reads DIR/VAULT.json (a saved `garden --json --max 100000` report)
 instead of running exo, which is how the numbers of an older binary are scored.
@@ -71,12 +82,12 @@ def main():
     p.add_argument("--root", default="/tmp/gv", help="directory holding the indexed vault copies")
     p.add_argument("--labels", default=str(here / "benches" / "garden" / "labels.tsv"))
     p.add_argument("--reports", help="read saved reports DIR/VAULT.json instead of running exo")
-    p.add_argument("--part", choices=["tune", "held", "all"], default="all")
+    p.add_argument("--part", choices=["tune", "held", "held2", "all"], default="all")
     p.add_argument("--min-confidence", type=float,
                    help="the report's cut (default: the report's own [garden] min_confidence)")
     args = p.parse_args()
     labels = load_labels(args.labels)
-    # --part tune never runs (or reads) the held-back vault: tuning must not see it.
+    # --part tune never runs (or reads) the held-back vaults: tuning must not see them.
     vaults = sorted(v for v in {k[0] for k in labels} if args.part in ("all", part_of(labels, v)))
     # (part, kind) -> one list per vault of the labels of its report's findings, in the
     # report's order (None: nobody labelled it).
@@ -108,7 +119,7 @@ def main():
     print("findings in the default report / found at any confidence:")
     for vault, per in counts.items():
         print(f"  {vault} ({part_of(labels, vault)}): " + ", ".join(f"{k} {a}/{b}" for k, (a, b) in per.items()))
-    for part in ("tune", "held"):
+    for part in ("tune", "held", "held2"):
         if args.part not in ("all", part):
             continue
         for kind in KINDS:

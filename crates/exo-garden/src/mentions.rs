@@ -425,7 +425,9 @@ impl Spot {
 /// Whether the line around `at` holds a link (`[[…]]` or `](…)`) whose target has the name's
 /// words: at least half of them, and for a one-word name that word in the target's last part
 /// (after its last `/` or `.`) or its anchor, as a vault's own prefix (`dendron.` in every
-/// Dendron name) says nothing.
+/// Dendron name) says nothing. A web address (`https://github.com/…`) is no such target: it
+/// leads out of the vault, not to its page about the thing, and its host and path name a site,
+/// so "GitHub Pages" beside a link to a repository on github.com is still a missing link.
 fn line_links_name(source: &str, at: usize, name: &Name) -> bool {
     let line_from = source[..at].rfind('\n').map_or(0, |i| i + 1);
     let line_to = source[at..].find('\n').map_or(source.len(), |i| at + i);
@@ -433,7 +435,7 @@ fn line_links_name(source: &str, at: usize, name: &Name) -> bool {
     if !line.contains("[[") && !line.contains("](") {
         return false;
     }
-    link_targets(line).iter().any(|target| {
+    link_targets(line).iter().filter(|target| !is_web_address(target)).any(|target| {
         let target = target.trim_end_matches(".md").trim_end_matches(".html");
         let (path, anchor) = target.split_once('#').unwrap_or((target, ""));
         let part = match name.words.len() {
@@ -444,6 +446,13 @@ fn line_links_name(source: &str, at: usize, name: &Name) -> bool {
         let present = name.words.iter().filter(|w| words.contains(&w.as_str())).count();
         2 * present >= name.words.len() && present > 0
     })
+}
+
+/// Whether a (lowercase) link target leads out of the vault to the web or a mailbox. Other
+/// schemes stay vault links (Dendron's `dendron://vault/note`).
+fn is_web_address(target: &str) -> bool {
+    let target = target.trim_start_matches('<');
+    ["http://", "https://", "ftp://", "mailto:", "www."].iter().any(|scheme| target.starts_with(scheme))
 }
 
 pub(crate) fn detect(vault: &Vault, graph: &Graph, settings: &GardenSettings) -> Candidates {
@@ -613,7 +622,9 @@ fn place(prose: &Prose, at: usize, to: usize) -> Place {
 /// The words are part of a token that is not prose: a tag (`#role.taxonomist`) or a call or
 /// scope (`enhance(views)`, a commit message's), where a link cannot go.
 fn in_token(source: &str, at: usize) -> bool {
-    let token_start = source[..at].rfind(char::is_whitespace).map_or(0, |i| i + 1);
+    // After the whitespace character, whatever its width (a no-break space is two bytes).
+    let token_start =
+        source[..at].char_indices().rev().find(|(_, c)| c.is_whitespace()).map_or(0, |(i, c)| i + c.len_utf8());
     let token = &source[token_start..at];
     let mut before = token.chars().rev();
     token.starts_with('#') || (before.next() == Some('(') && before.next().is_some_and(char::is_alphanumeric))
@@ -980,6 +991,15 @@ mod tests {
         assert!(!in_token(text, text.rfind("views").unwrap()));
     }
 
+    /// A wide whitespace character (the no-break space Obsidian's help writes before a unit or
+    /// a key) ends a token like a space does, and the token starts after all of its bytes.
+    #[test]
+    fn a_token_after_a_no_break_space_is_read_whole() {
+        let text = "press\u{a0}#tag and 10\u{a0}views";
+        assert!(in_token(text, text.find("tag").unwrap()));
+        assert!(!in_token(text, text.find("views").unwrap()));
+    }
+
     #[test]
     fn capitals_count_only_mid_sentence() {
         let text = "Search is here. Use Search. And the Search panel. - Search\n**Search**";
@@ -1074,6 +1094,19 @@ mod tests {
         assert!(!line_links_name(line, 0, &name("Dendron")), "a one-word name must be the target's own last part");
         let line = "the Graph View ([[graph|dendron.topic.graph-view]])";
         assert!(line_links_name(line, 4, &name("Graph")));
+    }
+
+    /// A web address is not a page of the vault: neither its host nor its path says the line
+    /// already links the vault's note on the name.
+    #[test]
+    fn a_web_address_on_the_line_is_not_a_link_to_the_name() {
+        let line = "Host it on GitHub Pages ([template](https://github.com/foambubble/foam-template)).";
+        let at = line.find("GitHub").unwrap();
+        assert!(!line_links_name(line, at, &name("GitHub Pages")), "a host is not a page about the name");
+        let line = "Host it on GitHub Pages ([docs](<https://docs.github.com/en/pages>)).";
+        assert!(!line_links_name(line, at, &name("GitHub Pages")), "nor is a web page's path");
+        let line = "Host it on GitHub Pages ([how](publishing/github-pages.md)).";
+        assert!(line_links_name(line, at, &name("GitHub Pages")), "a relative link is a vault page");
     }
 
     /// The reported mention is the one in the best spot: prose before a heading, and a line
