@@ -8,6 +8,7 @@ mod harness;
 mod mcp_bench;
 mod parse_throughput;
 mod process;
+mod vector_recall;
 mod vectors;
 
 use std::path::PathBuf;
@@ -87,6 +88,37 @@ enum Command {
         #[arg(long, default_value_t = 200)]
         calls: usize,
     },
+    /// Recall@10 and latency of vector search's coarse pass against the exact scan, on
+    /// SciFact's real vectors and on larger sets made from them with noise (release build)
+    VectorRecall {
+        /// An indexed copy of the SciFact vault (built-in model)
+        #[arg(long)]
+        vault: PathBuf,
+        /// SciFact's queries (id, tab, text)
+        #[arg(long, default_value = "../shared/eval/scifact/queries-train.tsv")]
+        queries: PathBuf,
+        /// Set sizes in chunks, comma separated (0: SciFact itself)
+        #[arg(long, value_delimiter = ',', default_value = "0,338000,1000000")]
+        chunks: Vec<usize>,
+        /// Norm of the Gaussian added to each copied chunk vector before renormalising
+        #[arg(long, default_value_t = 0.5)]
+        noise: f32,
+        /// Candidate notes rescored, comma separated (each measured besides the default)
+        #[arg(long, value_delimiter = ',', default_value = "500,1000,2000,4000")]
+        candidates: Vec<usize>,
+        /// Notes asked for per query (hybrid search asks for 100)
+        #[arg(long, default_value_t = 100)]
+        k: usize,
+        /// Use only the first N queries (0: all)
+        #[arg(long, default_value_t = 0)]
+        max_queries: usize,
+        /// Where the sets are written (a 1M-chunk set is about 470 MB)
+        #[arg(long, default_value = "target/bench-vectors")]
+        work: PathBuf,
+        /// Write SciFact's vector-only runs per scan here, for ../shared/eval/score.py
+        #[arg(long)]
+        runs: Option<PathBuf>,
+    },
     /// Parser throughput over folders of markdown, on one core and on all cores
     Parse {
         dirs: Vec<PathBuf>,
@@ -107,6 +139,19 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Mcp { notes, seed, exo, work, calls } => mcp_bench::run(notes, seed, &exo, &work, calls)?,
         Command::Parse { dirs, repeat } => parse_throughput::run(&dirs, repeat)?,
+        Command::VectorRecall { vault, queries, chunks, noise, candidates, k, max_queries, work, runs } => {
+            vector_recall::run(&vector_recall::Options {
+                vault,
+                queries,
+                chunks,
+                noise,
+                candidates,
+                k,
+                max_queries,
+                work,
+                runs,
+            })?
+        }
         Command::Embed { dir, limit, kernel } => embed_throughput::run(&dir, limit, kernel.as_deref())?,
     }
     Ok(())

@@ -8,6 +8,8 @@ mod fresh;
 mod fuse;
 mod graph;
 mod snippet;
+#[doc(hidden)]
+pub mod vector_bench;
 mod vectors;
 
 use serde::Serialize;

@@ -1,6 +1,7 @@
-//! The vector signal: every chunk's vector against the query's, best chunk per note, from the
-//! flat int8 copy when it is current and from the f32 blobs in SQLite otherwise. The query is
-//! embedded on another thread while the vectors are read.
+//! The vector signal: the chunk vectors against the query's, best chunk per note, from the
+//! flat int8 copy when it is current (exactly, or past a size a coarse pass over sign codes
+//! first, `store/flat.rs`) and from the f32 blobs in SQLite otherwise. The query is embedded
+//! on another thread while the vectors are mapped in.
 
 use rusqlite::OptionalExtension;
 
@@ -11,8 +12,9 @@ use crate::store::vector_store::dot_le;
 /// The query's embedding, being computed on another thread.
 pub(crate) type PendingQuery<'scope> = std::thread::ScopedJoinHandle<'scope, exo_embed::Result<Vec<Vec<f32>>>>;
 
-/// The vector signal over the stored chunk vectors: exact search (cosine of unit vectors)
-/// over every chunk. The query is embedded on another thread while the vectors are read.
+/// The vector signal over the stored chunk vectors (cosine of unit vectors): exact over every
+/// chunk in small indexes, coarse then exact past `flat::COARSE_FROM_ROWS` rows. The query
+/// is embedded on another thread while the vectors are read.
 pub struct StoredVectors<'a, 'scope> {
     pub(crate) catalog: &'a Catalog,
     pub(crate) query_vector: std::cell::RefCell<Option<PendingQuery<'scope>>>,
@@ -37,7 +39,7 @@ impl crate::search::VectorSearch for StoredVectors<'_, '_> {
             .ok()
             .and_then(|stamp| crate::store::flat::FlatVectors::load(&self.flat_path, stamp));
         let query_vector = self.query_vector()?;
-        let mut by_score = match flat.and_then(|flat| flat.best_per_note(&query_vector)) {
+        let mut by_score = match flat.and_then(|flat| flat.nearest_notes(&query_vector, k)) {
             Some(best) => best,
             None => self.best_per_note_from_sqlite(&query_vector)?,
         };

@@ -6,6 +6,7 @@
 
 pub(crate) mod catalog;
 pub(crate) mod chunk_key;
+pub(crate) mod coarse;
 pub(crate) mod entries;
 pub(crate) mod entries_copy;
 pub(crate) mod flat;
