@@ -33,6 +33,8 @@ use crate::kernel::Kernel;
 pub const BLOCK: usize = 16;
 /// Bytes of one (block, group of 4 inputs) cell: 16 columns × 4 inputs.
 const CELL: usize = BLOCK * 4;
+/// Inputs per AMX tile product: a tile row is 64 bytes.
+const AMX_STEP_INPUTS: usize = 64;
 
 /// Int8 weights [outputs × inputs] laid out for the kernels (see the module doc).
 pub struct PackedWeights {
@@ -52,7 +54,9 @@ impl PackedWeights {
     /// `weight` is row-major [outputs × inputs], as PyTorch stores a linear layer's weight.
     pub fn pack(weight: &[i8], outputs: usize, inputs: usize) -> PackedWeights {
         assert_eq!(weight.len(), outputs * inputs, "weight is not {outputs}x{inputs}");
-        let groups = inputs.div_ceil(4);
+        // Whole steps of 16 groups (64 inputs), one AMX tile's depth; the zero padding adds
+        // nothing to any kernel's sums (384 and 1536 inputs need none).
+        let groups = inputs.div_ceil(AMX_STEP_INPUTS) * (AMX_STEP_INPUTS / 4);
         let blocks = outputs.div_ceil(BLOCK);
         let mut data = vec![0i8; blocks * groups * CELL];
         let mut rowsums = Vec::with_capacity(outputs);
@@ -242,6 +246,23 @@ pub trait Sink {
         unsafe { std::arch::x86_64::_mm512_storeu_si512(out.as_mut_ptr().cast(), sums) };
         self.store(row, block, &out);
     }
+
+    /// The AMX kernel's way out: rows first..first + n of one block, `sums` holding 16 i32s
+    /// per row; by default a row at a time through `store_avx512`.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512F.
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn store_tile_avx512(&mut self, first: usize, block: usize, sums: &[i32]) {
+        for (i, row) in sums.chunks_exact(BLOCK).enumerate() {
+            // SAFETY: the caller vouches for AVX-512F; `row` is 16 i32s; the load is unaligned.
+            unsafe {
+                let v = std::arch::x86_64::_mm512_loadu_si512(row.as_ptr().cast());
+                self.store_avx512(first + i, block, v);
+            }
+        }
+    }
 }
 
 /// Turns sums into the layer's f32 outputs (the last line of the module doc), written
@@ -289,6 +310,13 @@ impl Sink for Dequantize<'_> {
         // SAFETY: the caller vouches for AVX-512F, all the body needs.
         unsafe { self.store_avx512_body(row, block, sums) }
     }
+
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn store_tile_avx512(&mut self, first: usize, block: usize, sums: &[i32]) {
+        // SAFETY: the caller vouches for AVX-512F, all the body needs.
+        unsafe { self.store_tile_avx512_body(first, block, sums) }
+    }
 }
 
 impl Dequantize<'_> {
@@ -302,6 +330,43 @@ impl Dequantize<'_> {
     #[target_feature(enable = "avx512f")]
     #[inline]
     unsafe fn store_avx512_body(&mut self, row: usize, block: usize, sums: std::arch::x86_64::__m512i) {
+        // SAFETY: the caller vouches for AVX-512F.
+        unsafe { self.store_rows_avx512(row, 1, block, |_| sums) }
+    }
+
+    /// `store_avx512` for `rows` consecutive rows whose sums sit in memory, 16 i32s a row:
+    /// one call per AMX sums tile, the block's constants loaded once for all of them.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512F.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn store_tile_avx512_body(&mut self, first: usize, block: usize, sums: &[i32]) {
+        let rows = sums.len() / BLOCK;
+        // SAFETY: the caller vouches for AVX-512F; row i's 16 sums are inside `sums`, and
+        // the load is unaligned.
+        unsafe {
+            self.store_rows_avx512(first, rows, block, |i| {
+                std::arch::x86_64::_mm512_loadu_si512(sums[i * BLOCK..][..BLOCK].as_ptr().cast())
+            })
+        }
+    }
+
+    /// Rows first..first + rows of one block, row i's sums from `sums(i)`.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512F; only called from functions compiled with it, into which it is
+    /// inlined.
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn store_rows_avx512(
+        &mut self,
+        first: usize,
+        rows: usize,
+        block: usize,
+        sums: impl Fn(usize) -> std::arch::x86_64::__m512i,
+    ) {
         use std::arch::x86_64::*;
         let (a, w) = (self.activations, self.weights);
         let start = block * BLOCK;
@@ -309,8 +374,8 @@ impl Dequantize<'_> {
         let mask: __mmask16 = if count == BLOCK { 0xffff } else { (1u16 << count) - 1 };
         let (rowsums, weight_scales, bias) = (&w.rowsums[start..], &self.weight_scales[start..], &self.bias[start..]);
         assert!(rowsums.len().min(weight_scales.len()).min(bias.len()) >= count);
-        // SAFETY: a masked load touches only the lanes in its mask, the first `count`,
-        // which the assert above bounds; the loads are unaligned.
+        // SAFETY: the caller vouches for AVX-512F. A masked load touches only the lanes in
+        // its mask, the first `count`, which the assert above bounds; the loads are unaligned.
         let (rowsums, weight_scales, bias) = unsafe {
             (
                 _mm512_maskz_loadu_epi32(mask, rowsums.as_ptr()),
@@ -318,23 +383,31 @@ impl Dequantize<'_> {
                 _mm512_maskz_loadu_ps(mask, bias.as_ptr()),
             )
         };
-        let mut outliers = _mm512_setzero_ps();
-        let slots = row * OUTLIERS..(row + 1) * OUTLIERS;
-        for (&k, &value) in a.outlier_inputs[slots.clone()].iter().zip(&a.outlier_values[slots]) {
-            // `columns` rows are whole blocks wide, so all 16 bytes are there.
-            let q = &w.columns[k as usize * w.blocks * BLOCK + start..][..BLOCK];
-            // SAFETY: `q` is 16 bytes; the load is unaligned.
-            let q = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(unsafe { _mm_loadu_si128(q.as_ptr().cast()) }));
-            outliers = _mm512_add_ps(outliers, _mm512_mul_ps(_mm512_set1_ps(value), q));
+        for (i, row) in (first..first + rows).enumerate() {
+            // SAFETY: as above, for AVX-512F.
+            let mut outliers = unsafe { _mm512_setzero_ps() };
+            let slots = row * OUTLIERS..(row + 1) * OUTLIERS;
+            for (&k, &value) in a.outlier_inputs[slots.clone()].iter().zip(&a.outlier_values[slots]) {
+                // `columns` rows are whole blocks wide, so all 16 bytes are there.
+                let q = &w.columns[k as usize * w.blocks * BLOCK + start..][..BLOCK];
+                // SAFETY: AVX-512F as above; `q` is 16 bytes; the load is unaligned.
+                outliers = unsafe {
+                    let q = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(q.as_ptr().cast())));
+                    _mm512_add_ps(outliers, _mm512_mul_ps(_mm512_set1_ps(value), q))
+                };
+            }
+            let at = row * self.width + start - self.first;
+            let out = &mut self.out[at..at + count];
+            // SAFETY: AVX-512F as above; the masked store writes only the first `count`
+            // lanes, all inside `out`.
+            unsafe {
+                let (scale, zero_point) = (_mm512_set1_ps(a.scales[row]), _mm512_set1_epi32(a.zero_points[row]));
+                let exact = _mm512_sub_epi32(sums(i), _mm512_mullo_epi32(zero_point, rowsums));
+                let values = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(exact), scale), outliers);
+                let values = _mm512_add_ps(_mm512_mul_ps(values, weight_scales), bias);
+                _mm512_mask_storeu_ps(out.as_mut_ptr(), mask, values);
+            }
         }
-        let (scale, zero_point) = (_mm512_set1_ps(a.scales[row]), _mm512_set1_epi32(a.zero_points[row]));
-        let exact = _mm512_sub_epi32(sums, _mm512_mullo_epi32(zero_point, rowsums));
-        let values = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(exact), scale), outliers);
-        let values = _mm512_add_ps(_mm512_mul_ps(values, weight_scales), bias);
-        let at = row * self.width + start - self.first;
-        let out = &mut self.out[at..at + count];
-        // SAFETY: the masked store writes only the first `count` lanes, all inside `out`.
-        unsafe { _mm512_mask_storeu_ps(out.as_mut_ptr(), mask, values) };
     }
 
     /// The outliers' part of a row's outputs for the block at column `start`, in units of
@@ -433,6 +506,12 @@ pub fn gemm<S: Sink>(kernel: Kernel, a: &[u8], rows: usize, w: &PackedWeights, b
             // SAFETY: the CPU has just been checked for the kernel's features, and the
             // asserts above are the bounds the kernel relies on.
             unsafe { avx512::gemm(a, rows, w, blocks, sink) };
+            return;
+        }
+        Kernel::Amx if crate::kernel::has_amx() => {
+            // SAFETY: the CPU has AMX-INT8 and AVX-512, the OS lets this process use the
+            // tiles, and the asserts above are the bounds the kernel relies on.
+            unsafe { amx::gemm(a, rows, w, blocks, sink) };
             return;
         }
         Kernel::AvxVnni if crate::kernel::has_avxvnni() => {
@@ -563,6 +642,230 @@ mod avx512 {
     }
 }
 
+/// int8 products on AMX tiles (`tdpbusd`; Sapphire Rapids and later): one instruction is 16
+/// rows × 16 columns × 64 inputs, sixteen `vpdpbusd`s' work. The packed layout is already
+/// what a B tile wants: a (block, group) cell is one tile row (16 columns × 4 bytes), and 16
+/// consecutive cells of a block are one tile, 64 bytes apart. An A tile is 16 activation
+/// rows × 64 bytes, copied tile by tile first (`pack_chunk`); the integer sums are the same as
+/// every other kernel's.
+///
+/// Stable Rust has no AMX intrinsics (`x86_amx_intrinsics` is unstable in 1.95), so the tile
+/// instructions are inline assembly. The compiler never uses the tile registers, so the
+/// configuration loaded at the start of [`gemm`] holds until its `tilerelease`; the OS saves
+/// the tiles across a context switch once the process has asked for them
+/// (`kernel::has_amx`).
+#[cfg(target_arch = "x86_64")]
+mod amx {
+    use std::arch::asm;
+    use std::arch::x86_64::*;
+    use std::ops::Range;
+
+    use super::{AMX_STEP_INPUTS, BLOCK, CELL, PackedWeights, Sink};
+
+    /// Rows of an activation tile and of a sums tile.
+    const TILE_ROWS: usize = 16;
+    /// Bytes from one step's B tile to the next within a block: 16 cells.
+    const B_STEP: usize = AMX_STEP_INPUTS / 4 * CELL;
+    /// i32s in one sums tile.
+    const TILE_SUMS: usize = TILE_ROWS * BLOCK;
+    /// Bytes of one activation tile: 16 rows × 64 inputs.
+    const TILE_BYTES: usize = TILE_ROWS * AMX_STEP_INPUTS;
+    /// Rows per pass over the weights (a whole number of tiles): the chunk's activations stay
+    /// in L1/L2 while the layer's weight tiles stream past them.
+    const CHUNK_ROWS: usize = 64;
+
+    /// The tile configuration `ldtilecfg` reads: palette 1, all eight tiles 16 rows × 64
+    /// bytes (bytes 16–31: bytes per row of each tile, u16; bytes 48–55: rows of each tile).
+    #[repr(C, align(64))]
+    struct TileConfig([u8; 64]);
+
+    impl TileConfig {
+        fn uniform() -> TileConfig {
+            let mut config = [0u8; 64];
+            config[0] = 1;
+            for tile in 0..8 {
+                config[16 + 2 * tile] = 64;
+                config[48 + tile] = TILE_ROWS as u8;
+            }
+            TileConfig(config)
+        }
+    }
+
+    /// Four sums tiles as `tilestored` writes them: [tile][row][column].
+    #[repr(C, align(64))]
+    struct Sums([i32; 4 * TILE_SUMS]);
+
+    /// # Safety
+    /// The CPU has AMX-INT8 and AVX-512F and the OS has let this process use the tiles; `a`
+    /// holds `rows` rows of `w.stride()` bytes and `blocks` lies within `w`'s blocks.
+    #[target_feature(enable = "avx512f,avx512bw")]
+    pub(super) unsafe fn gemm<S: Sink>(a: &[u8], rows: usize, w: &PackedWeights, blocks: Range<usize>, sink: &mut S) {
+        let stride = w.stride();
+        let steps = stride / AMX_STEP_INPUTS;
+        if rows == 0 || blocks.is_empty() || steps == 0 {
+            // No inputs: every sum is zero (the loop below needs at least one step).
+            let zeros = _mm512_setzero_si512();
+            for row in 0..rows {
+                // SAFETY: this function runs only with AVX-512F.
+                blocks.clone().for_each(|block| unsafe { sink.store_avx512(row, block, zeros) });
+            }
+            return;
+        }
+        // A chunk's activations laid out tile by tile (see `pack_chunk`).
+        let mut tiles = vec![0u8; CHUNK_ROWS / TILE_ROWS * steps * TILE_BYTES];
+        let block_tile = |block: usize| w.data[block * w.block_bytes()..].as_ptr();
+        let config = TileConfig::uniform();
+        // SAFETY: the caller vouches for AMX and the OS's permission; the configuration is
+        // 64 bytes, as `ldtilecfg` reads.
+        unsafe { asm!("ldtilecfg [{}]", in(reg) config.0.as_ptr(), options(nostack, readonly)) };
+        let mut sums = Sums([0; 4 * TILE_SUMS]);
+        for chunk in (0..rows).step_by(CHUNK_ROWS) {
+            let chunk_end = (chunk + CHUNK_ROWS).min(rows);
+            pack_chunk(a, stride, chunk..chunk_end, &mut tiles);
+            let row_tile = |start: usize| tiles[(start - chunk) / TILE_ROWS * steps * TILE_BYTES..].as_ptr();
+            let mut block = blocks.start;
+            while block < blocks.end {
+                let nb = (blocks.end - block).min(2);
+                let mut row = chunk;
+                while row < chunk_end {
+                    let nt = if chunk_end - row > TILE_ROWS { 2 } else { 1 };
+                    let out = sums.0.as_mut_ptr();
+                    // SAFETY: every tile read is one of a row tile's `steps` tiles inside
+                    // `tiles`, or 16 cells of a block inside `w.data` (`steps` steps of 16
+                    // groups make up a block's `groups`); `out` holds four tiles of sums.
+                    unsafe {
+                        if (nt, nb) == (2, 2) {
+                            let (a0, a1) = (row_tile(row), row_tile(row + TILE_ROWS));
+                            product_2x2(a0, a1, block_tile(block), block_tile(block + 1), steps, out);
+                        } else {
+                            for t in 0..nt {
+                                for j in 0..nb {
+                                    let at = out.add((2 * t + j) * TILE_SUMS);
+                                    product_1x1(row_tile(row + t * TILE_ROWS), block_tile(block + j), steps, at);
+                                }
+                            }
+                        }
+                    }
+                    for t in 0..nt {
+                        let first = row + t * TILE_ROWS;
+                        let valid = TILE_ROWS.min(chunk_end - first) * BLOCK;
+                        for j in 0..nb {
+                            let tile = &sums.0[(2 * t + j) * TILE_SUMS..][..valid];
+                            // SAFETY: this function runs only with AVX-512F.
+                            unsafe { sink.store_tile_avx512(first, block + j, tile) };
+                        }
+                    }
+                    row += nt * TILE_ROWS;
+                }
+                block += nb;
+            }
+        }
+        // SAFETY: releases the tiles this function configured.
+        unsafe { asm!("tilerelease", options(nostack, nomem)) };
+    }
+
+    /// Copies rows `rows` of `a` (`stride` bytes each) into `tiles` as AMX reads them best:
+    /// [row tile][step][16 rows][64 bytes], each tile 1 KiB in one piece, rows past the end
+    /// zero. Read in place, a tile's 16 rows lay 384 or 1536 bytes apart and its loads were
+    /// the kernel's largest cost.
+    #[inline(always)]
+    fn pack_chunk(a: &[u8], stride: usize, rows: Range<usize>, tiles: &mut [u8]) {
+        let steps = stride / AMX_STEP_INPUTS;
+        for (t, tile_rows) in tiles.chunks_exact_mut(steps * TILE_BYTES).enumerate() {
+            for (step, tile) in tile_rows.chunks_exact_mut(TILE_BYTES).enumerate() {
+                for (i, line) in tile.chunks_exact_mut(AMX_STEP_INPUTS).enumerate() {
+                    let row = rows.start + t * TILE_ROWS + i;
+                    if row < rows.end {
+                        line.copy_from_slice(&a[row * stride + step * AMX_STEP_INPUTS..][..AMX_STEP_INPUTS]);
+                    } else {
+                        line.fill(0);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sums of two row tiles × two blocks into four tiles at `out` ([tile][16][16] i32, tile
+    /// 2t + j for row tile t and block j): per step, four tile loads feed four products.
+    ///
+    /// # Safety
+    /// Tiles configured as [`TileConfig::uniform`]; `a0`, `a1` start `steps` packed tiles
+    /// (1 KiB each, `pack_chunk`), `b0`, `b1` start `steps` × 1 KiB of cells; `out` holds
+    /// 4 × 256 i32s; `steps` ≥ 1.
+    #[inline(always)]
+    unsafe fn product_2x2(a0: *const u8, a1: *const u8, b0: *const i8, b1: *const i8, steps: usize, out: *mut i32) {
+        // SAFETY: the caller's bounds cover every tile read and store.
+        unsafe {
+            asm!(
+                "tilezero tmm0",
+                "tilezero tmm1",
+                "tilezero tmm2",
+                "tilezero tmm3",
+                "2:",
+                "tileloadd tmm4, [{a0} + {row} * 1]",
+                "tileloadd tmm5, [{a1} + {row} * 1]",
+                "tileloadd tmm6, [{b0} + {row} * 1]",
+                "tileloadd tmm7, [{b1} + {row} * 1]",
+                "tdpbusd tmm0, tmm4, tmm6",
+                "tdpbusd tmm1, tmm4, tmm7",
+                "tdpbusd tmm2, tmm5, tmm6",
+                "tdpbusd tmm3, tmm5, tmm7",
+                "add {a0}, {a_step}",
+                "add {a1}, {a_step}",
+                "add {b0}, {b_step}",
+                "add {b1}, {b_step}",
+                "dec {steps}",
+                "jnz 2b",
+                "tilestored [{out} + {row} * 1], tmm0",
+                "tilestored [{out} + {row} * 1 + 1024], tmm1",
+                "tilestored [{out} + {row} * 1 + 2048], tmm2",
+                "tilestored [{out} + {row} * 1 + 3072], tmm3",
+                a0 = inout(reg) a0 => _,
+                a1 = inout(reg) a1 => _,
+                b0 = inout(reg) b0 => _,
+                b1 = inout(reg) b1 => _,
+                steps = inout(reg) steps => _,
+                row = in(reg) 64usize,
+                out = in(reg) out,
+                a_step = const TILE_BYTES,
+                b_step = const B_STEP,
+                options(nostack),
+            );
+        }
+    }
+
+    /// Sums of one row tile × one block into one tile at `out`.
+    ///
+    /// # Safety
+    /// As [`product_2x2`], for one tile of each.
+    #[inline(always)]
+    unsafe fn product_1x1(a: *const u8, b: *const i8, steps: usize, out: *mut i32) {
+        // SAFETY: the caller's bounds cover every tile read and the store.
+        unsafe {
+            asm!(
+                "tilezero tmm0",
+                "2:",
+                "tileloadd tmm4, [{a} + {row} * 1]",
+                "tileloadd tmm6, [{b} + {row} * 1]",
+                "tdpbusd tmm0, tmm4, tmm6",
+                "add {a}, {a_step}",
+                "add {b}, {b_step}",
+                "dec {steps}",
+                "jnz 2b",
+                "tilestored [{out} + {row} * 1], tmm0",
+                a = inout(reg) a => _,
+                b = inout(reg) b => _,
+                steps = inout(reg) steps => _,
+                row = in(reg) 64usize,
+                out = in(reg) out,
+                a_step = const TILE_BYTES,
+                b_step = const B_STEP,
+                options(nostack),
+            );
+        }
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 mod avxvnni {
     use std::arch::x86_64::*;
@@ -685,7 +988,7 @@ mod tests {
     #[test]
     fn every_kernel_matches_the_scalar_reference_bit_for_bit() {
         let mut noise = Noise(0x9e37_79b9_7f4a_7c15);
-        let row_counts = [1, 2, 5, 6, 7, 13, 200];
+        let row_counts = [1, 2, 5, 6, 7, 13, 16, 33, 64, 65, 200];
         let input_counts = [1, 3, 4, 5, 63, 64, 65, 130, 384];
         let output_counts = [1, 15, 16, 17, 63, 65, 100];
         let mut checked = 0;
@@ -718,9 +1021,43 @@ mod tests {
                 }
             }
         }
-        // The portable kernel always runs; on a VNNI CPU the SIMD kernel must have run too.
+        // Every kernel the CPU has ran every shape: at least the portable one, and the one
+        // the CPU would choose.
         let shapes = row_counts.len() * input_counts.len() * output_counts.len();
-        assert!(checked >= if Kernel::detect() == Kernel::F32 { shapes } else { 2 * shapes }, "{checked} of {shapes}");
+        let available = int_kernels().into_iter().filter(|k| k.is_available()).count();
+        assert_eq!(checked, shapes * available);
+        assert!(Kernel::detect() == Kernel::F32 || available >= 2, "the detected kernel was not tested");
+    }
+
+    #[test]
+    fn every_kernel_gives_the_same_layer_outputs_bit_for_bit() {
+        // The whole way out (outliers, zero points, scales, bias, the last partial block)
+        // on top of the sums: the kernels hand their sums out differently (a row, a register
+        // or a tile at a time), and must still give the portable kernel's floats.
+        let (inputs, outputs) = (100, 100);
+        let mut noise = Noise(23);
+        let weight: Vec<i8> = (0..outputs * inputs).map(|_| noise.next() as i8).collect();
+        let weight_scales: Vec<f32> = (0..outputs).map(|j| 0.002 + j as f32 * 3e-5).collect();
+        let bias: Vec<f32> = (0..outputs).map(|j| j as f32 * 0.01 - 0.5).collect();
+        let packed = PackedWeights::pack(&weight, outputs, inputs);
+        let layer = Layer { weights: &packed, weight_scales: &weight_scales, bias: &bias };
+        for rows in [1, 7, 16, 33, 50, 130] {
+            let mut input: Vec<f32> = (0..rows * inputs).map(|_| (noise.next() % 1000) as f32 / 300.0 - 1.0).collect();
+            for r in 0..rows {
+                input[r * inputs + (r * 7) % inputs] = 25.0 + r as f32; // an outlier per row
+            }
+            let mut activations = Quantized::default();
+            activations.quantize(&input, rows, inputs, packed.stride());
+            let run = |kernel| {
+                let mut out = vec![f32::NAN; rows * outputs];
+                layer.apply(kernel, &activations, rows, &mut out);
+                out.iter().map(|v| v.to_bits()).collect::<Vec<u32>>()
+            };
+            let portable = run(Kernel::Int8Portable);
+            for kernel in int_kernels().into_iter().filter(|k| k.is_available()) {
+                assert!(run(kernel) == portable, "{kernel}: {rows} rows differ from the portable kernel");
+            }
+        }
     }
 
     #[test]

@@ -184,7 +184,7 @@ impl MiniLm {
 /// that the GEMM kernel does not cover, and with AVX-512 for the AVX-512 VNNI kernel.
 fn run_layer(layer: &Layer, seqs: &[&[u32]], x: &mut [f32], s: &mut Scratch, kernel: Kernel) {
     #[cfg(target_arch = "x86_64")]
-    if kernel == Kernel::Avx512Vnni && crate::kernel::has_avx512vnni() && has_avx2_fma() {
+    if matches!(kernel, Kernel::Amx | Kernel::Avx512Vnni) && crate::kernel::has_avx512vnni() && has_avx2_fma() {
         // SAFETY: the CPU has just been checked for every feature the variant enables.
         unsafe { layer_avx512(layer, seqs, x, s, kernel) };
         return;
@@ -195,7 +195,7 @@ fn run_layer(layer: &Layer, seqs: &[&[u32]], x: &mut [f32], s: &mut Scratch, ker
         unsafe { layer_avx2(layer, seqs, x, s, kernel) };
         return;
     }
-    layer_forward(layer, seqs, x, s, kernel);
+    layer_forward::<SGEMM_ATTENTION>(layer, seqs, x, s, kernel);
 }
 
 /// Whether the `*_avx2` variants may run (the check is cached by the standard library).
@@ -207,21 +207,31 @@ fn has_avx2_fma() -> bool {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 fn layer_avx2(layer: &Layer, seqs: &[&[u32]], x: &mut [f32], s: &mut Scratch, kernel: Kernel) {
-    layer_forward(layer, seqs, x, s, kernel);
+    layer_forward::<SGEMM_ATTENTION>(layer, seqs, x, s, kernel);
 }
 
-/// The layer again with AVX-512, for the CPUs that run the AVX-512 VNNI kernel: once the
-/// matrix products are int8, softmax, GELU and the norms are a third of the time, and this
-/// doubles their width. Float results are the same as the other variants': no operation is
-/// reordered or fused, only run more lanes at a time.
+/// The layer again with AVX-512, for the AMX and AVX-512 VNNI kernels: once the matrix
+/// products are int8, softmax, GELU and the norms are a third of the time, and this doubles
+/// their width (no operation reordered or fused there). Attention is the exception: fused
+/// multiply-adds in registers ([`attention_fused`]) instead of the SGEMM, so these two
+/// kernels' vectors differ from the other variants' by float rounding (cosine > 0.99999).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx2,fma")]
 fn layer_avx512(layer: &Layer, seqs: &[&[u32]], x: &mut [f32], s: &mut Scratch, kernel: Kernel) {
-    layer_forward(layer, seqs, x, s, kernel);
+    layer_forward::<AVX512_ATTENTION>(layer, seqs, x, s, kernel);
 }
 
+/// How a layer variant computes attention: by SGEMMs, or by [`attention_fused`] in AVX-512
+/// registers (or, as the tests' reference, the same arithmetic in portable code). On AVX2 the
+/// SGEMM kernel was faster than the fused form (3,848 against 3,448 tokens per CPU-second
+/// for the f32 kernel), so only the AVX-512 variant fuses.
+const SGEMM_ATTENTION: u8 = 0;
+#[cfg(test)]
+const PORTABLE_ATTENTION: u8 = 1;
+const AVX512_ATTENTION: u8 = 2;
+
 #[inline(always)]
-fn layer_forward(layer: &Layer, seqs: &[&[u32]], x: &mut [f32], s: &mut Scratch, kernel: Kernel) {
+fn layer_forward<const ATTENTION: u8>(layer: &Layer, seqs: &[&[u32]], x: &mut [f32], s: &mut Scratch, kernel: Kernel) {
     let total = x.len() / HIDDEN;
     let quantized = &mut s.quantized;
     // Q, K and V read the same input: with an int8 kernel it is quantised once, for Q.
@@ -230,7 +240,11 @@ fn layer_forward(layer: &Layer, seqs: &[&[u32]], x: &mut [f32], s: &mut Scratch,
     apply(&layer.value, x, total, &mut s.v, kernel, quantized, Input::Quantized);
     let mut offset = 0;
     for seq in seqs {
-        attention(&s.q, &s.k, &s.v, offset, seq.len(), &mut s.context, &mut s.scores);
+        if ATTENTION == SGEMM_ATTENTION {
+            attention(&s.q, &s.k, &s.v, offset, seq.len(), &mut s.context, &mut s.attention.scores);
+        } else {
+            attention_fused::<ATTENTION>(&s.q, &s.k, &s.v, offset, seq.len(), &mut s.context, &mut s.attention);
+        }
         offset += seq.len();
     }
     apply(&layer.attention_out, &s.context, total, &mut s.projected, kernel, quantized, Input::Fresh);
@@ -250,7 +264,7 @@ struct Scratch {
     context: Vec<f32>,
     projected: Vec<f32>,
     hidden: Vec<f32>,
-    scores: Vec<f32>,
+    attention: AttentionScratch,
     /// The last input quantised for an int8 kernel.
     quantized: Quantized,
 }
@@ -265,7 +279,7 @@ impl Scratch {
             context: hidden.clone(),
             projected: hidden,
             hidden: vec![0f32; total * INTERMEDIATE],
-            scores: Vec::new(),
+            attention: AttentionScratch::default(),
             quantized: Quantized::default(),
         }
     }
@@ -407,7 +421,9 @@ fn dot_i8(x: &[f32], w: &[i8]) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
-/// One sequence's multi-head self-attention, rows `offset..offset + len` of q, k, v.
+/// One sequence's multi-head self-attention, rows `offset..offset + len` of q, k, v, through
+/// the general SGEMM: the path of CPUs without FMA, where [`attention_fused`]'s `mul_add`
+/// would be a libm call per product.
 #[inline(always)]
 fn attention(q: &[f32], k: &[f32], v: &[f32], offset: usize, len: usize, context: &mut [f32], scores: &mut Vec<f32>) {
     let scale = 1.0 / (HEAD_DIM as f32).sqrt();
@@ -422,6 +438,246 @@ fn attention(q: &[f32], k: &[f32], v: &[f32], offset: usize, len: usize, context
             softmax(row, scale);
         }
         gemm(len, len, HEAD_DIM, scores, (len, 1), &v[at..], (HIDDEN, 1), &mut context[at..], (HIDDEN, 1), 0.0);
+    }
+}
+
+/// Keys per block of the transposed keys, and scores per row of a pass: two AVX-512
+/// registers, so a pass over 4 query rows keeps 8 independent sums in flight (a fused
+/// multiply-add takes 4 cycles and two can start each cycle).
+const ATTENTION_KEYS: usize = 32;
+/// Query rows per pass of the attention products: each loaded row of Kᵀ or V feeds four.
+const ATTENTION_ROWS: usize = 4;
+
+/// Attention's buffers, kept across sequences and layers.
+#[derive(Default)]
+struct AttentionScratch {
+    /// [len × padded] scores, then probabilities, of one head.
+    scores: Vec<f32>,
+    /// One head's keys transposed in blocks of 32 keys, [padded / 32][HEAD_DIM][32], zero
+    /// past `len`.
+    keys: Vec<f32>,
+}
+
+/// [`attention`] for CPUs with FMA, without the SGEMM's packing: a sequence is a few hundred
+/// tokens and a head 32 wide, so the packing cost half as much as the products. Scores are
+/// q·kᵀ against the head's keys laid out transposed once; the context is p·v straight from
+/// V's rows. Each sum is one fixed sequence of fused multiply-adds (every step exactly
+/// rounded), so however a build blocks the loops, AVX2 and AVX-512 give the same bits.
+#[inline(always)]
+fn attention_fused<const MODE: u8>(
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    offset: usize,
+    len: usize,
+    context: &mut [f32],
+    s: &mut AttentionScratch,
+) {
+    let scale = 1.0 / (HEAD_DIM as f32).sqrt();
+    let padded = len.next_multiple_of(ATTENTION_KEYS);
+    s.scores.clear();
+    s.scores.resize(len * padded, 0.0);
+    s.keys.clear();
+    s.keys.resize(HEAD_DIM * padded, 0.0);
+    let rows = offset * HIDDEN..(offset + len) * HIDDEN;
+    let (queries, keys, values) = (&q[rows.clone()], &k[rows.clone()], &v[rows.clone()]);
+    let out = &mut context[rows];
+    for head in (0..HIDDEN).step_by(HEAD_DIM) {
+        for (j, key) in keys.chunks_exact(HIDDEN).enumerate() {
+            let block = &mut s.keys[j / ATTENTION_KEYS * HEAD_DIM * ATTENTION_KEYS + j % ATTENTION_KEYS..];
+            for (d, &value) in key[head..head + HEAD_DIM].iter().enumerate() {
+                block[d * ATTENTION_KEYS] = value;
+            }
+        }
+        let mut i = 0;
+        while i < len {
+            let r = if len - i >= ATTENTION_ROWS { ATTENTION_ROWS } else { 1 };
+            let (keys, scores) = (&s.keys, &mut s.scores);
+            match (MODE, r) {
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: each mode is used only by the layer variant compiled with its features.
+                (AVX512_ATTENTION, ATTENTION_ROWS) => unsafe {
+                    scores_avx512::<ATTENTION_ROWS>(queries, i, head, keys, padded, scores)
+                },
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: as above.
+                (AVX512_ATTENTION, _) => unsafe { scores_avx512::<1>(queries, i, head, keys, padded, scores) },
+                (_, ATTENTION_ROWS) => scores_block::<ATTENTION_ROWS>(queries, i, head, keys, padded, scores),
+                _ => scores_block::<1>(queries, i, head, keys, padded, scores),
+            }
+            i += r;
+        }
+        for row in s.scores.chunks_exact_mut(padded) {
+            softmax(&mut row[..len], scale);
+        }
+        let mut i = 0;
+        while i < len {
+            let r = if len - i >= ATTENTION_ROWS { ATTENTION_ROWS } else { 1 };
+            match (MODE, r) {
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: as above.
+                (AVX512_ATTENTION, ATTENTION_ROWS) => unsafe {
+                    context_avx512::<ATTENTION_ROWS>(&s.scores, padded, i, values, head, out)
+                },
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: as above.
+                (AVX512_ATTENTION, _) => unsafe { context_avx512::<1>(&s.scores, padded, i, values, head, out) },
+                (_, ATTENTION_ROWS) => context_block::<ATTENTION_ROWS>(&s.scores, padded, i, values, head, out),
+                _ => context_block::<1>(&s.scores, padded, i, values, head, out),
+            }
+            i += r;
+        }
+    }
+}
+
+/// scores[i + r][j] = Σ_d q[i + r][head + d] · k[j][head + d], d ascending, for r < R and
+/// every j (padded; keys past the sequence are zero).
+#[inline(always)]
+fn scores_block<const R: usize>(
+    queries: &[f32],
+    i: usize,
+    head: usize,
+    keys: &[f32],
+    padded: usize,
+    scores: &mut [f32],
+) {
+    const HALF: usize = ATTENTION_KEYS / 2;
+    let mut q = [[0f32; HEAD_DIM]; R];
+    for (r, row) in q.iter_mut().enumerate() {
+        row.copy_from_slice(&queries[(i + r) * HIDDEN + head..][..HEAD_DIM]);
+    }
+    for (block, transposed) in keys.chunks_exact(HEAD_DIM * ATTENTION_KEYS).enumerate() {
+        for half in [0, HALF] {
+            let mut acc = [[0f32; HALF]; R];
+            for d in 0..HEAD_DIM {
+                let key = &transposed[d * ATTENTION_KEYS + half..][..HALF];
+                for r in 0..R {
+                    let x = q[r][d];
+                    for l in 0..HALF {
+                        acc[r][l] = x.mul_add(key[l], acc[r][l]);
+                    }
+                }
+            }
+            for (r, sums) in acc.iter().enumerate() {
+                scores[(i + r) * padded + block * ATTENTION_KEYS + half..][..HALF].copy_from_slice(sums);
+            }
+        }
+    }
+}
+
+/// out[i + r][head..head + 32] = Σ_j p[i + r][j] · v[j][head..head + 32], j ascending, for
+/// r < R.
+#[inline(always)]
+fn context_block<const R: usize>(
+    probabilities: &[f32],
+    padded: usize,
+    i: usize,
+    values: &[f32],
+    head: usize,
+    out: &mut [f32],
+) {
+    let mut acc = [[0f32; HEAD_DIM]; R];
+    for (j, row) in values.chunks_exact(HIDDEN).enumerate() {
+        let value = &row[head..head + HEAD_DIM];
+        for r in 0..R {
+            let weight = probabilities[(i + r) * padded + j];
+            for l in 0..HEAD_DIM {
+                acc[r][l] = weight.mul_add(value[l], acc[r][l]);
+            }
+        }
+    }
+    for (r, sums) in acc.iter().enumerate() {
+        out[(i + r) * HIDDEN + head..][..HEAD_DIM].copy_from_slice(sums);
+    }
+}
+
+/// [`scores_block`] in AVX-512 registers: the same fused multiply-adds in the same order
+/// (so the same bits), 2 × R sums in flight. The compiler left the portable form scalar
+/// once the sums outgrew 16 lanes.
+///
+/// # Safety
+/// The CPU has AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+unsafe fn scores_avx512<const R: usize>(
+    queries: &[f32],
+    i: usize,
+    head: usize,
+    keys: &[f32],
+    padded: usize,
+    scores: &mut [f32],
+) {
+    use std::arch::x86_64::*;
+    // The raw reads below stay inside these bounds.
+    assert!((i + R) * HIDDEN <= queries.len() && head + HEAD_DIM <= HIDDEN);
+    assert!(keys.len() >= padded / ATTENTION_KEYS * HEAD_DIM * ATTENTION_KEYS && (i + R) * padded <= scores.len());
+    for (block, transposed) in keys.chunks_exact(HEAD_DIM * ATTENTION_KEYS).enumerate() {
+        let mut acc = [[_mm512_setzero_ps(); 2]; R];
+        for d in 0..HEAD_DIM {
+            // SAFETY: row d of the block is 32 floats inside `transposed`; loads unaligned.
+            let (k0, k1) = unsafe {
+                let at = transposed.as_ptr().add(d * ATTENTION_KEYS);
+                (_mm512_loadu_ps(at), _mm512_loadu_ps(at.add(16)))
+            };
+            for (r, sums) in acc.iter_mut().enumerate() {
+                // SAFETY: row i + r < i + R, column head + d < HIDDEN, by the asserts.
+                let x = _mm512_set1_ps(unsafe { *queries.as_ptr().add((i + r) * HIDDEN + head + d) });
+                sums[0] = _mm512_fmadd_ps(x, k0, sums[0]);
+                sums[1] = _mm512_fmadd_ps(x, k1, sums[1]);
+            }
+        }
+        for (r, sums) in acc.iter().enumerate() {
+            let out = &mut scores[(i + r) * padded + block * ATTENTION_KEYS..][..ATTENTION_KEYS];
+            // SAFETY: `out` is 32 floats; stores unaligned.
+            unsafe {
+                _mm512_storeu_ps(out.as_mut_ptr(), sums[0]);
+                _mm512_storeu_ps(out.as_mut_ptr().add(16), sums[1]);
+            }
+        }
+    }
+}
+
+/// [`context_block`] in AVX-512 registers, the same fused multiply-adds in the same order.
+///
+/// # Safety
+/// The CPU has AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+unsafe fn context_avx512<const R: usize>(
+    probabilities: &[f32],
+    padded: usize,
+    i: usize,
+    values: &[f32],
+    head: usize,
+    out: &mut [f32],
+) {
+    use std::arch::x86_64::*;
+    let len = values.len() / HIDDEN;
+    // The raw reads below stay inside these bounds.
+    assert!(len <= padded && (i + R) * padded <= probabilities.len() && head + HEAD_DIM <= HIDDEN);
+    let mut acc = [[_mm512_setzero_ps(); 2]; R];
+    for j in 0..len {
+        // SAFETY: row j < len of `values`, columns head..head + 32 < HIDDEN; loads unaligned.
+        let (v0, v1) = unsafe {
+            let at = values.as_ptr().add(j * HIDDEN + head);
+            (_mm512_loadu_ps(at), _mm512_loadu_ps(at.add(16)))
+        };
+        for (r, sums) in acc.iter_mut().enumerate() {
+            // SAFETY: (i + r) * padded + j < (i + R) * padded, by the assert.
+            let w = _mm512_set1_ps(unsafe { *probabilities.as_ptr().add((i + r) * padded + j) });
+            sums[0] = _mm512_fmadd_ps(w, v0, sums[0]);
+            sums[1] = _mm512_fmadd_ps(w, v1, sums[1]);
+        }
+    }
+    for (r, sums) in acc.iter().enumerate() {
+        let row = &mut out[(i + r) * HIDDEN + head..][..HEAD_DIM];
+        // SAFETY: `row` is 32 floats; stores unaligned.
+        unsafe {
+            _mm512_storeu_ps(row.as_mut_ptr(), sums[0]);
+            _mm512_storeu_ps(row.as_mut_ptr().add(16), sums[1]);
+        }
     }
 }
 
@@ -599,6 +855,58 @@ mod tests {
             x += 0.137;
         }
         assert!((fast_exp(-1000.0) - (-87.0f32).exp()).abs() < 1e-40);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    fn attention_avx512_for_test(
+        q: &[f32],
+        k: &[f32],
+        v: &[f32],
+        offset: usize,
+        len: usize,
+        context: &mut [f32],
+        s: &mut AttentionScratch,
+    ) {
+        attention_fused::<AVX512_ATTENTION>(q, k, v, offset, len, context, s);
+    }
+
+    #[test]
+    fn fused_attention_matches_the_sgemm_attention() {
+        // Sequences of every length class: shorter than the 4-row and 16-key blocks, whole
+        // blocks, and ragged ones, stacked as a batch stacks them.
+        let lengths = [1usize, 3, 4, 5, 16, 17, 38];
+        let total: usize = lengths.iter().sum();
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut noise = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % 2001) as f32 / 500.0 - 2.0
+        };
+        let [q, k, v]: [Vec<f32>; 3] = std::array::from_fn(|_| (0..total * HIDDEN).map(|_| noise()).collect());
+        let (mut expected, mut got) = (vec![f32::NAN; total * HIDDEN], vec![f32::NAN; total * HIDDEN]);
+        let (mut scores, mut scratch) = (Vec::new(), AttentionScratch::default());
+        let mut offset = 0;
+        for &len in &lengths {
+            attention(&q, &k, &v, offset, len, &mut expected, &mut scores);
+            attention_fused::<PORTABLE_ATTENTION>(&q, &k, &v, offset, len, &mut got, &mut scratch);
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                let mut wide = vec![f32::NAN; total * HIDDEN];
+                wide[..offset * HIDDEN].copy_from_slice(&got[..offset * HIDDEN]);
+                // SAFETY: the CPU has just been checked for AVX-512F.
+                unsafe { attention_avx512_for_test(&q, &k, &v, offset, len, &mut wide, &mut scratch) };
+                let rows = offset * HIDDEN..(offset + len) * HIDDEN;
+                assert!(wide[rows.clone()] == got[rows], "the AVX-512 attention differs from the portable one");
+            }
+
+            offset += len;
+        }
+        for (i, (e, g)) in expected.iter().zip(&got).enumerate() {
+            // Both sum 32 or `len` products of values ≤ 2 in another order.
+            assert!((e - g).abs() <= 2e-5 * (1.0 + e.abs()), "token {}, column {}: {g} vs {e}", i / HIDDEN, i % HIDDEN);
+        }
     }
 
     #[test]
