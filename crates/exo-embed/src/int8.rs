@@ -62,13 +62,22 @@ impl PackedWeights {
         let mut rowsums = Vec::with_capacity(outputs);
         let width = blocks * BLOCK;
         let mut columns = vec![0i8; inputs * width];
-        for (j, row) in weight.chunks_exact(inputs.max(1)).enumerate().take(outputs) {
-            let (block, column) = (j / BLOCK, j % BLOCK);
-            for (k, &q) in row.iter().enumerate() {
-                data[(block * groups + k / 4) * CELL + column * 4 + k % 4] = q;
-                columns[k * width + j] = q;
+        let rows: Vec<&[i8]> = weight.chunks_exact(inputs.max(1)).take(outputs).collect();
+        // A block of 16 rows at a time, input by input: both layouts are then written in
+        // order (a cell's 64 bytes, a column run's 16), where writing row by row scattered
+        // every byte of `columns` a whole row apart — a fifth of a one-note `exo index`,
+        // which loads the model afresh.
+        for (block, block_rows) in rows.chunks(BLOCK).enumerate() {
+            let cells = &mut data[block * groups * CELL..(block + 1) * groups * CELL];
+            for k in 0..inputs {
+                let cell = &mut cells[(k / 4) * CELL..(k / 4 + 1) * CELL];
+                let run = &mut columns[k * width + block * BLOCK..][..block_rows.len()];
+                for (column, row) in block_rows.iter().enumerate() {
+                    cell[column * 4 + k % 4] = row[k];
+                    run[column] = row[k];
+                }
             }
-            rowsums.push(row.iter().map(|&q| i32::from(q)).sum());
+            rowsums.extend(block_rows.iter().map(|row| row.iter().map(|&q| i32::from(q)).sum::<i32>()));
         }
         PackedWeights { data, rowsums, columns, outputs, groups, blocks }
     }
