@@ -181,6 +181,18 @@ fn garden_takes_a_title_most_notes_use_for_a_word_and_reports_a_specific_name() 
     assert!(report["below_confidence"]["unlinked-mention"].as_u64().unwrap() >= 30, "{report:#}");
 }
 
+/// A title wrapped across a soft line break is still a mention, and reading where it stands
+/// must not slice the note at the wrong line's end (the garden once panicked on it).
+#[test]
+fn garden_reads_a_name_wrapped_across_a_line_break() {
+    let v = small_vault_without_vectors();
+    v.write("Lookup View.md", "# Lookup View\n\nThe lookup view finds notes by their hierarchy and their names.\n");
+    v.write("Other.md", "# Other\n\nHere the Lookup\nView works fine, and more text follows here.\n");
+    v.exo_ok(["index"]);
+    let report = garden_json(&v, &["--only", "unlinked-mention", "--min-confidence", "0"]);
+    assert!(found(&report).contains("unlinked-mention Other.md Lookup View.md"), "{report:#}");
+}
+
 #[test]
 fn garden_output_is_byte_identical_across_runs_and_ordered_by_kind() {
     let v = example_with_history();

@@ -612,7 +612,10 @@ fn place(prose: &Prose, at: usize, to: usize) -> Place {
     }
     // Bold only: italics are how many vaults write the names of things (a spell, a book),
     // while a bold run that is nothing but the name is a UI label or a list item's lead.
-    let (before, after) = (&source[line_from..at], &source[to..line_to]);
+    // A name may wrap onto the next line (prose joins a soft break into a space), so what
+    // follows it runs to the end of the line the name ends on, not the one it starts on.
+    let after_to = source[to..].find('\n').map_or(source.len(), |i| to + i);
+    let (before, after) = (&source[line_from..at], &source[to..after_to]);
     if ["**", "__"].iter().any(|m| before.ends_with(m) && after.starts_with(m)) {
         return Place::Label;
     }
