@@ -48,6 +48,9 @@ pub fn run(options: &Options) -> Result<()> {
     let chunk_count: usize = notes.iter().map(Vec::len).sum();
     eprintln!("{} SciFact notes, {chunk_count} chunks", notes.len());
     let (query_ids, queries) = embed_queries(&options.queries, options.max_queries)?;
+    if queries.is_empty() {
+        bail!("{}: no queries (lines of id, tab, text) to measure with", options.queries.display());
+    }
     eprintln!("{} queries embedded", queries.len());
     let scifact = SciFact { notes, paths, query_ids, queries };
     let (notes, queries) = (&scifact.notes, &scifact.queries);

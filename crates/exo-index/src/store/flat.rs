@@ -755,7 +755,7 @@ impl FlatVectors {
             return None;
         }
         let flat = FlatVectors::open_current(path, false).filter(|flat| flat.stamp() == stamp)?;
-        flat.populate(flat.base.rows >= COARSE_FROM_ROWS);
+        flat.populate(matches!(Scan::for_rows(flat.base.rows, 0), Scan::Coarse { .. }));
         Some(flat)
     }
 
@@ -868,15 +868,18 @@ impl FlatVectors {
         }
         let coarse_query = coarse::CoarseQuery::new(query);
         let dead = self.delta.as_ref().map_or(&[][..], |d| &d.dead);
-        let by = |table: &Table, scan: Scan, dead: &[i64]| match scan {
-            Scan::Exact => {
-                let mut all = table.best_per_note(query);
-                all.retain(|hit| dead.binary_search(&hit.0).is_err());
-                all
-            }
-            Scan::Coarse { candidates } => {
-                table.rescore(&table.coarse_candidates(&coarse_query, candidates, dead), query)
-            }
+        let by = |table: &Table, scan: Scan, dead: &[i64]| {
+            let mut hits = match scan {
+                Scan::Exact => table.best_per_note(query),
+                Scan::Coarse { candidates } => {
+                    table.rescore(&table.coarse_candidates(&coarse_query, candidates, dead), query)
+                }
+            };
+            // The coarse pass strikes dead notes by their first row, which the note-start
+            // bits say; filtering the answers too means a damaged bit can never bring back a
+            // note the delta replaced.
+            hits.retain(|hit| dead.binary_search(&hit.0).is_err());
+            hits
         };
         let mut best = by(&self.base, base_scan, dead);
         if let (Some(delta), Some(scan)) = (&self.delta, delta_scan) {
@@ -1012,6 +1015,7 @@ fn dot_i8(vector: &[u8], query: &[f32]) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::coarse::tests::stream;
 
     #[test]
     fn int8_rows_keep_the_cosine_within_a_percent() {
@@ -1156,17 +1160,6 @@ mod tests {
         assert_eq!(best, one_by_one(&rows));
         assert!(best.contains(&(900_001, 90.0, 0)) && best.contains(&(900_002, 50.0, 0)), "{best:?}");
         assert!(best.contains(&(900_003, 120.0, t + 5)), "{best:?}");
-    }
-
-    /// A deterministic pseudo-random stream (xorshift).
-    fn stream(seed: u64) -> impl FnMut() -> u64 {
-        let mut state = seed | 1;
-        move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        }
     }
 
     fn int8_row(vector: &[f32]) -> (f32, Vec<i8>) {
