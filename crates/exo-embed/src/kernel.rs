@@ -114,8 +114,10 @@ pub(crate) fn has_avxvnni() -> bool {
 pub(crate) fn has_amx() -> bool {
     #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
     {
-        static PERMITTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-        has_avx512vnni() && cpu_has_amx_int8() && *PERMITTED.get_or_init(request_tile_permission)
+        // Asked once: every int8 product checks this, and CPUID is a trap to the hypervisor
+        // in a VM.
+        static USABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *USABLE.get_or_init(|| has_avx512vnni() && cpu_has_amx_int8() && request_tile_permission())
     }
     #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
     false
