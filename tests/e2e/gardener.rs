@@ -16,15 +16,22 @@ const DATE: &str = "2026-01-15";
 const UNTRACKED: &str = "inbox/draft idea.md";
 const DRAFT: &str = "# Draft\n\nHalf a thought about [[Active Recall]], not ready to commit.\n";
 
-/// vault-example committed (text and graph only, to keep the test quick), plus one untracked
-/// draft, plus an agent script outside the vault.
-fn setup(agent_body: &str) -> (TestVault, PathBuf) {
+/// vault-example in a git repository, exo initialised and everything committed, vectors off
+/// (text and graph only, to keep a test quick): what a gardener night starts from.
+pub(crate) fn committed_example_without_vectors() -> TestVault {
     let v = example_vault();
     let toml = std::fs::read_to_string(v.root.join("exo.toml")).unwrap();
     v.write("exo.toml", &format!("{toml}\n[embed]\nprovider = \"none\"\n"));
     v.git_ok(["init", "-q", "-b", "main"]);
     v.exo_ok(["init"]);
     v.commit_all("vault");
+    v
+}
+
+/// vault-example committed (text and graph only, to keep the test quick), plus one untracked
+/// draft, plus an agent script outside the vault.
+fn setup(agent_body: &str) -> (TestVault, PathBuf) {
+    let v = committed_example_without_vectors();
     v.write(UNTRACKED, DRAFT);
     let agent = v.root.parent().unwrap().join("agent.sh");
     std::fs::write(&agent, format!("#!/bin/sh\nset -e\ncat > /dev/null\ntest -s \"$EXO_GARDEN_REPORT\"\n{agent_body}"))

@@ -489,12 +489,7 @@ fn type_of(root: &Value, property: &Value) -> String {
 /// `garden: DATE` commit by the gardener, not by the agent.
 #[test]
 fn the_gardener_agent_writes_through_mcp_and_the_night_is_one_commit() {
-    let v = example_vault();
-    let toml = std::fs::read_to_string(v.root.join("exo.toml")).unwrap();
-    v.write("exo.toml", &format!("{toml}\n[embed]\nprovider = \"none\"\n"));
-    v.git_ok(["init", "-q", "-b", "main"]);
-    v.exo_ok(["init"]);
-    v.commit_all("vault");
+    let v = crate::gardener::committed_example_without_vectors();
     let before: usize = commit_count(&v);
     let agent = v.root.parent().unwrap().join("mcp-agent.sh");
     std::fs::write(&agent, MCP_AGENT).unwrap();

@@ -260,7 +260,9 @@ fn similar_pairs(notes: &[(usize, &[f32])], min: f32, ids: usize) -> (Vec<(usize
 /// (release notes, CLI commands) by under 0.05.
 const LIFT_CENTRE: f32 = 0.07;
 
-/// Where a pair stands among each note's neighbours.
+/// Where a pair stands among each note's neighbours; the facts about the two notes start
+/// false and are filled in by `detect`.
+#[derive(Default)]
 struct Standing {
     /// Rank of each note among the other's nearest (NEIGHBOURS + 1 when beyond).
     ranks: (usize, usize),
@@ -289,12 +291,7 @@ impl Standing {
         Standing {
             ranks: (nearest.rank(a, cosine), nearest.rank(b, cosine)),
             lift: cosine - (nearest.crowding(a) + nearest.crowding(b)) / 2.0,
-            parent_child: false,
-            mentioned: false,
-            referenced: false,
-            stub: false,
-            series: false,
-            echo: None,
+            ..Standing::default()
         }
     }
 
@@ -513,16 +510,7 @@ mod tests {
     }
 
     fn standing() -> Standing {
-        Standing {
-            ranks: (1, 1),
-            lift: 0.15,
-            parent_child: false,
-            mentioned: false,
-            referenced: false,
-            stub: false,
-            series: false,
-            echo: None,
-        }
+        Standing { ranks: (1, 1), lift: 0.15, ..Standing::default() }
     }
 
     /// Series entries and echoes of another pair fall under the default minimum confidence

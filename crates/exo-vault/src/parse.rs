@@ -84,7 +84,8 @@ pub fn parse_note(path: &str, text: &str, options: &ParseOptions) -> Note {
 /// U+FEFF, which some editors (Notepad, older Windows tools) write at the start of a file.
 const BOM: &str = "\u{feff}";
 
-fn markdown_options() -> Options {
+/// The Markdown extensions every pass over a note's text uses (the relinker's too).
+pub(crate) fn markdown_options() -> Options {
     Options::ENABLE_YAML_STYLE_METADATA_BLOCKS
         | Options::ENABLE_WIKILINKS
         | Options::ENABLE_TABLES

@@ -59,9 +59,11 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use pulldown_cmark::{Event, LinkType, Options, Parser, Tag};
+use pulldown_cmark::{Event, LinkType, Parser, Tag};
 
 use crate::note::{Link, LinkKind, Span};
+// The parser's own options: a rewrite must see exactly the links the index read.
+use crate::parse::markdown_options;
 use crate::path::{join_normalized, parent_dir, strip_note_extension};
 
 /// One edit to a note's text: replace bytes `span` with `text`.
@@ -419,17 +421,6 @@ impl LinkSyntax {
             None => Vec::new(),
         }
     }
-}
-
-/// The options `parse.rs` parses with (wikilinks among them); a test checks both passes see
-/// the same links.
-fn markdown_options() -> Options {
-    Options::ENABLE_YAML_STYLE_METADATA_BLOCKS
-        | Options::ENABLE_WIKILINKS
-        | Options::ENABLE_TABLES
-        | Options::ENABLE_FOOTNOTES
-        | Options::ENABLE_STRIKETHROUGH
-        | Options::ENABLE_TASKLISTS
 }
 
 /// The bytes of a wikilink's target, without `#fragment`, surrounding spaces or a table's `\`:

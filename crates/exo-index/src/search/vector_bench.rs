@@ -51,9 +51,9 @@ pub struct Opened(flat::FlatVectors);
 /// Opens the file at `path` and maps in what a scan as `scan` reads first (as each `exo
 /// search` process does); None when it is missing or damaged.
 pub fn open(path: &Path, scan: Scan) -> Option<Opened> {
-    let rows = flat::FlatVectors::open_unstamped(path, false)?.rows();
-    let coarse = matches!(scan.for_rows(rows, 0), flat::Scan::Coarse { .. });
-    flat::FlatVectors::open_unstamped(path, coarse).map(Opened)
+    // One mapping: the row count decides which columns to page in.
+    flat::FlatVectors::open_unstamped(path, |rows| matches!(scan.for_rows(rows, 0), flat::Scan::Coarse { .. }))
+        .map(Opened)
 }
 
 impl Opened {

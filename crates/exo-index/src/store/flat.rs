@@ -761,9 +761,10 @@ impl FlatVectors {
 
     /// The files at `path` whatever their state, mapped in as [`FlatVectors::load`] would for
     /// a coarse scan or an exact one (for the benchmark, which writes its own files).
-    pub(crate) fn open_unstamped(path: &Path, coarse: bool) -> Option<FlatVectors> {
+    /// `coarse` is told the file's row count and says which columns to page in.
+    pub(crate) fn open_unstamped(path: &Path, coarse: impl FnOnce(usize) -> bool) -> Option<FlatVectors> {
         let flat = FlatVectors::open_current(path, false)?;
-        flat.populate(coarse);
+        flat.populate(coarse(flat.rows()));
         Some(flat)
     }
 
