@@ -39,7 +39,7 @@ link style, and attachments resolve by name wherever they are):
 With --reports DIR it reads DIR/VAULT.json (a saved `garden --json --max 100000` report)
 instead of running exo, which is how the numbers of an older binary are scored.
 """
-import argparse, collections, json, subprocess
+import argparse, collections, json, math, subprocess
 from pathlib import Path
 
 KINDS = ["unlinked-mention", "similar-unlinked"]
@@ -83,6 +83,10 @@ def main():
     p.add_argument("--labels", default=str(here / "benches" / "garden" / "labels.tsv"))
     p.add_argument("--reports", help="read saved reports DIR/VAULT.json instead of running exo")
     p.add_argument("--part", choices=["tune", "held", "held2", "all"], default="all")
+    p.add_argument("--calibration", action="store_true",
+                   help="fit label ~ sigmoid(a * logit(confidence) + b) per kind on the judged findings of "
+                        "the chosen part (a = 1, b = 0: the confidence already says how often such a "
+                        "finding is worth acting on)")
     p.add_argument("--min-confidence", type=float,
                    help="the report's cut (default: the report's own [garden] min_confidence)")
     args = p.parse_args()
@@ -94,6 +98,7 @@ def main():
     shown = collections.defaultdict(list)
     sample = collections.defaultdict(collections.Counter)
     counts = {}
+    judged = collections.defaultdict(list)
     for vault in vaults:
         r = report(args, vault)
         cut = args.min_confidence
@@ -103,6 +108,10 @@ def main():
         counts[vault] = {}
         for kind in KINDS:
             found = [f for f in r["findings"] if f["kind"] == kind]
+            for f in found:
+                lab = label_of(labels, vault, f)
+                if lab is not None:
+                    judged[(part, kind)].append((f.get("confidence", 1.0), lab["actionable"]))
             kept = [f for f in found if f.get("confidence", 1.0) >= cut]
             counts[vault][kind] = (len(kept), len(found))
             shown[(part, kind)].append([label_of(labels, vault, f) for f in kept])
@@ -116,6 +125,11 @@ def main():
                 c["actionable"] += lab["actionable"]
                 c["kept"] += keep
                 c["kept_actionable"] += keep and lab["actionable"]
+    if args.calibration:
+        for (part, kind), pairs in sorted(judged.items()):
+            a, b = logistic_fit(pairs)
+            print(f"[{part}] {kind}: {len(pairs)} judged findings; actionable ~ sigmoid(a * logit(confidence) + b)"
+                  f" fits a = {a:.3f}, b = {b:+.3f}")
     print("findings in the default report / found at any confidence:")
     for vault, per in counts.items():
         print(f"  {vault} ({part_of(labels, vault)}): " + ", ".join(f"{k} {a}/{b}" for k, (a, b) in per.items()))
@@ -131,6 +145,26 @@ def main():
                 print(f"    random sample: {pct(c['actionable'], c['sampled'])} actionable; the report keeps "
                       f"{c['kept']} of them, {c['kept_actionable']} of the {c['actionable']} actionable "
                       f"(precision of those kept {pct(c['kept_actionable'], c['kept'])})")
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def logistic_fit(points, steps=20000, rate=0.05):
+    """Least log-loss a, b of actionable ~ sigmoid(a * logit(confidence) + b), by gradient descent."""
+    xs = [math.log(min(max(c, 1e-3), 1 - 1e-3) / (1 - min(max(c, 1e-3), 1 - 1e-3))) for c, _ in points]
+    ys = [1.0 if y else 0.0 for _, y in points]
+    a, b = 1.0, 0.0
+    for _ in range(steps):
+        ga = gb = 0.0
+        for x, y in zip(xs, ys):
+            err = sigmoid(a * x + b) - y
+            ga += err * x
+            gb += err
+        a -= rate * ga / len(xs)
+        b -= rate * gb / len(xs)
+    return a, b
 
 
 def part_of(labels, vault):
