@@ -36,6 +36,15 @@ link style, and attachments resolve by name wherever they are):
     exo --vault /tmp/gv/obsidian-help index
     python3 benches/scripts/garden_precision.py --root /tmp/gv --part held2
 
+The third held-back vault (part held3) is the docs/ folder of the Obsidian Tasks plugin's
+repository at the commit named in labels.tsv (also no exo.toml):
+
+    git clone https://github.com/obsidian-tasks-group/obsidian-tasks /tmp/tasks-src
+    git -C /tmp/tasks-src checkout cc0fce3c1326d18e2bdb7020eaf4c52e885da569
+    cp -r /tmp/tasks-src/docs /tmp/gv/obsidian-tasks
+    exo --vault /tmp/gv/obsidian-tasks index
+    python3 benches/scripts/garden_precision.py --root /tmp/gv --part held3
+
 With --reports DIR it reads DIR/VAULT.json (a saved `garden --json --max 100000` report)
 instead of running exo, which is how the numbers of an older binary are scored.
 """
@@ -82,7 +91,7 @@ def main():
     p.add_argument("--root", default="/tmp/gv", help="directory holding the indexed vault copies")
     p.add_argument("--labels", default=str(here / "benches" / "garden" / "labels.tsv"))
     p.add_argument("--reports", help="read saved reports DIR/VAULT.json instead of running exo")
-    p.add_argument("--part", choices=["tune", "held", "held2", "all"], default="all")
+    p.add_argument("--part", choices=["tune", "held", "held2", "held3", "all"], default="all")
     p.add_argument("--calibration", action="store_true",
                    help="fit label ~ sigmoid(a * logit(confidence) + b) per kind on the judged findings of "
                         "the chosen part (a = 1, b = 0: the confidence already says how often such a "
@@ -133,7 +142,7 @@ def main():
     print("findings in the default report / found at any confidence:")
     for vault, per in counts.items():
         print(f"  {vault} ({part_of(labels, vault)}): " + ", ".join(f"{k} {a}/{b}" for k, (a, b) in per.items()))
-    for part in ("tune", "held", "held2"):
+    for part in ("tune", "held", "held2", "held3"):
         if args.part not in ("all", part):
             continue
         for kind in KINDS:

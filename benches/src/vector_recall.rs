@@ -139,11 +139,11 @@ fn measure(
     let mut answers = Vec::with_capacity(queries.len());
     let mut bytes = 0usize;
     for query in queries {
-        let (start, cpu_start) = (Instant::now(), cpu_time_ms());
+        let (start, cpu_start) = (Instant::now(), crate::process::cpu_time_ms());
         let opened = vector_bench::open(path, scan).with_context(|| format!("cannot open {}", path.display()))?;
         let answer = opened.nearest(query, k, scan);
         times.push(start.elapsed().as_secs_f64() * 1000.0);
-        cpu.push(cpu_time_ms() - cpu_start);
+        cpu.push(crate::process::cpu_time_ms() - cpu_start);
         bytes += opened.bytes_read(query, k, scan);
         answers.push(answer);
     }
@@ -174,18 +174,6 @@ fn measure(
         mean_bytes: bytes as f64 / queries.len().max(1) as f64,
         answers,
     })
-}
-
-/// CPU time of this process so far, every thread, user and system, in ms.
-fn cpu_time_ms() -> f64 {
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: getrusage writes a whole rusage into the pointer it is given.
-    let usage = unsafe {
-        libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr());
-        usage.assume_init()
-    };
-    let ms = |t: libc::timeval| t.tv_sec as f64 * 1000.0 + t.tv_usec as f64 / 1000.0;
-    ms(usage.ru_utime) + ms(usage.ru_stime)
 }
 
 /// Writes a set of at least `chunks` rows (whole notes), streaming: SciFact's notes, then
