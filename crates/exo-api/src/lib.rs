@@ -54,7 +54,7 @@ pub use write::{
     FrontmatterValues, IndexState, MoveNoteRequest, WriteAnswer, WriteOrigin, Writer,
 };
 
-pub use exo_index::{Health, IndexError, Progress, ReconcileReport, Remedy, Repair, Status, SyncState};
+pub use exo_index::{CheckedBy, Health, IndexError, Progress, ReconcileReport, Remedy, Repair, Status, SyncState};
 
 /// The types inside the answers, for faces that render them.
 pub mod types {

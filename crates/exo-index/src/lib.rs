@@ -15,10 +15,11 @@ pub mod search;
 mod status;
 mod store;
 pub mod vectors;
+pub mod vouch;
 
 pub use error::{IndexError, Remedy, Result, StorageProblem};
 pub use reconcile::{ReconcileOptions, ReconcileReport, Renamed};
-pub use status::{Health, NoteWarning, Repair, Status, SyncState};
+pub use status::{CheckedBy, Health, NoteWarning, Repair, Status, SyncState};
 pub use store::Index;
 pub use store::health::parse_fingerprint;
 pub use store::layout::{INDEX_DIR, Layout};
@@ -37,7 +38,22 @@ impl Index {
     /// Synced or OutOfSync, and how many notes differ, by the stat fast path alone (no
     /// hashing): what queries check so they can say when their answer may be stale.
     pub fn freshness(&self) -> Result<(SyncState, usize)> {
-        status::sync_state(self)
+        status::sync_state(self, status::Trust::Watcher)
+    }
+
+    /// [`Index::freshness`] by a walk of the files alone, never a watch's word: what the
+    /// watch itself checks with.
+    pub fn freshness_by_files(&self) -> Result<(SyncState, usize)> {
+        status::sync_state(self, status::Trust::Files)
+    }
+
+    /// The word for this index that a watch vouches for ([`vouch`]); None without an index
+    /// or while paths are pending.
+    pub fn vouch_token(&self) -> Result<Option<String>> {
+        match store::catalog::Catalog::open(&self.layout().catalog)? {
+            Some(catalog) => vouch::token_of(&catalog),
+            None => Ok(None),
+        }
     }
 
     /// Runs `work` while [`Index::freshness`] walks the vault on another thread: a reader

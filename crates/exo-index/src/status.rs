@@ -9,6 +9,7 @@ use crate::store::Index;
 use crate::store::catalog::{Catalog, meta_keys};
 use crate::store::health::{degraded_reason, reason_of};
 use crate::store::settings::TextSettings;
+use crate::vouch;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub enum SyncState {
@@ -29,6 +30,17 @@ pub enum Health {
 pub struct NoteWarning {
     pub path: String,
     pub message: String,
+}
+
+/// How a status knew whether the files match the index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckedBy {
+    /// A running `exo watch` vouched that nothing changed since it last found the files in
+    /// line with this very index (see `vouch`): no walk of the files.
+    Watcher,
+    /// A walk of the files (the stat fast path, or hashing with `--verify`).
+    Files,
 }
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -53,6 +65,8 @@ pub struct Status {
     pub warnings: Vec<NoteWarning>,
     /// How far vectors cover the chunks; None when vectors are off or there is no index.
     pub vectors: Option<crate::vectors::Coverage>,
+    /// Whether a running watch vouched for the files or they were walked.
+    pub checked_by: CheckedBy,
 }
 
 impl Status {
@@ -70,6 +84,7 @@ impl Status {
             notes: 0,
             warnings: Vec::new(),
             vectors: None,
+            checked_by: CheckedBy::Files,
         }
     }
 
@@ -109,14 +124,24 @@ pub(crate) fn status(index: &Index, verify: bool) -> Result<Status> {
         Err(e) => return Err(e),
     };
     let embedder = crate::store::vector_store::configured_embedder(index.vault())?;
-    // The scan of the vault is the slow half; everything the catalog says is read while it runs.
-    let (scan, recorded) =
-        scan_beside(index, verify, || read_recorded(index, &catalog, &settings, embedder.as_deref()));
-    let recorded = match recorded? {
+    // `--verify` promises to hash every note: it never takes a watcher's word.
+    let watched = !verify && vouch::vouched(index, &catalog);
+    let read = || read_recorded(index, &catalog, &settings, embedder.as_deref());
+    let (diff, recorded) = match watched {
+        true => (diff::Diff::default(), read()?),
+        false => {
+            // The scan of the vault is the slow half; what the catalog says is read while it runs.
+            let (scan, recorded) = scan_beside(index, verify, read);
+            match recorded? {
+                Ok(recorded) => (diff::compute(index.vault(), &recorded.entries, &scan?, verify), Ok(recorded)),
+                Err(reason) => (diff::Diff::default(), Err(reason)),
+            }
+        }
+    };
+    let recorded = match recorded {
         Ok(recorded) => recorded,
         Err(reason) => return Ok(Status::without_index(SyncState::Degraded, reason, Repair::Rebuild)),
     };
-    let diff = diff::compute(index.vault(), &recorded.entries, &scan?, verify);
     let in_sync = !diff.has_changes();
     let mut status = Status {
         status: if in_sync { SyncState::Synced } else { SyncState::OutOfSync },
@@ -131,6 +156,7 @@ pub(crate) fn status(index: &Index, verify: bool) -> Result<Status> {
         notes: recorded.notes,
         warnings: recorded.warnings,
         vectors: None,
+        checked_by: if watched { CheckedBy::Watcher } else { CheckedBy::Files },
     };
     if let Some(coverage) = recorded.vectors {
         apply_vector_health(&mut status, coverage);
@@ -178,8 +204,17 @@ fn read_recorded(
 
 /// Synced or OutOfSync and how many notes differ, by the stat fast path alone: the check
 /// every query runs beside itself. Degraded indexes are caught by the query itself.
-pub(crate) fn sync_state(index: &Index) -> Result<(SyncState, usize)> {
-    drift(index).map(|drift| (drift.state, drift.count))
+pub(crate) fn sync_state(index: &Index, trust: Trust) -> Result<(SyncState, usize)> {
+    drift_by(index, trust).map(|drift| (drift.state, drift.count))
+}
+
+/// Whose word a freshness check may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Trust {
+    /// A running watch's, when it vouches for this very index; else the files'.
+    Watcher,
+    /// Only a walk of the files: what the watch itself runs, so it never vouches for itself.
+    Files,
 }
 
 /// The notes on disk that differ from the index, by the stat fast path: which ones, for a
@@ -194,10 +229,17 @@ pub(crate) struct Drift {
 }
 
 pub(crate) fn drift(index: &Index) -> Result<Drift> {
+    drift_by(index, Trust::Watcher)
+}
+
+fn drift_by(index: &Index, trust: Trust) -> Result<Drift> {
+    let nothing = std::collections::HashSet::new;
     let Some(catalog) = Catalog::open(&index.layout().catalog)? else {
-        let nothing = std::collections::HashSet::new;
         return Ok(Drift { state: SyncState::Missing, count: 0, modified: nothing(), deleted: nothing() });
     };
+    if trust == Trust::Watcher && vouch::vouched(index, &catalog) {
+        return Ok(Drift { state: SyncState::Synced, count: 0, modified: nothing(), deleted: nothing() });
+    }
     let (scan, entries) =
         scan_beside(index, false, || crate::store::entries_copy::read_entries(&catalog, &index.layout().entries));
     let diff = diff::compute(index.vault(), &entries?, &scan?, false);

@@ -43,6 +43,6 @@ pub const PARSER_VERSION: u32 = 3;
 pub use resolve::{LinkResolver, Resolution};
 pub use root::discover_root;
 pub use scan::{ScanReport, ScannedFile, Skipped, Walk, scan, scan_with};
-pub use snapshot::{RACY_WINDOW_NS, WalkSnapshot, is_racy, now_ns};
+pub use snapshot::{RACY_WINDOW_NS, WalkSnapshot, is_racy, now_ns, rules_files, rules_stamp};
 pub use text::slugify;
 pub use vault::{ContentHash, ReadNote, Vault, content_hash};

@@ -304,6 +304,42 @@ fn stamp_rules(root: &Path, config: &Config) -> Option<(String, i64)> {
     Some((stamp, newest))
 }
 
+/// The stat records of every rules input of the walk that no watch inside the vault sees:
+/// the ignore files above the vault, git's global excludes, the vault's own `.git/info/exclude`
+/// (or a linked worktree's), and `exo.toml`'s walk settings. Equal stamps mean the walk would
+/// skip the same paths. None when any of them cannot be read, or a notes folder is missing.
+/// (`exo watch` keeps one beside its word that nothing changed, and checks it on each answer.)
+pub fn rules_stamp(root: &Path, config: &Config) -> Option<String> {
+    let (mut stamp, _) = stamp_rules(root, config)?;
+    stamp.push_str("|root");
+    stamp_ignore_files(root, &mut stamp)?;
+    Some(stamp)
+}
+
+/// The files [`rules_stamp`] stamps (whether they exist or not): the ignore files of the
+/// vault's root and of every folder above each place the walk starts, their `info/exclude`
+/// (a linked worktree's common one), and git's global excludes. `exo watch` reads them for
+/// whitelist lines, which can make the walk read hidden names it does not watch.
+pub fn rules_files(root: &Path, config: &Config) -> Vec<PathBuf> {
+    let starts: Vec<PathBuf> = match config.notes.is_empty() {
+        true => vec![root.to_path_buf()],
+        false => config.notes.iter().map(|folder| root.join(folder)).collect(),
+    };
+    let mut folders: BTreeSet<&Path> = starts.iter().flat_map(|start| start.ancestors().skip(1)).collect();
+    folders.insert(root);
+    let mut files = Vec::new();
+    for folder in folders {
+        files.extend(IGNORE_FILES.iter().map(|name| folder.join(name)));
+        let dot_git = folder.join(".git");
+        match dot_git.is_file() {
+            true => files.extend(worktree_exclude(&dot_git)),
+            false => files.push(dot_git.join("info/exclude")),
+        }
+    }
+    files.extend(ignore::gitignore::gitconfig_excludes_path());
+    files
+}
+
 /// Appends the stat record of `path` (or `-` when it does not exist) to `stamp`. Returns
 /// Some(Some(mtime)) for an existing path, Some(None) for a missing one, None on an error.
 #[cfg(unix)]

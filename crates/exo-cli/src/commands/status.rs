@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use exo_api::{Repair, Status, StatusRequest, SyncState};
+use exo_api::{CheckedBy, Repair, Status, StatusRequest, SyncState};
 use serde::Serialize;
 
 use crate::cli::{Globals, StatusArgs};
@@ -81,8 +81,17 @@ pub fn badge_line(status: &Status) -> String {
     parts.join("  ·  ")
 }
 
+/// Said when a running `exo watch` vouched for the files instead of a walk (`--json` always
+/// says which, as `checked_by`).
+fn checked_by(status: &Status) -> &'static str {
+    match status.checked_by {
+        CheckedBy::Watcher => "  ·  checked by exo watch",
+        CheckedBy::Files => "",
+    }
+}
+
 fn print_human(status: &Status) -> Result<()> {
-    outln!("{}", badge_line(status));
+    outln!("{}{}", badge_line(status), checked_by(status));
     for (label, paths) in [("modified", &status.modified), ("new", &status.new), ("deleted", &status.deleted)] {
         for path in paths {
             outln!("  {}{}", paint(&format!("{label:<9}"), "33"), escape(path));
