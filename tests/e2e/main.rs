@@ -26,4 +26,5 @@ mod storage;
 mod sync;
 mod vectors;
 mod watch;
+mod watch_vouch;
 mod writes;

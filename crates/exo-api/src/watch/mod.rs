@@ -15,9 +15,13 @@
 //!   lock unless something differs) catches what the OS dropped, and takes over at a short
 //!   interval when the watch cannot be set up or fails.
 //! - The library never prints: every happening is a [`WatchEvent`] handed to the caller.
+//! - While events are trusted, the watch vouches for the index to queries on
+//!   `.exo/watch.sock` ([`vouch`]): every check of the files is bracketed by
+//!   `Vouch::begin`/`Vouch::finish`, and trouble or polling takes the word back for good.
 
 mod events;
 mod relevance;
+mod vouch;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -33,6 +37,7 @@ use serde::Serialize;
 use crate::{ApiError, Exo, Result, SyncAnswer, SyncProgress, SyncRequest, VaultChoice};
 use events::{OsWatch, Signal};
 use relevance::{Relevance, Verdict};
+use vouch::{Check, Vouch};
 
 /// How the loop runs. `Default` is what `exo watch` does without flags.
 #[derive(Debug, Clone)]
@@ -208,6 +213,9 @@ struct Watch<'a> {
     _sender: Sender<Signal>,
     /// The OS watch (None while polling); dropping it stops its events.
     os_watch: Option<OsWatch>,
+    /// The word given to queries (None while polling, or when the vault cannot be vouched
+    /// for); dropping it removes the socket.
+    vouch: Option<Vouch>,
     rescan_every: Duration,
     next_rescan: Instant,
     batch: Option<Batch>,
@@ -236,6 +244,7 @@ impl<'a> Watch<'a> {
             signals,
             _sender: sender.clone(),
             os_watch: None,
+            vouch: None,
             rescan_every: fallback,
             next_rescan: Instant::now(),
             batch: None,
@@ -250,6 +259,7 @@ impl<'a> Watch<'a> {
                 Ok(os_watch) => {
                     watch.os_watch = Some(os_watch);
                     watch.rescan_every = options.rescan;
+                    watch.vouch = Vouch::start(exo);
                 }
                 Err(reason) => watch.trouble(reason),
             }
@@ -338,6 +348,9 @@ impl<'a> Watch<'a> {
 
     /// Events can no longer be trusted: say so once, look at once, then rescan often.
     fn trouble(&mut self, reason: String) {
+        if let Some(vouch) = &self.vouch {
+            vouch.distrust();
+        }
         if self.troubled {
             return;
         }
@@ -366,11 +379,30 @@ impl<'a> Watch<'a> {
     /// reconcile is needed at all.
     fn rescan(&mut self) {
         self.next_rescan = Instant::now() + self.rescan_every;
-        let needed = self.settings_changed
-            || self.last_failed
-            || !matches!(self.exo().index.freshness(), Ok((SyncState::Synced, _)));
+        let needed = self.settings_changed || self.last_failed || !self.files_in_line();
         if needed {
             self.reconcile(Trigger::Rescan);
+        }
+    }
+
+    /// The stat fast path, by the files alone (never this watch's own word), bracketed so
+    /// that the word is given again if they are in line and nothing changed meanwhile.
+    fn files_in_line(&mut self) -> bool {
+        self.vouch_begin();
+        let in_line = matches!(self.exo().index.freshness_by_files(), Ok((SyncState::Synced, _)));
+        self.vouch_finish(Check::Look, in_line);
+        in_line
+    }
+
+    fn vouch_begin(&self) {
+        if let Some(vouch) = &self.vouch {
+            vouch.begin(self.exo());
+        }
+    }
+
+    fn vouch_finish(&self, check: Check, in_line: bool) {
+        if let Some(vouch) = &self.vouch {
+            vouch.finish(self.exo(), check, in_line);
         }
     }
 
@@ -389,7 +421,11 @@ impl<'a> Watch<'a> {
         }
         let started = Instant::now();
         let request = SyncRequest { wait_secs: self.options.lock_wait.as_secs(), ..SyncRequest::default() };
+        self.vouch_begin();
         let result = self.exo().sync(&request, SyncProgress::default());
+        let in_line =
+            matches!(&result, Ok(SyncAnswer { status: Some(status), .. }) if status.status == SyncState::Synced);
+        self.vouch_finish(Check::Reconcile, in_line);
         self.reconciles += 1;
         // A reconcile looked at everything: the next rescan can wait a full interval.
         self.next_rescan = Instant::now() + self.rescan_every;

@@ -1,0 +1,716 @@
+//! The watch's word for queries: "nothing changed since I last found the files in line with
+//! index T" (git's fsmonitor, for exo). Queries ask it on `.exo/watch.sock` instead of a stat
+//! of every note; the protocol and the client live in `exo_index::vouch`.
+//!
+//! Invariants (the one promise: never a false Synced):
+//! - Its own raw inotify watch, not the debounced one: the debouncer holds events back per
+//!   path, and notify's recursive watch reports a new folder's creation before it watches
+//!   the folder (a note written into it in between would be missed). Here a new folder is
+//!   watched first, and only then is anything marked dirty.
+//! - `dirty` is cleared just before a check of the files starts ([`Vouch::begin`]) and a
+//!   word is given after it ([`Vouch::finish`]) only if the check found the files in line
+//!   and the rules the walk reads from outside the vault are stamped the same before and
+//!   after. Any event that could change what the walk finds sets `dirty`.
+//! - An answer waits for the event of a cookie file created on receiving the question: one
+//!   inotify queue is delivered in order, so every change made before the question has been
+//!   seen by then. No cookie event in time: `unknown`.
+//! - Anything it cannot watch as the walk reads it (a symlink, another file system, a watch
+//!   that cannot be added, a network or unknown file system) and it never answers `clean`.
+//! - Linux only (inotify); elsewhere there is no vouch and queries walk as before.
+
+#[cfg(target_os = "linux")]
+pub(crate) use linux::Vouch;
+
+/// What kind of check of the files a word follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Check {
+    /// A reconcile: it walks under the writer lock, so any other writer's walk came after
+    /// the check began, and the index it leaves is the one to vouch for.
+    Reconcile,
+    /// A look without the lock (the rescan): another writer may commit an index made from
+    /// an older walk meanwhile, so the index must be the same one before and after.
+    Look,
+}
+
+#[cfg(not(target_os = "linux"))]
+pub(crate) use elsewhere::Vouch;
+
+#[cfg(not(target_os = "linux"))]
+mod elsewhere {
+    use crate::Exo;
+
+    /// No vouching without inotify: queries walk the files.
+    pub(crate) struct Vouch;
+
+    impl Vouch {
+        pub(crate) fn start(_exo: &Exo) -> Option<Vouch> {
+            None
+        }
+        pub(crate) fn begin(&self, _exo: &Exo) {}
+        pub(crate) fn finish(&self, _exo: &Exo, _check: super::Check, _in_line: bool) {}
+        pub(crate) fn distrust(&self) {}
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod linux {
+    use std::collections::{HashMap, HashSet};
+    use std::ffi::{OsStr, OsString};
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::mem::MaybeUninit;
+    use std::os::fd::{AsFd, OwnedFd};
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::MetadataExt;
+    use std::os::unix::net::{UnixListener, UnixStream};
+    use std::path::{Path, PathBuf};
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+    use std::thread::JoinHandle;
+    use std::time::{Duration, Instant};
+
+    use exo_index::vouch::{self as protocol, CLEAN, COOKIE_WAIT, DIRTY, REQUEST, UNKNOWN};
+    use exo_vault::Config;
+    use exo_vault::config::ALWAYS_IGNORED;
+    use rustix::fs::inotify::{self, ReadFlags, WatchFlags};
+    use rustix::io::Errno;
+
+    use super::Check;
+    use crate::Exo;
+
+    /// How long a connected client may take to send its one line.
+    const REQUEST_WAIT: Duration = Duration::from_millis(100);
+    /// Cookie names remembered without a waiting question (a stale one, a stop cookie).
+    const SEEN_LIMIT: usize = 1024;
+    /// The name of the cookie that wakes the event thread to stop.
+    const STOP_COOKIE: &str = "stop";
+
+    /// The word as given: for which index, and the rules outside the vault as they were.
+    #[derive(Clone)]
+    struct Word {
+        token: String,
+        config: Config,
+        rules: String,
+    }
+
+    #[derive(Default)]
+    struct State {
+        /// Something may have changed since the last check of the files began.
+        dirty: bool,
+        /// The word, from the last check that found the files in line; None while a check
+        /// runs, after one that did not, or before the first.
+        word: Option<Word>,
+        /// The rules and the index when the running check began.
+        begun: Option<(Option<String>, Option<String>)>,
+        /// Never again: the vault cannot be watched as the walk reads it.
+        broken: bool,
+        /// Cookie files whose creation the event thread has seen.
+        cookies: HashSet<OsString>,
+        /// Ignore files in the vault with a whitelist line that may un-hide a hidden name
+        /// (the walk then reads what is not watched here): no word while there is one.
+        unhiding: HashSet<PathBuf>,
+    }
+
+    struct Shared {
+        state: Mutex<State>,
+        cookie_seen: Condvar,
+        stop: AtomicBool,
+        seq: AtomicU64,
+        root: PathBuf,
+        cookies: PathBuf,
+        socket: PathBuf,
+    }
+
+    impl Shared {
+        fn lock(&self) -> MutexGuard<'_, State> {
+            self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        }
+
+        fn mark_dirty(&self) {
+            self.lock().dirty = true;
+        }
+
+        /// Reads the ignore file at `path` (again) for lines that may un-hide a hidden name.
+        fn judge_rules_file(&self, path: &Path) {
+            let unhides = file_unhides(path);
+            let mut state = self.lock();
+            match unhides {
+                true => state.unhiding.insert(path.to_path_buf()),
+                false => state.unhiding.remove(path),
+            };
+        }
+
+        fn mark_broken(&self) {
+            let mut state = self.lock();
+            state.broken = true;
+            state.dirty = true;
+            state.word = None;
+        }
+    }
+
+    /// The running vouch: an event thread, a socket thread, and the state they share with
+    /// the watch loop. Dropping it stops both and removes the socket.
+    pub(crate) struct Vouch {
+        shared: Arc<Shared>,
+        events: Option<JoinHandle<()>>,
+        listener: Option<JoinHandle<()>>,
+        /// Device and inode of the socket bound, so only ours is removed at the end.
+        socket_identity: Option<(u64, u64)>,
+    }
+
+    impl Vouch {
+        /// Sets up the watch and the socket; None when the vault cannot be vouched for (then
+        /// queries walk the files, as without a watch).
+        pub(crate) fn start(exo: &Exo) -> Option<Vouch> {
+            let root = exo.vault().root().to_path_buf();
+            if !local_file_system(&root) {
+                return None;
+            }
+            let index_dir = exo.index.layout().dir.clone();
+            let cookies = protocol::cookies_dir(&index_dir);
+            std::fs::create_dir_all(&cookies).ok()?;
+            clear_folder(&cookies);
+            let socket = protocol::socket_path(&index_dir);
+            let shared = Arc::new(Shared {
+                state: Mutex::new(State::default()),
+                cookie_seen: Condvar::new(),
+                stop: AtomicBool::new(false),
+                seq: AtomicU64::new(0),
+                root,
+                cookies,
+                socket,
+            });
+            let mut events = RawWatch::new(Arc::clone(&shared))?;
+            events.watch_cookies()?;
+            let root_watched = |events: &RawWatch| events.watches.values().any(|(path, _)| *path == events.shared.root);
+            if events.watch_tree(&shared.root).is_err() || !root_watched(&events) {
+                return None;
+            }
+            let listener = bind(&shared.socket)?;
+            let socket_identity = std::fs::metadata(&shared.socket).ok().map(|m| (m.dev(), m.ino()));
+            let events = std::thread::Builder::new().name("exo-vouch-events".into()).spawn(move || events.run()).ok();
+            let listening = Arc::clone(&shared);
+            let listener = std::thread::Builder::new()
+                .name("exo-vouch-socket".into())
+                .spawn(move || serve(&listening, &listener))
+                .ok();
+            let vouch = Vouch { shared, events, listener, socket_identity };
+            (vouch.events.is_some() && vouch.listener.is_some()).then_some(vouch)
+        }
+
+        /// A check of the files is about to begin: take the word back and start counting
+        /// changes from here.
+        pub(crate) fn begin(&self, exo: &Exo) {
+            let rules = protocol::rules_word(&self.shared.root, exo.vault().config());
+            let mut state = self.shared.lock();
+            state.dirty = false;
+            state.word = None;
+            drop(state);
+            // Read after `dirty` is cleared, before the check: a writer that commits in
+            // between changes the token, and a look then gives no word.
+            let token = exo.index.vouch_token().ok().flatten();
+            self.shared.lock().begun = Some((rules, token));
+        }
+
+        /// The check begun by [`Vouch::begin`] is over; `in_line` when it found the files in
+        /// line with the index. The word is given only if nothing changed meanwhile.
+        pub(crate) fn finish(&self, exo: &Exo, check: Check, in_line: bool) {
+            let token = match in_line {
+                true => exo.index.vouch_token().ok().flatten(),
+                false => None,
+            };
+            let config = exo.vault().config().clone();
+            let rules = protocol::rules_word(&self.shared.root, &config);
+            // What the walk reads beyond what is watched: hidden notes folders, or a whitelist
+            // line outside the vault that may un-hide a hidden name.
+            let unwatched = config.notes.iter().any(|folder| Path::new(folder).iter().any(skipped_by_walk))
+                || exo_vault::rules_files(&self.shared.root, &config).iter().any(|file| file_unhides(file));
+            let mut state = self.shared.lock();
+            let Some((rules_begun, token_begun)) = state.begun.take() else { return };
+            let same_index = check == Check::Reconcile || token_begun == token;
+            let watched = !state.dirty && !state.broken && !unwatched && state.unhiding.is_empty();
+            state.word = match (token, rules) {
+                (Some(token), Some(rules)) if watched && same_index && rules_begun.as_ref() == Some(&rules) => {
+                    Some(Word { token, config, rules })
+                }
+                _ => None,
+            };
+        }
+
+        /// The loop's own events can no longer be trusted (a watch limit, a failed watch,
+        /// polling): no word until the watch is started again.
+        pub(crate) fn distrust(&self) {
+            self.shared.mark_broken();
+        }
+    }
+
+    impl Drop for Vouch {
+        fn drop(&mut self) {
+            self.shared.stop.store(true, Ordering::SeqCst);
+            // Wakes the event thread (blocked reading inotify) and the listener (in accept);
+            // a thread that cannot be woken (the cookie folder gone, the socket another
+            // watch's now) is left to end with the process rather than waited for forever.
+            let woken = std::fs::File::create(self.shared.cookies.join(STOP_COOKIE)).is_ok();
+            if let Some(events) = self.events.take().filter(|_| woken) {
+                let _ = events.join();
+            }
+            let found = std::fs::symlink_metadata(&self.shared.socket).ok().map(|m| (m.dev(), m.ino()));
+            let ours = found.is_some() && found == self.socket_identity;
+            if let Some(listener) =
+                self.listener.take().filter(|_| ours && UnixStream::connect(&self.shared.socket).is_ok())
+            {
+                let _ = listener.join();
+            }
+            if ours {
+                let _ = std::fs::remove_file(&self.shared.socket);
+            }
+            clear_folder(&self.shared.cookies);
+        }
+    }
+
+    /// Binds the socket, replacing a stale one (nobody answers on it); None when another
+    /// watch answers there, the path is too long for a socket address, or binding fails.
+    fn bind(socket: &Path) -> Option<UnixListener> {
+        if std::fs::symlink_metadata(socket).is_ok() {
+            if UnixStream::connect(socket).is_ok() {
+                return None;
+            }
+            std::fs::remove_file(socket).ok()?;
+        }
+        UnixListener::bind(socket).ok()
+    }
+
+    /// Answers one question per connection, in turn, until stopped.
+    fn serve(shared: &Shared, listener: &UnixListener) {
+        for stream in listener.incoming() {
+            if shared.stop.load(Ordering::SeqCst) {
+                break;
+            }
+            if let Ok(stream) = stream {
+                answer_client(shared, stream);
+            }
+        }
+    }
+
+    fn answer_client(shared: &Shared, mut stream: UnixStream) {
+        if stream.set_read_timeout(Some(REQUEST_WAIT)).is_err() || stream.set_write_timeout(Some(REQUEST_WAIT)).is_err()
+        {
+            return;
+        }
+        let mut line = String::new();
+        let asked = match stream.try_clone() {
+            Ok(reader) => BufReader::new(reader.take(256)).read_line(&mut line).is_ok(),
+            Err(_) => false,
+        };
+        let reply = match asked && line.trim_end() == REQUEST {
+            true => answer(shared),
+            false => UNKNOWN.to_string(),
+        };
+        let _ = stream.write_all(format!("{reply}\n").as_bytes());
+    }
+
+    /// `clean <token> <rules>`, `dirty` or `unknown`, after every change made before the question
+    /// has reached the event thread (the cookie's event comes after theirs).
+    fn answer(shared: &Shared) -> String {
+        {
+            let state = shared.lock();
+            if state.broken || state.word.is_none() {
+                return DIRTY.to_string();
+            }
+        }
+        let name = OsString::from(format!("{}-{}", std::process::id(), shared.seq.fetch_add(1, Ordering::SeqCst)));
+        let cookie = shared.cookies.join(&name);
+        if std::fs::File::create(&cookie).is_err() {
+            return UNKNOWN.to_string();
+        }
+        let word = wait_for_cookie(shared, &name);
+        let _ = std::fs::remove_file(&cookie);
+        match word {
+            Err(()) => UNKNOWN.to_string(),
+            Ok(Some(word)) if protocol::rules_word(&shared.root, &word.config).as_ref() == Some(&word.rules) => {
+                format!("{CLEAN} {} {}", word.token, word.rules)
+            }
+            Ok(_) => DIRTY.to_string(),
+        }
+    }
+
+    /// Waits for the event thread to see the cookie `name`; then the word, if it still
+    /// stands. Err(()) when the cookie's event does not come within [`COOKIE_WAIT`].
+    fn wait_for_cookie(shared: &Shared, name: &OsStr) -> Result<Option<Word>, ()> {
+        let deadline = Instant::now() + COOKIE_WAIT;
+        let mut state = shared.lock();
+        while !state.cookies.remove(name) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(());
+            }
+            state = match shared.cookie_seen.wait_timeout(state, left) {
+                Ok((state, _)) => state,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+        Ok(match state.dirty || state.broken || !state.unhiding.is_empty() {
+            true => None,
+            false => state.word.clone(),
+        })
+    }
+
+    /// What a watched folder is to the event thread.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum Kind {
+        /// A folder the walk reads: any change of a name it does not skip is dirt.
+        Content,
+        /// A `.git` folder: only its `info/` (where `exclude` lives) matters.
+        GitDir,
+        /// `.git/info/`: the exclude file the walk reads.
+        GitInfo,
+        /// `.exo/cookies/`: the answers' cookies, never dirt.
+        Cookies,
+    }
+
+    /// The raw inotify watch: one queue, read in order on one thread.
+    struct RawWatch {
+        fd: OwnedFd,
+        shared: Arc<Shared>,
+        watches: HashMap<i32, (PathBuf, Kind)>,
+        root_device: u64,
+    }
+
+    /// A change a folder can see that can change what the walk finds. No opens, reads or
+    /// closes after reading: a reconcile reads every changed note.
+    fn mask() -> WatchFlags {
+        WatchFlags::CREATE
+            | WatchFlags::DELETE
+            | WatchFlags::MODIFY
+            | WatchFlags::ATTRIB
+            | WatchFlags::CLOSE_WRITE
+            | WatchFlags::MOVED_FROM
+            | WatchFlags::MOVED_TO
+            | WatchFlags::DELETE_SELF
+            | WatchFlags::MOVE_SELF
+            | WatchFlags::ONLYDIR
+            | WatchFlags::DONT_FOLLOW
+    }
+
+    /// Why a folder cannot be watched as the walk reads it.
+    #[derive(Debug)]
+    struct Unwatchable;
+
+    impl RawWatch {
+        fn new(shared: Arc<Shared>) -> Option<RawWatch> {
+            let fd = inotify::init(inotify::CreateFlags::CLOEXEC).ok()?;
+            let root_device = std::fs::metadata(&shared.root).ok()?.dev();
+            Some(RawWatch { fd, shared, watches: HashMap::new(), root_device })
+        }
+
+        fn watch_cookies(&mut self) -> Option<()> {
+            let cookies = self.shared.cookies.clone();
+            self.add(&cookies, Kind::Cookies).ok()?.then_some(())
+        }
+
+        /// Watches `path`; Ok(false) when it is gone already (its removal is an event too).
+        fn add(&mut self, path: &Path, kind: Kind) -> Result<bool, Unwatchable> {
+            match inotify::add_watch(self.fd.as_fd(), path, mask()) {
+                Ok(wd) => {
+                    self.watches.insert(wd, (path.to_path_buf(), kind));
+                    Ok(true)
+                }
+                Err(Errno::NOENT | Errno::NOTDIR) => Ok(false),
+                Err(_) => Err(Unwatchable),
+            }
+        }
+
+        /// Watches `top` and every folder under it the walk reads, each before it is listed,
+        /// so nothing created in one goes unseen by both this watch and the listing.
+        fn watch_tree(&mut self, top: &Path) -> Result<(), Unwatchable> {
+            let mut folders = vec![top.to_path_buf()];
+            while let Some(folder) = folders.pop() {
+                match std::fs::symlink_metadata(&folder) {
+                    Ok(meta) if meta.dev() != self.root_device => return Err(Unwatchable),
+                    // Replaced since it was listed: the replacement's own event says so.
+                    Ok(meta) if !meta.is_dir() => continue,
+                    Ok(_) => {}
+                    Err(_) => continue,
+                }
+                if !self.add(&folder, Kind::Content)? {
+                    continue;
+                }
+                let Ok(entries) = std::fs::read_dir(&folder) else { continue };
+                for entry in entries {
+                    let Ok(entry) = entry else { return Err(Unwatchable) };
+                    let name = entry.file_name();
+                    let Ok(file_type) = entry.file_type() else { continue };
+                    if skipped_by_walk(&name) {
+                        if name == ".git" && file_type.is_dir() {
+                            self.watch_git(&entry.path())?;
+                        } else if name == ".git" && folder != self.shared.root {
+                            // A submodule's: its exclude file lives where nothing watches.
+                            return Err(Unwatchable);
+                        }
+                        if is_ignore_file(&name) {
+                            self.shared.judge_rules_file(&entry.path());
+                        }
+                        continue;
+                    }
+                    if file_type.is_symlink() {
+                        // The walk follows links inside the vault, to places not watched here.
+                        return Err(Unwatchable);
+                    }
+                    if file_type.is_dir() {
+                        folders.push(entry.path());
+                    }
+                }
+            }
+            Ok(())
+        }
+
+        fn watch_git(&mut self, git: &Path) -> Result<(), Unwatchable> {
+            if self.add(git, Kind::GitDir)? && self.add(&git.join("info"), Kind::GitInfo)? {
+                self.shared.judge_rules_file(&git.join("info/exclude"));
+            }
+            Ok(())
+        }
+
+        /// Forgets the watches of `top` and everything under it (moved away: a move inside
+        /// the vault is watched again at its new place).
+        fn forget_tree(&mut self, top: &Path) {
+            let gone: Vec<i32> =
+                self.watches.iter().filter(|(_, (path, _))| path.starts_with(top)).map(|(wd, _)| *wd).collect();
+            for wd in gone {
+                self.watches.remove(&wd);
+                let _ = inotify::remove_watch(self.fd.as_fd(), wd);
+            }
+            self.shared.lock().unhiding.retain(|file| !file.starts_with(top));
+        }
+
+        fn run(mut self) {
+            let mut buffer = [MaybeUninit::<u8>::uninit(); 64 * 1024];
+            let fd = self.fd.try_clone();
+            let Ok(fd) = fd else { return self.shared.mark_broken() };
+            let mut reader = inotify::Reader::new(fd, &mut buffer);
+            while !self.shared.stop.load(Ordering::SeqCst) {
+                match reader.next() {
+                    Ok(event) => {
+                        let name = event.file_name().map(|n| OsStr::from_bytes(n.to_bytes()).to_os_string());
+                        self.take(event.wd(), event.events(), name);
+                        if self.shared.lock().broken {
+                            // No word will be given again: nothing left to watch for.
+                            return;
+                        }
+                    }
+                    Err(Errno::INTR) => {}
+                    Err(_) => return self.shared.mark_broken(),
+                }
+            }
+        }
+
+        /// One event, in queue order: new folders are watched before anything is marked.
+        fn take(&mut self, wd: i32, flags: ReadFlags, name: Option<OsString>) {
+            if flags.contains(ReadFlags::QUEUE_OVERFLOW) {
+                // Events were lost, new folders among them perhaps: watch everything again.
+                let root = self.shared.root.clone();
+                match self.watch_tree(&root) {
+                    Ok(()) => self.shared.mark_dirty(),
+                    Err(Unwatchable) => self.shared.mark_broken(),
+                }
+                return;
+            }
+            let Some((folder, kind)) = self.watches.get(&wd).cloned() else {
+                // A watch already forgotten (moved away); its last events count as dirt.
+                return self.shared.mark_dirty();
+            };
+            if flags.contains(ReadFlags::IGNORED) {
+                self.watches.remove(&wd);
+                return match kind {
+                    Kind::Cookies => self.shared.mark_broken(),
+                    _ => self.shared.mark_dirty(),
+                };
+            }
+            match kind {
+                Kind::Cookies => self.take_cookie(flags, name),
+                Kind::GitInfo => {
+                    self.shared.judge_rules_file(&folder.join("exclude"));
+                    self.shared.mark_dirty();
+                }
+                Kind::GitDir => self.take_git(&folder, flags, name),
+                Kind::Content => self.take_content(&folder, flags, name),
+            }
+        }
+
+        fn take_cookie(&mut self, flags: ReadFlags, name: Option<OsString>) {
+            let Some(name) = name.filter(|_| flags.intersects(ReadFlags::CREATE | ReadFlags::MOVED_TO)) else {
+                return;
+            };
+            let mut state = self.shared.lock();
+            if state.cookies.len() >= SEEN_LIMIT {
+                state.cookies.clear();
+            }
+            state.cookies.insert(name);
+            self.shared.cookie_seen.notify_all();
+        }
+
+        fn take_git(&mut self, folder: &Path, flags: ReadFlags, name: Option<OsString>) {
+            match name {
+                Some(name) if name == "info" => {
+                    if flags.intersects(ReadFlags::CREATE | ReadFlags::MOVED_TO)
+                        && self.add(&folder.join("info"), Kind::GitInfo).is_err()
+                    {
+                        return self.shared.mark_broken();
+                    }
+                    self.shared.judge_rules_file(&folder.join("info/exclude"));
+                    self.shared.mark_dirty();
+                }
+                Some(_) => {}
+                None => self.shared.mark_dirty(),
+            }
+        }
+
+        fn take_content(&mut self, folder: &Path, flags: ReadFlags, name: Option<OsString>) {
+            let Some(name) = name else {
+                // The folder itself: removed, moved, its permissions changed.
+                return self.shared.mark_dirty();
+            };
+            let path = folder.join(&name);
+            let arrived = flags.intersects(ReadFlags::CREATE | ReadFlags::MOVED_TO);
+            if skipped_by_walk(&name) {
+                let rules = is_ignore_file(&name);
+                if name == ".git" {
+                    let watched = match (arrived, std::fs::symlink_metadata(&path)) {
+                        (true, Ok(meta)) if meta.is_dir() => self.watch_git(&path),
+                        // A submodule's `.git` file: its exclude file lives where nothing watches.
+                        (true, Ok(_)) if folder != self.shared.root => Err(Unwatchable),
+                        _ => Ok(()),
+                    };
+                    if watched.is_err() {
+                        return self.shared.mark_broken();
+                    }
+                    return self.shared.mark_dirty();
+                }
+                if rules {
+                    self.shared.judge_rules_file(&path);
+                    self.shared.mark_dirty();
+                }
+                return;
+            }
+            if flags.contains(ReadFlags::MOVED_FROM) && flags.contains(ReadFlags::ISDIR) {
+                self.forget_tree(&path);
+            }
+            if arrived {
+                let watched = match std::fs::symlink_metadata(&path) {
+                    Ok(meta) if meta.file_type().is_symlink() => Err(Unwatchable),
+                    Ok(meta) if meta.is_dir() => self.watch_tree(&path),
+                    _ => Ok(()),
+                };
+                if watched.is_err() {
+                    return self.shared.mark_broken();
+                }
+            }
+            self.shared.mark_dirty();
+        }
+    }
+
+    /// Names the walk never reads, at any depth: hidden ones and `ALWAYS_IGNORED`. (Ignore
+    /// files are hidden but read: see `take_content`.)
+    fn skipped_by_walk(name: &OsStr) -> bool {
+        name.as_bytes().starts_with(b".") || ALWAYS_IGNORED.iter().any(|ignored| name == *ignored)
+    }
+
+    fn is_ignore_file(name: &OsStr) -> bool {
+        name == ".gitignore" || name == ".ignore"
+    }
+
+    /// Whether the ignore file at `path` has a whitelist line that may match a hidden name
+    /// (a `.` component, or a glob): hidden names are skipped by the walk only when no
+    /// whitelist matches them. Unreadable or missing: no.
+    fn file_unhides(path: &Path) -> bool {
+        let Ok(text) = std::fs::read(path) else { return false };
+        String::from_utf8_lossy(&text).lines().any(|line| match line.trim().strip_prefix('!') {
+            Some(pattern) => {
+                pattern.contains(['*', '?', '[', '\\']) || pattern.split('/').any(|part| part.starts_with('.'))
+            }
+            None => false,
+        })
+    }
+
+    /// File systems whose changes all pass through this kernel, so inotify sees every one.
+    /// Network and FUSE file systems (changed by other machines or processes unseen) are not.
+    fn local_file_system(root: &Path) -> bool {
+        const LOCAL: &[i64] = &[
+            0xEF53,      // ext2, ext3, ext4
+            0x5846_5342, // xfs
+            0x9123_683E, // btrfs
+            0x0102_1994, // tmpfs
+            0xF2F5_2010, // f2fs
+            0x2FC1_2FC1, // zfs
+        ];
+        match rustix::fs::statfs(root) {
+            #[allow(clippy::unnecessary_cast)] // i64 on 64-bit targets, narrower elsewhere
+            Ok(info) => LOCAL.contains(&(info.f_type as i64)),
+            Err(_) => false,
+        }
+    }
+
+    fn clear_folder(folder: &Path) {
+        if let Ok(entries) = std::fs::read_dir(folder) {
+            for entry in entries.flatten() {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use std::path::Path;
+    use std::time::{Duration, Instant};
+
+    use exo_index::vouch::ask;
+
+    use super::{Check, Vouch};
+    use crate::{Exo, SyncProgress, SyncRequest, VaultChoice};
+
+    /// Gives the word again (as the loop does after a check) once the last round's events
+    /// are in, and waits until a question is answered `clean`.
+    fn give_word(vouch: &Vouch, exo: &Exo, index_dir: &Path) {
+        let started = Instant::now();
+        while ask(index_dir).is_none() {
+            assert!(started.elapsed() < Duration::from_secs(30), "the word was never given");
+            std::thread::sleep(Duration::from_millis(2));
+            vouch.begin(exo);
+            vouch.finish(exo, Check::Look, true);
+        }
+    }
+
+    /// The race the cookie exists for, in one process so the window is as short as it gets:
+    /// a change, then at once a question. Answered without waiting for the cookie, some
+    /// rounds come back `clean` before the event thread has seen the change.
+    #[test]
+    fn a_change_made_before_the_question_is_never_answered_clean() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("exo.toml"), "[embed]\nprovider = \"none\"\n").unwrap();
+        let note = dir.path().join("note.md");
+        std::fs::write(&note, "# Note\n").unwrap();
+        let choice = VaultChoice { flag: Some(dir.path().to_path_buf()), env: None, cwd: dir.path().to_path_buf() };
+        let exo = Exo::open(&choice).unwrap();
+        exo.sync(&SyncRequest::default(), SyncProgress::default()).unwrap();
+        let vouch = Vouch::start(&exo).expect("a vault on a local file system is vouched for");
+        let index_dir = exo.index.layout().dir.clone();
+
+        assert_eq!(ask(&index_dir), None, "no word before the first check");
+        for round in 0..1000 {
+            give_word(&vouch, &exo, &index_dir);
+            std::fs::write(&note, format!("# Note\n\nround {round}\n")).unwrap();
+            assert_eq!(ask(&index_dir), None, "round {round}: clean right after a change");
+        }
+        // A new folder and a note in it: never clean either.
+        give_word(&vouch, &exo, &index_dir);
+        std::fs::create_dir(dir.path().join("new")).unwrap();
+        std::fs::write(dir.path().join("new/deep.md"), "# Deep\n").unwrap();
+        assert_eq!(ask(&index_dir), None, "clean after a new folder");
+
+        // Dropped: the socket is gone, and nobody answers.
+        let socket = exo_index::vouch::socket_path(&index_dir);
+        drop(vouch);
+        assert!(!socket.exists());
+        assert_eq!(ask(&index_dir), None);
+    }
+}

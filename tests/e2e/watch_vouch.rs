@@ -1,0 +1,343 @@
+//! A running `exo watch` vouches for the index (`.exo/watch.sock`), so `exo status` and every
+//! query's freshness badge skip the stat of every note. The one promise under test: never a
+//! false Synced. Each change is made and judged at once, with no sleep in between, and a
+//! Synced on the watcher's word is checked against what the index really holds.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::TestVault;
+
+/// Generous: CI machines are slow and these tests share two cores with the rest.
+const DEADLINE: Duration = Duration::from_secs(30);
+/// How many times each kind of change is raced against the question.
+const ROUNDS: usize = 20;
+
+/// A running `exo watch --json`; killed when dropped.
+struct Watcher {
+    child: Child,
+    events: Receiver<Value>,
+}
+
+impl Watcher {
+    /// Starts the watch and waits for its first reconcile.
+    fn start(vault: &TestVault, extra: &[&str]) -> Watcher {
+        let mut child = vault
+            .exo_cmd()
+            .args(["watch", "--json"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let (sender, events) = mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let event: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+                if sender.send(event).is_err() {
+                    break;
+                }
+            }
+        });
+        let watcher = Watcher { child, events };
+        let watching = watcher.next_event();
+        assert_eq!(watching["event"], "watching", "{watching}");
+        let first = watcher.next_event();
+        assert_eq!(
+            (first["event"].as_str(), first["trigger"].as_str()),
+            (Some("reconciled"), Some("start")),
+            "{first}"
+        );
+        watcher
+    }
+
+    fn next_event(&self) -> Value {
+        match self.events.recv_timeout(DEADLINE) {
+            Ok(event) => event,
+            Err(RecvTimeoutError::Timeout) => panic!("no event from exo watch within {DEADLINE:?}"),
+            Err(RecvTimeoutError::Disconnected) => panic!("exo watch ended"),
+        }
+    }
+
+    /// SIGKILL: no chance to remove its socket.
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A git repository with a few notes, vectors off, indexed.
+fn vault() -> TestVault {
+    let vault = TestVault::git_repo();
+    let config = std::fs::read_to_string(vault.root.join("exo.toml")).unwrap();
+    vault.write("exo.toml", &format!("{config}\n[embed]\nprovider = \"none\"\n"));
+    vault.write("notes/first.md", "# First\n\nThe first note of the vault.\n");
+    vault.write("notes/second.md", "# Second\n\nAnother note.\n");
+    vault.commit_all("first");
+    vault.exo_ok(["index"]);
+    vault
+}
+
+fn checked_by(status: &Value) -> &str {
+    status["checked_by"].as_str().unwrap_or_else(|| panic!("no checked_by: {status}"))
+}
+
+/// Waits until `exo status` says Synced on the watcher's word (the watch has settled).
+fn until_vouched(vault: &TestVault) -> Value {
+    let started = Instant::now();
+    loop {
+        let status = vault.status_json();
+        if status["status"] == "Synced" && checked_by(&status) == "watcher" {
+            return status;
+        }
+        assert!(started.elapsed() < DEADLINE, "the watch never vouched: {status}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A word only one version of one note holds (letters only, so it is one token).
+fn word(kind: &str, round: usize) -> String {
+    let letters: String = format!("{round:03}").bytes().map(|b| char::from(b'a' + (b - b'0'))).collect();
+    format!("vouch{kind}{letters}")
+}
+
+/// The notes whose text holds `word`, by a bm25 search.
+fn notes_with(vault: &TestVault, word: &str) -> Vec<String> {
+    let out = vault.exo(["search", word, "--mode", "bm25", "--json"]);
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("search --json ({e})"));
+    json["hits"].as_array().unwrap().iter().map(|hit| hit["path"].as_str().unwrap().to_string()).collect()
+}
+
+/// The status right after a change: OutOfSync, or Synced only if the index already holds
+/// the change (`reflected`).
+fn judge(status: &Value, what: &str, reflected: impl Fn() -> bool) {
+    match status["status"].as_str() {
+        Some("OutOfSync") => {}
+        Some("Synced") => {
+            assert!(reflected(), "{what}: Synced by {} but the index does not hold it: {status}", checked_by(status));
+        }
+        other => panic!("{what}: unexpected status {other:?}: {status}"),
+    }
+}
+
+#[test]
+fn status_and_search_never_take_a_stale_word() {
+    let vault = vault();
+    let _watcher = Watcher::start(&vault, &[]);
+    let status = until_vouched(&vault);
+    assert_eq!(status["notes"], 2, "{status}");
+    assert!(vault.exo_ok(["status"]).contains("checked by exo watch"));
+    let search: Value = serde_json::from_str(&vault.exo_ok(["search", "note", "--json"])).unwrap();
+    assert_eq!(search["index_status"], "Synced", "{search}");
+
+    let mut out_of_sync = 0;
+    for round in 0..ROUNDS {
+        let word = word("edit", round);
+        vault.write("notes/first.md", &format!("# First\n\nEdited: {word}.\n"));
+        let status = vault.status_json();
+        judge(&status, &format!("edit {round}"), || notes_with(&vault, &word) == ["notes/first.md"]);
+        out_of_sync += usize::from(status["status"] == "OutOfSync");
+        until_vouched(&vault);
+    }
+    for round in 0..ROUNDS {
+        let path = format!("notes/new/n{round}.md");
+        vault.write(&path, &format!("# New {round}\n\n{}.\n", word("new", round)));
+        let status = vault.status_json();
+        judge(&status, &format!("create {round}"), || vault.index_contents().notes.contains_key(&path));
+        out_of_sync += usize::from(status["status"] == "OutOfSync");
+        until_vouched(&vault);
+    }
+    for round in 0..ROUNDS {
+        let path = format!("notes/new/n{round}.md");
+        vault.remove(&path);
+        let status = vault.status_json();
+        judge(&status, &format!("delete {round}"), || !vault.index_contents().notes.contains_key(&path));
+        out_of_sync += usize::from(status["status"] == "OutOfSync");
+        until_vouched(&vault);
+    }
+    // A folder made and a note written into it at once: the folder is watched before
+    // anything is marked, so the note cannot slip between the listing and the watch.
+    for round in 0..ROUNDS {
+        let path = format!("fresh{round}/deeper/note.md");
+        vault.write(&path, &format!("# Deep {round}\n"));
+        let status = vault.status_json();
+        judge(&status, &format!("new folder {round}"), || vault.index_contents().notes.contains_key(&path));
+        out_of_sync += usize::from(status["status"] == "OutOfSync");
+        until_vouched(&vault);
+    }
+    // The race was real: most answers came before the watch had reconciled.
+    assert!(out_of_sync >= ROUNDS, "only {out_of_sync} answers were OutOfSync; the race was not exercised");
+
+    // Queries take the same word through their freshness badge.
+    for round in 0..ROUNDS {
+        let word = word("search", round);
+        vault.write("notes/second.md", &format!("# Second\n\n{word}.\n"));
+        let out = vault.exo(["search", &word, "--mode", "bm25", "--json"]);
+        let search: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let hits: Vec<&str> = search["hits"].as_array().unwrap().iter().map(|h| h["path"].as_str().unwrap()).collect();
+        match search["index_status"].as_str() {
+            Some("OutOfSync") => {}
+            Some("Synced") => assert_eq!(hits, ["notes/second.md"], "search {round}: Synced but stale: {search}"),
+            other => panic!("search {round}: {other:?}: {search}"),
+        }
+        until_vouched(&vault);
+    }
+}
+
+#[test]
+fn a_foreign_index_or_a_killed_watch_falls_back_to_the_files() {
+    let vault = vault();
+    let watcher = Watcher::start(&vault, &[]);
+    until_vouched(&vault);
+
+    // Someone else indexes (a commit, then `exo index`): the index is no longer the one the
+    // watch vouched for, so the files are walked until the watch looks again.
+    vault.write("notes/third.md", "# Third\n");
+    until_vouched(&vault);
+    vault.commit_all("third");
+    vault.exo_ok(["index"]);
+    let status = vault.status_json();
+    assert_eq!((status["status"].as_str(), checked_by(&status)), (Some("Synced"), "files"), "{status}");
+    vault.write("notes/third.md", "# Third\n\nEdited.\n");
+    until_vouched(&vault);
+
+    // A writer killed after recording its intent (as `exo index` does before it writes)
+    // leaves a pending path that a walk reports: no word while one is there.
+    let db = rusqlite::Connection::open(vault.root.join(".exo/index.sqlite")).unwrap();
+    db.execute("INSERT INTO pending(path) VALUES ('notes/first.md')", []).unwrap();
+    let status = vault.status_json();
+    assert_eq!((status["status"].as_str(), checked_by(&status)), (Some("OutOfSync"), "files"), "{status}");
+    db.execute("DELETE FROM pending", []).unwrap();
+    until_vouched(&vault);
+
+    // `--verify` promises to hash every note: never the watch's word.
+    let verified: Value = serde_json::from_str(&vault.exo_ok(["status", "--verify", "--json"])).unwrap();
+    assert_eq!(checked_by(&verified), "files", "{verified}");
+
+    // Killed: its socket is left behind, refuses connections, and the files are walked.
+    watcher.kill();
+    assert!(vault.root.join(".exo/watch.sock").exists(), "the killed watch's socket stays");
+    let status = vault.status_json();
+    assert_eq!((status["status"].as_str(), checked_by(&status)), (Some("Synced"), "files"), "{status}");
+    vault.write("notes/first.md", "# First\n\nChanged while nobody watched.\n");
+    let status = vault.status_json();
+    assert_eq!((status["status"].as_str(), checked_by(&status)), (Some("OutOfSync"), "files"), "{status}");
+
+    // A new watch replaces the stale socket and vouches again once it has looked.
+    let _watcher = Watcher::start(&vault, &[]);
+    until_vouched(&vault);
+}
+
+#[test]
+fn a_polling_watch_never_vouches() {
+    let vault = vault();
+    let _watcher = Watcher::start(&vault, &["--poll"]);
+    let status = vault.status_json();
+    assert_eq!((status["status"].as_str(), checked_by(&status)), (Some("Synced"), "files"), "{status}");
+    assert!(!vault.root.join(".exo/watch.sock").exists());
+}
+
+/// The walk's rules that live outside the notes (git's global excludes, `.git/info/exclude`,
+/// a `.gitignore`): a change to any of them can hide a note without touching it, so the
+/// watch's word no longer holds.
+#[test]
+fn a_change_to_the_ignore_rules_is_never_answered_synced() {
+    let vault = vault();
+    let global = vault.home().join("global-ignore");
+    std::fs::write(&global, "").unwrap();
+    std::fs::write(vault.home().join(".gitconfig"), format!("[core]\n\texcludesFile = {}\n", global.display()))
+        .unwrap();
+    vault.exo_ok(["index"]);
+    let _watcher = Watcher::start(&vault, &[]);
+    until_vouched(&vault);
+
+    let hidden = |status: &Value| list(status, "deleted") == ["notes/second.md"];
+    // A client whose git config hides a note walks by its own rules, not the watch's.
+    let other_home = tempfile::tempdir().unwrap();
+    let other_ignore = other_home.path().join("ignore");
+    std::fs::write(&other_ignore, "second.md\n").unwrap();
+    let gitconfig = format!("[core]\n\texcludesFile = {}\n", other_ignore.display());
+    std::fs::write(other_home.path().join(".gitconfig"), gitconfig).unwrap();
+    let out = vault.exo_cmd().args(["status", "--json"]).env("HOME", other_home.path()).output().unwrap();
+    let status: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(hidden(&status) && checked_by(&status) == "files", "another HOME: {status}");
+    until_vouched(&vault);
+
+    std::fs::write(&global, "second.md\n").unwrap();
+    let status = vault.status_json();
+    assert!(hidden(&status) && checked_by(&status) == "files", "global excludes: {status}");
+    std::fs::write(&global, "").unwrap();
+    // Nothing in the vault changed, so nothing reconciles: the word comes back with the
+    // next look at the files.
+    vault.write("notes/first.md", "# First\n\nTouched so the watch looks again.\n");
+    until_vouched(&vault);
+
+    std::fs::write(vault.root.join(".git/info/exclude"), "second.md\n").unwrap();
+    let status = vault.status_json();
+    assert!(hidden(&status) && checked_by(&status) == "files", ".git/info/exclude: {status}");
+    std::fs::write(vault.root.join(".git/info/exclude"), "").unwrap();
+    vault.write("notes/first.md", "# First\n\nTouched again.\n");
+    until_vouched(&vault);
+
+    vault.write("notes/.gitignore", "second.md\n");
+    let status = vault.status_json();
+    assert_eq!(status["status"], "OutOfSync", "a new .gitignore: {status}");
+}
+
+fn list(json: &Value, key: &str) -> Vec<String> {
+    json[key].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect()
+}
+
+/// The walk follows symlinks inside the vault, into hidden folders no watch covers: a vault
+/// with one is never vouched for again, and an edit behind the link is seen by the walk.
+#[test]
+fn a_symlink_ends_the_word_for_good() {
+    let vault = vault();
+    vault.write(".private/real.md", "# Real\n\nBehind a link.\n");
+    let _watcher = Watcher::start(&vault, &[]);
+    until_vouched(&vault);
+
+    std::os::unix::fs::symlink(vault.root.join(".private/real.md"), vault.root.join("notes/link.md")).unwrap();
+    let started = Instant::now();
+    while !vault.index_contents().notes.contains_key("notes/link.md") {
+        assert!(started.elapsed() < DEADLINE, "the link was never indexed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = vault.status_json();
+    assert_eq!((status["status"].as_str(), checked_by(&status)), (Some("Synced"), "files"), "{status}");
+
+    vault.write(".private/real.md", "# Real\n\nEdited behind the link.\n");
+    let status = vault.status_json();
+    assert_eq!((status["status"].as_str(), checked_by(&status)), (Some("OutOfSync"), "files"), "{status}");
+}
+
+/// A whitelist line (`!.drafts/`) makes the walk read a hidden folder the watch does not
+/// follow: no word while one is there, and the word comes back when it is gone.
+#[test]
+fn a_whitelisted_hidden_folder_is_walked_not_vouched_for() {
+    let vault = vault();
+    vault.write(".gitignore", "!.drafts/\n");
+    vault.write(".drafts/idea.md", "# Idea\n");
+    vault.exo_ok(["index"]);
+    assert!(vault.index_contents().notes.contains_key(".drafts/idea.md"), "the walk reads the whitelisted folder");
+    let _watcher = Watcher::start(&vault, &[]);
+
+    vault.write(".drafts/idea.md", "# Idea\n\nGrown.\n");
+    let status = vault.status_json();
+    assert_eq!((status["status"].as_str(), checked_by(&status)), (Some("OutOfSync"), "files"), "{status}");
+
+    vault.write(".gitignore", "\n");
+    until_vouched(&vault);
+}
