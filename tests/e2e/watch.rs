@@ -14,8 +14,8 @@ use crate::support::TestVault;
 /// Generous: CI machines are slow and these tests share two cores with the rest.
 const DEADLINE: Duration = Duration::from_secs(30);
 
-/// A running `exo watch --json`, its stdout lines parsed as they come.
-struct Watcher {
+/// A running `exo watch --json`, its stdout lines parsed as they come (also `watch_vouch.rs`'s).
+pub(crate) struct Watcher {
     child: Child,
     events: Receiver<Value>,
     stderr: Receiver<String>,
@@ -23,7 +23,7 @@ struct Watcher {
 
 impl Watcher {
     /// Starts the watch and waits for its first reconcile (the look on start).
-    fn start(vault: &TestVault, extra: &[&str]) -> Watcher {
+    pub(crate) fn start(vault: &TestVault, extra: &[&str]) -> Watcher {
         let mut child = vault
             .exo_cmd()
             .args(["watch", "--json"])
@@ -101,6 +101,14 @@ impl Watcher {
             rest.push(event);
         }
         (status, rest)
+    }
+}
+
+impl Watcher {
+    /// SIGKILL: no chance to clean up (its socket, a reconcile under way).
+    pub(crate) fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
     }
 }
 

@@ -3,80 +3,17 @@
 //! false Synced. Each change is made and judged at once, with no sleep in between, and a
 //! Synced on the watcher's word is checked against what the index really holds.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use crate::support::TestVault;
+use crate::watch::Watcher;
 
 /// Generous: CI machines are slow and these tests share two cores with the rest.
 const DEADLINE: Duration = Duration::from_secs(30);
 /// How many times each kind of change is raced against the question.
 const ROUNDS: usize = 20;
-
-/// A running `exo watch --json`; killed when dropped.
-struct Watcher {
-    child: Child,
-    events: Receiver<Value>,
-}
-
-impl Watcher {
-    /// Starts the watch and waits for its first reconcile.
-    fn start(vault: &TestVault, extra: &[&str]) -> Watcher {
-        let mut child = vault
-            .exo_cmd()
-            .args(["watch", "--json"])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let (sender, events) = mpsc::channel();
-        let stdout = child.stdout.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let event: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
-                if sender.send(event).is_err() {
-                    break;
-                }
-            }
-        });
-        let watcher = Watcher { child, events };
-        let watching = watcher.next_event();
-        assert_eq!(watching["event"], "watching", "{watching}");
-        let first = watcher.next_event();
-        assert_eq!(
-            (first["event"].as_str(), first["trigger"].as_str()),
-            (Some("reconciled"), Some("start")),
-            "{first}"
-        );
-        watcher
-    }
-
-    fn next_event(&self) -> Value {
-        match self.events.recv_timeout(DEADLINE) {
-            Ok(event) => event,
-            Err(RecvTimeoutError::Timeout) => panic!("no event from exo watch within {DEADLINE:?}"),
-            Err(RecvTimeoutError::Disconnected) => panic!("exo watch ended"),
-        }
-    }
-
-    /// SIGKILL: no chance to remove its socket.
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Watcher {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A git repository with a few notes, vectors off, indexed.
 fn vault() -> TestVault {
