@@ -121,3 +121,34 @@ async fn a_vault_folder_moved_away_ends_the_server_with_an_error() {
     assert_ne!(status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("was moved or deleted while it was watched"), "{stderr}");
 }
+
+/// With `--watch` the server's own watch vouches for the index, so an agent's status and
+/// searches skip the stat of every note; a note written on disk is never answered Synced
+/// on that word before the index holds it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_servers_own_watch_vouches_and_a_fresh_edit_is_never_vouched_for() {
+    let v = indexed_vault();
+    let served = serve(&v).await;
+    let started = Instant::now();
+    loop {
+        let status = call(&served.client, "status", json!({})).await;
+        if status["status"] == "Synced" && status["checked_by"] == "watcher" {
+            break;
+        }
+        assert!(started.elapsed() < DEADLINE, "the server's watch never vouched: {status:#}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for round in 0..10 {
+        let word = format!("wombatfruit{}", "x".repeat(round + 1));
+        v.write("concepts/Memory.md", &format!("# Memory\n\nWhat sticks, and {word}.\n"));
+        // At once, no sleep: Synced now must mean the index already holds the new text.
+        let status = call(&served.client, "status", json!({})).await;
+        if status["status"] == "Synced" {
+            let found = call(&served.client, "search", json!({"query": word, "mode": "bm25", "limit": 1})).await;
+            assert_eq!(
+                found["hits"][0]["path"], "concepts/Memory.md",
+                "round {round}: Synced but {word} is not indexed: {status:#}"
+            );
+        }
+    }
+}
