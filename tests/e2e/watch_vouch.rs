@@ -139,12 +139,20 @@ fn a_foreign_index_or_a_killed_watch_falls_back_to_the_files() {
     let watcher = Watcher::start(&vault, &[]);
     until_vouched(&vault);
 
-    // Someone else indexes (a commit, then `exo index`): the index is no longer the one the
-    // watch vouched for, so the files are walked until the watch looks again.
+    // A commit and the no-op `exo index` a post-commit hook runs record a new revision and
+    // nothing else: the files are as in line as before, and the word stands.
     vault.write("notes/third.md", "# Third\n");
     until_vouched(&vault);
     vault.commit_all("third");
     vault.exo_ok(["index"]);
+    let status = vault.status_json();
+    assert_eq!((status["status"].as_str(), checked_by(&status)), (Some("Synced"), "watcher"), "{status}");
+
+    // Someone else writes the index (here: its write time, as any run that changes it
+    // does): it is no longer the one the watch vouched for, so the files are walked until
+    // the watch looks again.
+    let db = rusqlite::Connection::open(vault.root.join(".exo/index.sqlite")).unwrap();
+    db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'indexed_at_ns'", []).unwrap();
     let status = vault.status_json();
     assert_eq!((status["status"].as_str(), checked_by(&status)), (Some("Synced"), "files"), "{status}");
     vault.write("notes/third.md", "# Third\n\nEdited.\n");
@@ -152,7 +160,6 @@ fn a_foreign_index_or_a_killed_watch_falls_back_to_the_files() {
 
     // A writer killed after recording its intent (as `exo index` does before it writes)
     // leaves a pending path that a walk reports: no word while one is there.
-    let db = rusqlite::Connection::open(vault.root.join(".exo/index.sqlite")).unwrap();
     db.execute("INSERT INTO pending(path) VALUES ('notes/first.md')", []).unwrap();
     let status = vault.status_json();
     assert_eq!((status["status"].as_str(), checked_by(&status)), (Some("OutOfSync"), "files"), "{status}");
@@ -277,4 +284,55 @@ fn a_whitelisted_hidden_folder_is_walked_not_vouched_for() {
 
     vault.write(".gitignore", "\n");
     until_vouched(&vault);
+}
+
+/// Two folders swapped in one step (`mv --exchange`, `renameat2(RENAME_EXCHANGE)`): each is
+/// watched under its new name, so an edit in either, or in a folder made inside one, is
+/// never answered Synced before the index holds it.
+#[cfg(target_os = "linux")]
+#[test]
+fn folders_swapped_in_one_step_stay_watched() {
+    let vault = vault();
+    vault.write("notes/a/x.md", "# X\n\nIn folder a.\n");
+    vault.write("notes/b/y.md", "# Y\n\nIn folder b.\n");
+    vault.exo_ok(["index"]);
+    let _watcher = Watcher::start(&vault, &[]);
+    until_vouched(&vault);
+
+    let path = |p: &str| std::ffi::CString::new(vault.root.join(p).into_os_string().into_encoded_bytes()).unwrap();
+    let (a, b) = (path("notes/a"), path("notes/b"));
+    // SAFETY: two valid NUL-terminated paths; renameat2 reads them only.
+    let swapped =
+        unsafe { libc::renameat2(libc::AT_FDCWD, a.as_ptr(), libc::AT_FDCWD, b.as_ptr(), libc::RENAME_EXCHANGE) };
+    assert_eq!(swapped, 0, "renameat2: {}", std::io::Error::last_os_error());
+    until_vouched(&vault);
+    assert!(vault.index_contents().notes.contains_key("notes/b/x.md"), "the swap was not indexed");
+
+    for round in 0..ROUNDS {
+        let (word_x, word_y) = (word("swapx", round), word("swapy", round));
+        vault.write("notes/b/x.md", &format!("# X\n\n{word_x}.\n"));
+        let status = vault.status_json();
+        judge(&status, &format!("edit in the swapped folder {round}"), || {
+            notes_with(&vault, &word_x) == ["notes/b/x.md"]
+        });
+        until_vouched(&vault);
+        vault.write("notes/a/y.md", &format!("# Y\n\n{word_y}.\n"));
+        let status = vault.status_json();
+        judge(&status, &format!("edit in the other swapped folder {round}"), || {
+            notes_with(&vault, &word_y) == ["notes/a/y.md"]
+        });
+        until_vouched(&vault);
+    }
+    let inner = "notes/b/inner/z.md";
+    vault.write(inner, "# Z\n");
+    until_vouched(&vault);
+    for round in 0..ROUNDS {
+        let word = word("swapz", round);
+        vault.write(inner, &format!("# Z\n\n{word}.\n"));
+        let status = vault.status_json();
+        judge(&status, &format!("edit in a folder made after the swap {round}"), || {
+            notes_with(&vault, &word) == [inner]
+        });
+        until_vouched(&vault);
+    }
 }

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::error::Result;
-use crate::store::catalog::{Catalog, meta_keys};
+use crate::store::catalog::Catalog;
 
 /// The socket a watch answers on, inside the index folder.
 pub const SOCKET: &str = "watch.sock";
@@ -45,16 +45,16 @@ pub fn cookies_dir(index_dir: &Path) -> PathBuf {
 }
 
 /// The index as a word that changes with every write that can change what it holds: the
-/// time of the last write that changed anything, and the commit recorded then (an `exo
-/// index` that finds nothing to do records a new commit and nothing else). None while paths
-/// are pending (a reconcile under way, or killed): a walk reports those, so no word may.
+/// time of the last write that changed anything. Not the commit it records: an `exo index`
+/// that finds nothing to do (a post-commit hook's) records a new commit and nothing else,
+/// and the files are as in line as before. None while paths are pending (a reconcile under
+/// way, or killed): a walk reports those, so no word may.
 pub(crate) fn token_of(catalog: &Catalog) -> Result<Option<String>> {
     let (written, pending) = catalog.stamp_and_pending()?;
     if pending {
         return Ok(None);
     }
-    let revision = catalog.meta(meta_keys::REVISION)?.unwrap_or_default();
-    Ok(Some(format!("{}@{revision}", written.unwrap_or_default())))
+    Ok(Some(written.unwrap_or_default().to_string()))
 }
 
 /// The rules the walk reads from outside the notes (ignore files above the vault, git's
@@ -104,9 +104,10 @@ pub fn ask(_index_dir: &Path) -> Option<Clean> {
 }
 
 /// Connects without ever blocking: a watch that is stopped (Ctrl-Z) with its queue of
-/// connections full would otherwise hold every query up. A stale socket refuses at once.
+/// connections full would otherwise hold every query up (and a new watch probing for a
+/// live one). A stale socket refuses at once.
 #[cfg(unix)]
-fn connect(path: &Path) -> Option<std::os::unix::net::UnixStream> {
+pub fn connect(path: &Path) -> Option<std::os::unix::net::UnixStream> {
     use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType, connect, socket_with};
     if !path.exists() {
         return None;

@@ -311,6 +311,8 @@ fn stamp_rules(root: &Path, config: &Config) -> Option<(String, i64)> {
 /// (`exo watch` keeps one beside its word that nothing changed, and checks it on each answer.)
 pub fn rules_stamp(root: &Path, config: &Config) -> Option<String> {
     let (mut stamp, _) = stamp_rules(root, config)?;
+    // What the walk skips as too large, and so reports as changed, is a walk setting too.
+    stamp.push_str(&format!("|max{}", config.max_file_size));
     stamp.push_str("|root");
     stamp_ignore_files(root, &mut stamp)?;
     Some(stamp)
@@ -370,6 +372,18 @@ fn stamp_path(_path: &Path, _stamp: &mut String) -> Option<Option<i64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The walk reports a file over `max_file_size` as skipped (and a note grown past it as
+    /// changed): a watch's word given under another limit must not match this one.
+    #[test]
+    fn the_rules_stamp_names_the_size_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::default();
+        let smaller = Config { max_file_size: config.max_file_size / 2, ..Config::default() };
+        let (one, other) = (rules_stamp(dir.path(), &config), rules_stamp(dir.path(), &smaller));
+        assert!(one.is_some() && other.is_some(), "{one:?} {other:?}");
+        assert_ne!(one, other);
+    }
 
     #[test]
     fn the_line_format_round_trips() {

@@ -16,8 +16,9 @@
 //!   interval when the watch cannot be set up or fails.
 //! - The library never prints: every happening is a [`WatchEvent`] handed to the caller.
 //! - While events are trusted, the watch vouches for the index to queries on
-//!   `.exo/watch.sock` ([`vouch`]): every check of the files is bracketed by
-//!   `Vouch::begin`/`Vouch::finish`, and trouble or polling takes the word back for good.
+//!   `.exo/watch.sock` ([`vouch`]), with
+//!   `Vouch::begin`/`Vouch::finish` around each look at the files (the rescan, and one after every
+//!   reconcile that ended Synced), and trouble or polling takes the word back for good.
 
 mod events;
 mod relevance;
@@ -37,7 +38,7 @@ use serde::Serialize;
 use crate::{ApiError, Exo, Result, SyncAnswer, SyncProgress, SyncRequest, VaultChoice};
 use events::{OsWatch, Signal};
 use relevance::{Relevance, Verdict};
-use vouch::{Check, Vouch};
+use vouch::Vouch;
 
 /// How the loop runs. `Default` is what `exo watch` does without flags.
 #[derive(Debug, Clone)]
@@ -390,7 +391,7 @@ impl<'a> Watch<'a> {
     fn files_in_line(&mut self) -> bool {
         self.vouch_begin();
         let in_line = matches!(self.exo().index.freshness_by_files(), Ok((SyncState::Synced, _)));
-        self.vouch_finish(Check::Look, in_line);
+        self.vouch_finish(in_line);
         in_line
     }
 
@@ -400,9 +401,9 @@ impl<'a> Watch<'a> {
         }
     }
 
-    fn vouch_finish(&self, check: Check, in_line: bool) {
+    fn vouch_finish(&self, in_line: bool) {
         if let Some(vouch) = &self.vouch {
-            vouch.finish(self.exo(), check, in_line);
+            vouch.finish(self.exo(), in_line);
         }
     }
 
@@ -421,11 +422,14 @@ impl<'a> Watch<'a> {
         }
         let started = Instant::now();
         let request = SyncRequest { wait_secs: self.options.lock_wait.as_secs(), ..SyncRequest::default() };
-        self.vouch_begin();
         let result = self.exo().sync(&request, SyncProgress::default());
-        let in_line =
-            matches!(&result, Ok(SyncAnswer { status: Some(status), .. }) if status.status == SyncState::Synced);
-        self.vouch_finish(Check::Reconcile, in_line);
+        // The word is given only by a look of its own, not on the reconcile's say-so: the
+        // reconcile's closing check walks after the writer lock is released, so a hook's
+        // `exo index` (built from an older walk, or by other rules) may commit meanwhile,
+        // and that index was never compared with the files. The look costs one stat walk.
+        if matches!(&result, Ok(SyncAnswer { status: Some(status), .. }) if status.status == SyncState::Synced) {
+            self.files_in_line();
+        }
         self.reconciles += 1;
         // A reconcile looked at everything: the next rescan can wait a full interval.
         self.next_rescan = Instant::now() + self.rescan_every;

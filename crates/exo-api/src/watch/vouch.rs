@@ -7,10 +7,11 @@
 //!   path, and notify's recursive watch reports a new folder's creation before it watches
 //!   the folder (a note written into it in between would be missed). Here a new folder is
 //!   watched first, and only then is anything marked dirty.
-//! - `dirty` is cleared just before a check of the files starts ([`Vouch::begin`]) and a
-//!   word is given after it ([`Vouch::finish`]) only if the check found the files in line
-//!   and the rules the walk reads from outside the vault are stamped the same before and
-//!   after. Any event that could change what the walk finds sets `dirty`.
+//! - `dirty` is cleared just before a look at the files starts ([`Vouch::begin`]) and a
+//!   word is given after it ([`Vouch::finish`]) only if the look found the files in line,
+//!   and the index and the rules the walk reads from outside the vault are the same before
+//!   and after. Any event that could change what the walk finds sets `dirty`; any folder
+//!   moving has the whole tree watched again.
 //! - An answer waits for the event of a cookie file created on receiving the question: one
 //!   inotify queue is delivered in order, so every change made before the question has been
 //!   seen by then. No cookie event in time: `unknown`.
@@ -20,17 +21,6 @@
 
 #[cfg(target_os = "linux")]
 pub(crate) use linux::Vouch;
-
-/// What kind of check of the files a word follows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Check {
-    /// A reconcile: it walks under the writer lock, so any other writer's walk came after
-    /// the check began, and the index it leaves is the one to vouch for.
-    Reconcile,
-    /// A look without the lock (the rescan): another writer may commit an index made from
-    /// an older walk meanwhile, so the index must be the same one before and after.
-    Look,
-}
 
 #[cfg(not(target_os = "linux"))]
 pub(crate) use elsewhere::Vouch;
@@ -47,7 +37,7 @@ mod elsewhere {
             None
         }
         pub(crate) fn begin(&self, _exo: &Exo) {}
-        pub(crate) fn finish(&self, _exo: &Exo, _check: super::Check, _in_line: bool) {}
+        pub(crate) fn finish(&self, _exo: &Exo, _in_line: bool) {}
         pub(crate) fn distrust(&self) {}
     }
 }
@@ -74,7 +64,6 @@ mod linux {
     use rustix::fs::inotify::{self, ReadFlags, WatchFlags};
     use rustix::io::Errno;
 
-    use super::Check;
     use crate::Exo;
 
     /// How long a connected client may take to send its one line.
@@ -211,9 +200,11 @@ mod linux {
             self.shared.lock().begun = Some((rules, token));
         }
 
-        /// The check begun by [`Vouch::begin`] is over; `in_line` when it found the files in
-        /// line with the index. The word is given only if nothing changed meanwhile.
-        pub(crate) fn finish(&self, exo: &Exo, check: Check, in_line: bool) {
+        /// The look begun by [`Vouch::begin`] is over; `in_line` when it found the files in
+        /// line with the index. The word is given only if nothing changed meanwhile, the index
+        /// included: another writer may commit an index made from an older walk (or by other
+        /// rules) while the look runs, and that one was never compared with the files.
+        pub(crate) fn finish(&self, exo: &Exo, in_line: bool) {
             let token = match in_line {
                 true => exo.index.vouch_token().ok().flatten(),
                 false => None,
@@ -222,11 +213,15 @@ mod linux {
             let rules = protocol::rules_word(&self.shared.root, &config);
             // What the walk reads beyond what is watched: hidden notes folders, or a whitelist
             // line outside the vault that may un-hide a hidden name.
-            let unwatched = config.notes.iter().any(|folder| Path::new(folder).iter().any(skipped_by_walk))
-                || exo_vault::rules_files(&self.shared.root, &config).iter().any(|file| file_unhides(file));
+            let unwatched =
+                config.notes.iter().any(|folder| {
+                    Path::new(folder)
+                        .components()
+                        .any(|c| matches!(c, std::path::Component::Normal(name) if skipped_by_walk(name)))
+                }) || exo_vault::rules_files(&self.shared.root, &config).iter().any(|file| file_unhides(file));
             let mut state = self.shared.lock();
             let Some((rules_begun, token_begun)) = state.begun.take() else { return };
-            let same_index = check == Check::Reconcile || token_begun == token;
+            let same_index = token_begun == token;
             let watched = !state.dirty && !state.broken && !unwatched && state.unhiding.is_empty();
             state.word = match (token, rules) {
                 (Some(token), Some(rules)) if watched && same_index && rules_begun.as_ref() == Some(&rules) => {
@@ -271,7 +266,8 @@ mod linux {
     /// watch answers there, the path is too long for a socket address, or binding fails.
     fn bind(socket: &Path) -> Option<UnixListener> {
         if std::fs::symlink_metadata(socket).is_ok() {
-            if UnixStream::connect(socket).is_ok() {
+            // Never blocking: a stopped watch with a full queue of connections would hang us.
+            if protocol::connect(socket).is_some() {
                 return None;
             }
             std::fs::remove_file(socket).ok()?;
@@ -285,8 +281,10 @@ mod linux {
             if shared.stop.load(Ordering::SeqCst) {
                 break;
             }
-            if let Ok(stream) = stream {
-                answer_client(shared, stream);
+            match stream {
+                Ok(stream) => answer_client(shared, stream),
+                // Out of file descriptors, say: retrying at once would spin a core.
+                Err(_) => std::thread::sleep(Duration::from_millis(10)),
             }
         }
     }
@@ -429,16 +427,28 @@ mod linux {
                     // Replaced since it was listed: the replacement's own event says so.
                     Ok(meta) if !meta.is_dir() => continue,
                     Ok(_) => {}
-                    Err(_) => continue,
+                    Err(e) if gone(&e) => continue,
+                    Err(_) => return Err(Unwatchable),
                 }
                 if !self.add(&folder, Kind::Content)? {
                     continue;
                 }
-                let Ok(entries) = std::fs::read_dir(&folder) else { continue };
+                // A folder that cannot be listed (no search permission, out of file
+                // descriptors) would leave its subfolders unwatched while the walk may read
+                // them later: no word at all, rather than one with a hole in it.
+                let entries = match std::fs::read_dir(&folder) {
+                    Ok(entries) => entries,
+                    Err(e) if gone(&e) => continue,
+                    Err(_) => return Err(Unwatchable),
+                };
                 for entry in entries {
                     let Ok(entry) = entry else { return Err(Unwatchable) };
                     let name = entry.file_name();
-                    let Ok(file_type) = entry.file_type() else { continue };
+                    let file_type = match entry.file_type() {
+                        Ok(file_type) => file_type,
+                        Err(e) if gone(&e) => continue,
+                        Err(_) => return Err(Unwatchable),
+                    };
                     if skipped_by_walk(&name) {
                         if name == ".git" && file_type.is_dir() {
                             self.watch_git(&entry.path())?;
@@ -470,16 +480,19 @@ mod linux {
             Ok(())
         }
 
-        /// Forgets the watches of `top` and everything under it (moved away: a move inside
-        /// the vault is watched again at its new place).
-        fn forget_tree(&mut self, top: &Path) {
-            let gone: Vec<i32> =
-                self.watches.iter().filter(|(_, (path, _))| path.starts_with(top)).map(|(wd, _)| *wd).collect();
-            for wd in gone {
-                self.watches.remove(&wd);
-                let _ = inotify::remove_watch(self.fd.as_fd(), wd);
+        /// Watches the whole tree again after a folder moved: the same folder keeps its
+        /// watch (adding it again returns it, now under its new path), and every ignore file
+        /// is judged afresh. Forgetting the old path instead broke on an exchange of two
+        /// folders (`mv --exchange a b`: the second `moved from` named the path the first
+        /// folder had just been watched under). Watches of folders moved out of the vault
+        /// stay; their events only ever mark dirt.
+        fn rewatch_after_move(&mut self) {
+            self.shared.lock().unhiding.clear();
+            let root = self.shared.root.clone();
+            match self.watch_tree(&root) {
+                Ok(()) => self.shared.mark_dirty(),
+                Err(Unwatchable) => self.shared.mark_broken(),
             }
-            self.shared.lock().unhiding.retain(|file| !file.starts_with(top));
         }
 
         fn run(mut self) {
@@ -591,8 +604,8 @@ mod linux {
                 }
                 return;
             }
-            if flags.contains(ReadFlags::MOVED_FROM) && flags.contains(ReadFlags::ISDIR) {
-                self.forget_tree(&path);
+            if flags.intersects(ReadFlags::MOVED_FROM | ReadFlags::MOVED_TO) && flags.contains(ReadFlags::ISDIR) {
+                return self.rewatch_after_move();
             }
             if arrived {
                 let watched = match std::fs::symlink_metadata(&path) {
@@ -606,6 +619,11 @@ mod linux {
             }
             self.shared.mark_dirty();
         }
+    }
+
+    /// The path is no longer there (or no longer a folder): its removal is an event of its own.
+    fn gone(error: &std::io::Error) -> bool {
+        matches!(error.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory)
     }
 
     /// Names the walk never reads, at any depth: hidden ones and `ALWAYS_IGNORED`. (Ignore
@@ -665,7 +683,7 @@ mod tests {
 
     use exo_index::vouch::ask;
 
-    use super::{Check, Vouch};
+    use super::Vouch;
     use crate::{Exo, SyncProgress, SyncRequest, VaultChoice};
 
     /// Gives the word again (as the loop does after a check) once the last round's events
@@ -676,7 +694,7 @@ mod tests {
             assert!(started.elapsed() < Duration::from_secs(30), "the word was never given");
             std::thread::sleep(Duration::from_millis(2));
             vouch.begin(exo);
-            vouch.finish(exo, Check::Look, true);
+            vouch.finish(exo, true);
         }
     }
 
