@@ -68,6 +68,8 @@ def main():
             label = labels.get((vault, f["path"], f["related"][0]))
             if f["kind"] == "unlinked-mention" and label is not None:
                 judged.setdefault(vault, []).append((features(f), 1.0 if label else 0.0))
+    if len(judged) < 2:
+        raise SystemExit("needs reports of at least two labelled vaults (one to fit on, one to rank)")
     current = [0.0] * (len(FEATURES) - 1) + [1.0]
     for vault, rows in judged.items():
         others = [r for v, rs in judged.items() if v != vault for r in rs]

@@ -349,10 +349,7 @@ impl Standing {
             add(-4.0, &format!("one is a near-copy of {original}, which is as near to the other (reported with it)"));
         }
         let calibrated = CALIBRATION_SLOPE * z + CALIBRATION_INTERCEPT;
-        reasons.push(format!(
-            "sum {z:+.2}, calibrated to {calibrated:+.2} ({CALIBRATION_SLOPE} × sum {CALIBRATION_INTERCEPT:+}): \
-             the share of such pairs judged worth a link"
-        ));
+        reasons.push(format!("{calibrated:+.1} in all, scaled to how often such pairs were worth a link"));
         (crate::finding::round3(1.0 / (1.0 + (-calibrated).exp())), reasons)
     }
 }
@@ -547,7 +544,7 @@ mod tests {
         let cut = GardenSettings::default().min_confidence;
         let (confidence, reasons) = Standing { ranks: (3, 3), lift: LIFT_CENTRE, ..Standing::default() }.confidence();
         assert!(confidence < cut - 0.1, "{confidence} {reasons:?}");
-        assert!(reasons.last().is_some_and(|r| r.contains("calibrated")), "{reasons:?}");
+        assert!(reasons.last().is_some_and(|r| r.contains("scaled to how often")), "{reasons:?}");
     }
 
     fn measured(a: usize, b: usize, cosine: f32, shared: f32) -> Measured {
