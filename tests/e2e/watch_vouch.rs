@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::TestVault;
+use crate::support::{TestVault, list};
 use crate::watch::Watcher;
 
 /// Generous: CI machines are slow and these tests share two cores with the rest.
@@ -238,10 +238,6 @@ fn a_change_to_the_ignore_rules_is_never_answered_synced() {
     vault.write("notes/.gitignore", "second.md\n");
     let status = vault.status_json();
     assert_eq!(status["status"], "OutOfSync", "a new .gitignore: {status}");
-}
-
-fn list(json: &Value, key: &str) -> Vec<String> {
-    json[key].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect()
 }
 
 /// The walk follows symlinks inside the vault, into hidden folders no watch covers: a vault
