@@ -246,10 +246,19 @@ fn a_change_to_the_ignore_rules_is_never_answered_synced() {
 fn a_symlink_ends_the_word_for_good() {
     let vault = vault();
     vault.write(".private/real.md", "# Real\n\nBehind a link.\n");
-    let _watcher = Watcher::start(&vault, &[]);
+    let mut watcher = Watcher::start(&vault, &[]);
     until_vouched(&vault);
 
     std::os::unix::fs::symlink(vault.root.join(".private/real.md"), vault.root.join("notes/link.md")).unwrap();
+    // The watch says why, once, in its log.
+    let said = loop {
+        let event = watcher.next_event();
+        if event["event"] == "not_vouching" {
+            break event;
+        }
+    };
+    let reason = said["reason"].as_str().unwrap();
+    assert!(reason.contains("notes/link.md") && reason.contains("symlink"), "{said}");
     let started = Instant::now();
     while !vault.index_contents().notes.contains_key("notes/link.md") {
         assert!(started.elapsed() < DEADLINE, "the link was never indexed");
@@ -331,4 +340,19 @@ fn folders_swapped_in_one_step_stay_watched() {
         });
         until_vouched(&vault);
     }
+}
+
+/// A vault the watch cannot vouch for from the start says so at once, with the path.
+#[test]
+fn a_vault_with_a_symlink_is_said_not_vouched_for_at_the_start() {
+    let vault = vault();
+    vault.write(".private/real.md", "# Real\n");
+    std::os::unix::fs::symlink(vault.root.join(".private/real.md"), vault.root.join("notes/link.md")).unwrap();
+    vault.exo_ok(["index"]);
+    let watcher = Watcher::start(&vault, &[]);
+    let said = watcher.not_vouching.as_ref().expect("no not_vouching event before the first reconcile");
+    let reason = said["reason"].as_str().unwrap();
+    assert!(reason.contains("notes/link.md") && reason.contains("symlink"), "{said}");
+    let status = vault.status_json();
+    assert_eq!((status["status"].as_str(), checked_by(&status)), (Some("Synced"), "files"), "{status}");
 }

@@ -170,6 +170,12 @@ pub enum WatchEvent {
         reason: String,
         rescan_secs: u64,
     },
+    /// Queries cannot take this watch's word that nothing changed (a symlink in the vault, a
+    /// network file system, another watch answering): they check the files themselves, as
+    /// without a watch. Said once, at the start or when the word is withdrawn for good.
+    NotVouching {
+        reason: String,
+    },
     /// The stop signal was honoured.
     Stopped {
         reconciles: usize,
@@ -217,6 +223,10 @@ struct Watch<'a> {
     /// The word given to queries (None while polling, or when the vault cannot be vouched
     /// for); dropping it removes the socket.
     vouch: Option<Vouch>,
+    /// Why queries cannot take the word, until said ([`WatchEvent::NotVouching`]).
+    not_vouching: Option<String>,
+    /// Said already (once is enough).
+    said_not_vouching: bool,
     rescan_every: Duration,
     next_rescan: Instant,
     batch: Option<Batch>,
@@ -246,6 +256,8 @@ impl<'a> Watch<'a> {
             _sender: sender.clone(),
             os_watch: None,
             vouch: None,
+            not_vouching: None,
+            said_not_vouching: false,
             rescan_every: fallback,
             next_rescan: Instant::now(),
             batch: None,
@@ -260,7 +272,10 @@ impl<'a> Watch<'a> {
                 Ok(os_watch) => {
                     watch.os_watch = Some(os_watch);
                     watch.rescan_every = options.rescan;
-                    watch.vouch = Vouch::start(exo);
+                    match Vouch::start(exo) {
+                        Ok(vouch) => watch.vouch = Some(vouch),
+                        Err(reason) => watch.not_vouching = Some(reason),
+                    }
                 }
                 Err(reason) => watch.trouble(reason),
             }
@@ -276,6 +291,7 @@ impl<'a> Watch<'a> {
             debounce_ms: self.options.debounce.as_millis() as u64,
             rescan_secs: self.rescan_every.as_secs(),
         });
+        self.say_if_not_vouching();
         self.reconcile(Trigger::Start);
         while !stop.is_stopped() {
             self.check_root()?;
@@ -292,10 +308,24 @@ impl<'a> Watch<'a> {
             }
             self.check_root()?;
             self.work_if_due();
+            self.say_if_not_vouching();
         }
         let reconciles = self.reconciles;
         self.emit(WatchEvent::Stopped { reconciles });
         Ok(())
+    }
+
+    /// Says once why queries cannot take the word: from the start, or once the vouch has
+    /// withdrawn it for good. Not when the watch itself is in trouble: that is said already.
+    fn say_if_not_vouching(&mut self) {
+        if self.said_not_vouching || self.troubled {
+            return;
+        }
+        let reason = self.not_vouching.take().or_else(|| self.vouch.as_ref().and_then(Vouch::broken_reason));
+        if let Some(reason) = reason {
+            self.said_not_vouching = true;
+            self.emit(WatchEvent::NotVouching { reason });
+        }
     }
 
     fn exo(&self) -> &Exo {

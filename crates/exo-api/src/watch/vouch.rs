@@ -33,12 +33,15 @@ mod elsewhere {
     pub(crate) struct Vouch;
 
     impl Vouch {
-        pub(crate) fn start(_exo: &Exo) -> Option<Vouch> {
-            None
+        pub(crate) fn start(_exo: &Exo) -> Result<Vouch, String> {
+            Err("vouching needs inotify (Linux); queries check the files".into())
         }
         pub(crate) fn begin(&self, _exo: &Exo) {}
         pub(crate) fn finish(&self, _exo: &Exo, _in_line: bool) {}
         pub(crate) fn distrust(&self) {}
+        pub(crate) fn broken_reason(&self) -> Option<String> {
+            None
+        }
     }
 }
 
@@ -92,6 +95,8 @@ mod linux {
         begun: Option<(Option<String>, Option<String>)>,
         /// Never again: the vault cannot be watched as the walk reads it.
         broken: bool,
+        /// Why, the first time: for the watch to say once.
+        broken_reason: Option<String>,
         /// Cookie files whose creation the event thread has seen.
         cookies: HashSet<OsString>,
         /// Ignore files in the vault with a whitelist line that may un-hide a hidden name
@@ -128,9 +133,10 @@ mod linux {
             };
         }
 
-        fn mark_broken(&self) {
+        fn mark_broken(&self, reason: String) {
             let mut state = self.lock();
             state.broken = true;
+            state.broken_reason.get_or_insert(reason);
             state.dirty = true;
             state.word = None;
         }
@@ -147,16 +153,18 @@ mod linux {
     }
 
     impl Vouch {
-        /// Sets up the watch and the socket; None when the vault cannot be vouched for (then
-        /// queries walk the files, as without a watch).
-        pub(crate) fn start(exo: &Exo) -> Option<Vouch> {
+        /// Sets up the watch and the socket; Err(why) when the vault cannot be vouched for
+        /// (then queries walk the files, as without a watch).
+        pub(crate) fn start(exo: &Exo) -> Result<Vouch, String> {
             let root = exo.vault().root().to_path_buf();
             if !local_file_system(&root) {
-                return None;
+                return Err(
+                    "the vault is on a network or unknown file system, whose changes inotify may not see".into()
+                );
             }
             let index_dir = exo.index.layout().dir.clone();
             let cookies = protocol::cookies_dir(&index_dir);
-            std::fs::create_dir_all(&cookies).ok()?;
+            std::fs::create_dir_all(&cookies).map_err(|e| format!("cannot make {}: {e}", cookies.display()))?;
             clear_folder(&cookies);
             let socket = protocol::socket_path(&index_dir);
             let shared = Arc::new(Shared {
@@ -168,11 +176,12 @@ mod linux {
                 cookies,
                 socket,
             });
-            let mut events = RawWatch::new(Arc::clone(&shared))?;
-            events.watch_cookies()?;
+            let mut events = RawWatch::new(Arc::clone(&shared)).ok_or("inotify cannot be set up")?;
+            events.watch_cookies().map_err(|Unwatchable(why)| why)?;
             let root_watched = |events: &RawWatch| events.watches.values().any(|(path, _)| *path == events.shared.root);
-            if events.watch_tree(&shared.root).is_err() || !root_watched(&events) {
-                return None;
+            events.watch_tree(&shared.root).map_err(|Unwatchable(why)| why)?;
+            if !root_watched(&events) {
+                return Err("the vault folder cannot be watched".into());
             }
             let listener = bind(&shared.socket)?;
             let socket_identity = std::fs::metadata(&shared.socket).ok().map(|m| (m.dev(), m.ino()));
@@ -183,7 +192,10 @@ mod linux {
                 .spawn(move || serve(&listening, &listener))
                 .ok();
             let vouch = Vouch { shared, events, listener, socket_identity };
-            (vouch.events.is_some() && vouch.listener.is_some()).then_some(vouch)
+            match vouch.events.is_some() && vouch.listener.is_some() {
+                true => Ok(vouch),
+                false => Err("its threads could not be started".into()),
+            }
         }
 
         /// A check of the files is about to begin: take the word back and start counting
@@ -234,7 +246,12 @@ mod linux {
         /// The loop's own events can no longer be trusted (a watch limit, a failed watch,
         /// polling): no word until the watch is started again.
         pub(crate) fn distrust(&self) {
-            self.shared.mark_broken();
+            self.shared.mark_broken("file events can no longer be trusted".into());
+        }
+
+        /// Why the word is withdrawn for good, once it is.
+        pub(crate) fn broken_reason(&self) -> Option<String> {
+            self.shared.lock().broken_reason.clone()
         }
     }
 
@@ -262,17 +279,17 @@ mod linux {
         }
     }
 
-    /// Binds the socket, replacing a stale one (nobody answers on it); None when another
+    /// Binds the socket, replacing a stale one (nobody answers on it); Err when another
     /// watch answers there, the path is too long for a socket address, or binding fails.
-    fn bind(socket: &Path) -> Option<UnixListener> {
+    fn bind(socket: &Path) -> Result<UnixListener, String> {
         if std::fs::symlink_metadata(socket).is_ok() {
             // Never blocking: a stopped watch with a full queue of connections would hang us.
             if protocol::connect(socket).is_some() {
-                return None;
+                return Err("another exo watch already answers for this vault".into());
             }
-            std::fs::remove_file(socket).ok()?;
+            std::fs::remove_file(socket).map_err(|e| format!("cannot remove the stale {}: {e}", socket.display()))?;
         }
-        UnixListener::bind(socket).ok()
+        UnixListener::bind(socket).map_err(|e| format!("cannot listen on {}: {e}", socket.display()))
     }
 
     /// Answers one question per connection, in turn, until stopped.
@@ -389,9 +406,9 @@ mod linux {
             | WatchFlags::DONT_FOLLOW
     }
 
-    /// Why a folder cannot be watched as the walk reads it.
+    /// Why a folder cannot be watched as the walk reads it, said as the watch's reason.
     #[derive(Debug)]
-    struct Unwatchable;
+    struct Unwatchable(String);
 
     impl RawWatch {
         fn new(shared: Arc<Shared>) -> Option<RawWatch> {
@@ -400,9 +417,12 @@ mod linux {
             Some(RawWatch { fd, shared, watches: HashMap::new(), root_device })
         }
 
-        fn watch_cookies(&mut self) -> Option<()> {
+        fn watch_cookies(&mut self) -> Result<(), Unwatchable> {
             let cookies = self.shared.cookies.clone();
-            self.add(&cookies, Kind::Cookies).ok()?.then_some(())
+            match self.add(&cookies, Kind::Cookies)? {
+                true => Ok(()),
+                false => Err(Unwatchable(format!("{} vanished", cookies.display()))),
+            }
         }
 
         /// Watches `path`; Ok(false) when it is gone already (its removal is an event too).
@@ -413,7 +433,11 @@ mod linux {
                     Ok(true)
                 }
                 Err(Errno::NOENT | Errno::NOTDIR) => Ok(false),
-                Err(_) => Err(Unwatchable),
+                Err(Errno::NOSPC) => Err(Unwatchable(format!(
+                    "cannot watch {}: the inotify watch limit is reached (sysctl fs.inotify.max_user_watches)",
+                    path.display()
+                ))),
+                Err(e) => Err(Unwatchable(format!("cannot watch {}: {e}", path.display()))),
             }
         }
 
@@ -423,12 +447,14 @@ mod linux {
             let mut folders = vec![top.to_path_buf()];
             while let Some(folder) = folders.pop() {
                 match std::fs::symlink_metadata(&folder) {
-                    Ok(meta) if meta.dev() != self.root_device => return Err(Unwatchable),
+                    Ok(meta) if meta.dev() != self.root_device => {
+                        return Err(Unwatchable(format!("{} is another file system", folder.display())));
+                    }
                     // Replaced since it was listed: the replacement's own event says so.
                     Ok(meta) if !meta.is_dir() => continue,
                     Ok(_) => {}
                     Err(e) if gone(&e) => continue,
-                    Err(_) => return Err(Unwatchable),
+                    Err(e) => return Err(Unwatchable(format!("cannot read {}: {e}", folder.display()))),
                 }
                 if !self.add(&folder, Kind::Content)? {
                     continue;
@@ -439,22 +465,22 @@ mod linux {
                 let entries = match std::fs::read_dir(&folder) {
                     Ok(entries) => entries,
                     Err(e) if gone(&e) => continue,
-                    Err(_) => return Err(Unwatchable),
+                    Err(e) => return Err(Unwatchable(format!("cannot list {}: {e}", folder.display()))),
                 };
                 for entry in entries {
-                    let Ok(entry) = entry else { return Err(Unwatchable) };
+                    let entry = entry.map_err(|e| Unwatchable(format!("cannot list {}: {e}", folder.display())))?;
                     let name = entry.file_name();
                     let file_type = match entry.file_type() {
                         Ok(file_type) => file_type,
                         Err(e) if gone(&e) => continue,
-                        Err(_) => return Err(Unwatchable),
+                        Err(e) => return Err(Unwatchable(format!("cannot read {}: {e}", entry.path().display()))),
                     };
                     if skipped_by_walk(&name) {
                         if name == ".git" && file_type.is_dir() {
                             self.watch_git(&entry.path())?;
                         } else if name == ".git" && folder != self.shared.root {
                             // A submodule's: its exclude file lives where nothing watches.
-                            return Err(Unwatchable);
+                            return Err(Unwatchable(submodule(&entry.path())));
                         }
                         if is_ignore_file(&name) {
                             self.shared.judge_rules_file(&entry.path());
@@ -463,7 +489,7 @@ mod linux {
                     }
                     if file_type.is_symlink() {
                         // The walk follows links inside the vault, to places not watched here.
-                        return Err(Unwatchable);
+                        return Err(Unwatchable(symlink(&entry.path())));
                     }
                     if file_type.is_dir() {
                         folders.push(entry.path());
@@ -491,14 +517,14 @@ mod linux {
             let root = self.shared.root.clone();
             match self.watch_tree(&root) {
                 Ok(()) => self.shared.mark_dirty(),
-                Err(Unwatchable) => self.shared.mark_broken(),
+                Err(Unwatchable(why)) => self.shared.mark_broken(why),
             }
         }
 
         fn run(mut self) {
             let mut buffer = [MaybeUninit::<u8>::uninit(); 64 * 1024];
             let fd = self.fd.try_clone();
-            let Ok(fd) = fd else { return self.shared.mark_broken() };
+            let Ok(fd) = fd else { return self.shared.mark_broken("inotify cannot be read".into()) };
             let mut reader = inotify::Reader::new(fd, &mut buffer);
             while !self.shared.stop.load(Ordering::SeqCst) {
                 match reader.next() {
@@ -511,7 +537,7 @@ mod linux {
                         }
                     }
                     Err(Errno::INTR) => {}
-                    Err(_) => return self.shared.mark_broken(),
+                    Err(e) => return self.shared.mark_broken(format!("inotify cannot be read: {e}")),
                 }
             }
         }
@@ -523,7 +549,7 @@ mod linux {
                 let root = self.shared.root.clone();
                 match self.watch_tree(&root) {
                     Ok(()) => self.shared.mark_dirty(),
-                    Err(Unwatchable) => self.shared.mark_broken(),
+                    Err(Unwatchable(why)) => self.shared.mark_broken(why),
                 }
                 return;
             }
@@ -534,7 +560,7 @@ mod linux {
             if flags.contains(ReadFlags::IGNORED) {
                 self.watches.remove(&wd);
                 return match kind {
-                    Kind::Cookies => self.shared.mark_broken(),
+                    Kind::Cookies => self.shared.mark_broken(format!("{} was removed", folder.display())),
                     _ => self.shared.mark_dirty(),
                 };
             }
@@ -565,9 +591,9 @@ mod linux {
             match name {
                 Some(name) if name == "info" => {
                     if flags.intersects(ReadFlags::CREATE | ReadFlags::MOVED_TO)
-                        && self.add(&folder.join("info"), Kind::GitInfo).is_err()
+                        && let Err(Unwatchable(why)) = self.add(&folder.join("info"), Kind::GitInfo)
                     {
-                        return self.shared.mark_broken();
+                        return self.shared.mark_broken(why);
                     }
                     self.shared.judge_rules_file(&folder.join("info/exclude"));
                     self.shared.mark_dirty();
@@ -590,11 +616,11 @@ mod linux {
                     let watched = match (arrived, std::fs::symlink_metadata(&path)) {
                         (true, Ok(meta)) if meta.is_dir() => self.watch_git(&path),
                         // A submodule's `.git` file: its exclude file lives where nothing watches.
-                        (true, Ok(_)) if folder != self.shared.root => Err(Unwatchable),
+                        (true, Ok(_)) if folder != self.shared.root => Err(Unwatchable(submodule(&path))),
                         _ => Ok(()),
                     };
-                    if watched.is_err() {
-                        return self.shared.mark_broken();
+                    if let Err(Unwatchable(why)) = watched {
+                        return self.shared.mark_broken(why);
                     }
                     return self.shared.mark_dirty();
                 }
@@ -609,16 +635,24 @@ mod linux {
             }
             if arrived {
                 let watched = match std::fs::symlink_metadata(&path) {
-                    Ok(meta) if meta.file_type().is_symlink() => Err(Unwatchable),
+                    Ok(meta) if meta.file_type().is_symlink() => Err(Unwatchable(symlink(&path))),
                     Ok(meta) if meta.is_dir() => self.watch_tree(&path),
                     _ => Ok(()),
                 };
-                if watched.is_err() {
-                    return self.shared.mark_broken();
+                if let Err(Unwatchable(why)) = watched {
+                    return self.shared.mark_broken(why);
                 }
             }
             self.shared.mark_dirty();
         }
+    }
+
+    fn symlink(path: &Path) -> String {
+        format!("{} is a symlink (the walk follows links to places no watch covers)", path.display())
+    }
+
+    fn submodule(path: &Path) -> String {
+        format!("{} is a submodule's (its exclude file lives where no watch covers)", path.display())
     }
 
     /// The path is no longer there (or no longer a folder): its removal is an event of its own.

@@ -83,10 +83,13 @@ fn render(event: &WatchEvent, json: bool) -> Result<()> {
     Ok(())
 }
 
-/// Failures and a lost watch go to stderr; the rest is the log on stdout. (A server on stdio
+/// Failures, a lost watch and a word queries cannot take go to stderr; the rest is the log on stdout. (A server on stdio
 /// sends every line to stderr: its stdout is the protocol.)
 pub fn is_trouble(event: &WatchEvent) -> bool {
-    matches!(event, WatchEvent::ReconcileFailed { .. } | WatchEvent::WatchUnavailable { .. })
+    matches!(
+        event,
+        WatchEvent::ReconcileFailed { .. } | WatchEvent::WatchUnavailable { .. } | WatchEvent::NotVouching { .. }
+    )
 }
 
 /// One event as one line for a person, without the time.
@@ -107,6 +110,9 @@ pub fn human_line(event: &WatchEvent) -> String {
             "exo: warning: cannot watch for file events ({}); rescanning every {rescan_secs} s instead",
             escape(reason)
         ),
+        WatchEvent::NotVouching { reason } => {
+            format!("exo: note: queries check the files themselves, not this watch's word ({})", escape(reason))
+        }
         WatchEvent::Stopped { reconciles } => {
             let noun = if *reconciles == 1 { "reconcile" } else { "reconciles" };
             format!("stopped after {reconciles} {noun}")
