@@ -42,9 +42,6 @@ pub struct PackedWeights {
     data: Vec<i8>,
     /// Σ_k q[j][k] per output column j.
     rowsums: Vec<i32>,
-    /// The weights transposed, [inputs × blocks·16] (zero past `outputs`): an outlier input's
-    /// weights for a block of columns are 16 bytes side by side.
-    columns: Vec<i8>,
     outputs: usize,
     groups: usize,
     blocks: usize,
@@ -60,12 +57,11 @@ impl PackedWeights {
         let blocks = outputs.div_ceil(BLOCK);
         let mut data = vec![0i8; blocks * groups * CELL];
         let mut rowsums = Vec::with_capacity(outputs);
-        let width = blocks * BLOCK;
-        let mut columns = vec![0i8; inputs * width];
         let rows: Vec<&[i8]> = weight.chunks_exact(inputs.max(1)).take(outputs).collect();
         // Every process that embeds packs the model afresh (a one-note `exo index`, each
-        // query), so this runs on the critical path: whole runs of 4 and 16 bytes, never
-        // a byte at a time (byte by byte it was 16 ms, an eighth of a one-note run at 10k).
+        // query), so this runs on the critical path: runs of 4 bytes, never a byte at a time,
+        // and one layout only (byte by byte, with a transposed copy beside it for the
+        // outliers, it was 16 ms, an eighth of a one-note run at 10k).
         for (block, block_rows) in rows.chunks(BLOCK).enumerate() {
             let cells = &mut data[block * groups * CELL..(block + 1) * groups * CELL];
             // A cell holds 4 inputs of each of the block's 16 columns: a row's inputs in
@@ -76,24 +72,9 @@ impl PackedWeights {
                     cells[at..at + quad.len()].copy_from_slice(quad);
                 }
             }
-            // The transposed copy, 16 inputs at a time: a 16 × 16 tile read a row's run at a
-            // time and written an input's run at a time.
-            for first in (0..inputs).step_by(BLOCK) {
-                let count = (inputs - first).min(BLOCK);
-                let mut tile = [[0i8; BLOCK]; BLOCK];
-                for (column, row) in block_rows.iter().enumerate() {
-                    tile[column][..count].copy_from_slice(&row[first..first + count]);
-                }
-                for k in 0..count {
-                    let run = &mut columns[(first + k) * width + block * BLOCK..][..BLOCK];
-                    for (column, value) in run.iter_mut().enumerate() {
-                        *value = tile[column][k];
-                    }
-                }
-            }
             rowsums.extend(block_rows.iter().map(|row| row.iter().map(|&q| i32::from(q)).sum::<i32>()));
         }
-        PackedWeights { data, rowsums, columns, outputs, groups, blocks }
+        PackedWeights { data, rowsums, outputs, groups, blocks }
     }
 
     /// Bytes per quantised activation row: inputs rounded up to a whole group of 4.
@@ -104,6 +85,14 @@ impl PackedWeights {
     /// One block's cells, `groups` × 64 bytes.
     fn block_bytes(&self) -> usize {
         self.groups * CELL
+    }
+
+    /// The cell holding input `k` of the 16 columns of `block`: byte `column · 4 + k % 4`
+    /// is column's weight for input k. (What the outlier correction reads: an outlier input's
+    /// weights for a block, without a transposed copy of the whole layer.)
+    fn cell(&self, block: usize, k: usize) -> &[i8; CELL] {
+        let at = block * self.block_bytes() + (k / 4) * CELL;
+        self.data[at..at + CELL].first_chunk::<CELL>().expect("a cell is CELL bytes")
     }
 }
 
@@ -411,12 +400,15 @@ impl Dequantize<'_> {
             let mut outliers = unsafe { _mm512_setzero_ps() };
             let slots = row * OUTLIERS..(row + 1) * OUTLIERS;
             for (&k, &value) in a.outlier_inputs[slots.clone()].iter().zip(&a.outlier_values[slots]) {
-                // `columns` rows are whole blocks wide, so all 16 bytes are there.
-                let q = &w.columns[k as usize * w.blocks * BLOCK + start..][..BLOCK];
-                // SAFETY: AVX-512F as above; `q` is 16 bytes; the load is unaligned.
+                let cell = w.cell(block, k as usize);
+                // Input k's byte in each column's 4 moved to the top, then shifted back down
+                // with its sign: the 16 weights as i32 lanes.
+                let up = 8 * (3 - k % 4);
+                // SAFETY: AVX-512F as above; `cell` is 64 bytes; the load is unaligned.
                 outliers = unsafe {
-                    let q = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(q.as_ptr().cast())));
-                    _mm512_add_ps(outliers, _mm512_mul_ps(_mm512_set1_ps(value), q))
+                    let cell = _mm512_loadu_si512(cell.as_ptr().cast());
+                    let q = _mm512_srai_epi32::<24>(_mm512_sllv_epi32(cell, _mm512_set1_epi32(up as i32)));
+                    _mm512_add_ps(outliers, _mm512_mul_ps(_mm512_set1_ps(value), _mm512_cvtepi32_ps(q)))
                 };
             }
             let at = row * self.width + start - self.first;
@@ -441,11 +433,9 @@ impl Dequantize<'_> {
         let mut sums = [0f32; BLOCK];
         let slots = row * OUTLIERS..(row + 1) * OUTLIERS;
         for (&k, &value) in a.outlier_inputs[slots.clone()].iter().zip(&a.outlier_values[slots]) {
-            // `columns` rows are whole blocks wide, so the chunk is always there.
-            if let Some(q) = w.columns[k as usize * w.blocks * BLOCK + start..].first_chunk::<BLOCK>() {
-                for c in 0..BLOCK {
-                    sums[c] += value * f32::from(q[c]);
-                }
+            let cell = w.cell(start / BLOCK, k as usize);
+            for (c, sum) in sums.iter_mut().enumerate() {
+                *sum += value * f32::from(cell[c * 4 + k as usize % 4]);
             }
         }
         sums
@@ -1008,24 +998,22 @@ mod tests {
         Kernel::ALL.into_iter().filter(|k| k.is_int8()).collect()
     }
 
-    /// Every weight where the kernels read it: cells [block][group][column][input in group],
-    /// the transposed copy [input][column], row sums; zero past the outputs and inputs.
+    /// Every weight where the kernels read it: cells [block][group][column][input in group]
+    /// (also through `cell`, as the outlier correction reads them), row sums; zero past the
+    /// outputs and inputs.
     #[test]
     fn pack_puts_every_weight_where_the_kernels_read_it() {
         let mut noise = Noise(0x5eed);
         for (outputs, inputs) in [(1, 1), (15, 3), (16, 64), (17, 65), (33, 130), (100, 384), (40, 17)] {
             let weight: Vec<i8> = (0..outputs * inputs).map(|_| noise.next() as i8).collect();
             let packed = PackedWeights::pack(&weight, outputs, inputs);
-            let width = packed.blocks * BLOCK;
             for j in 0..packed.blocks * BLOCK {
                 for k in 0..packed.groups * 4 {
                     let expected = if j < outputs && k < inputs { weight[j * inputs + k] } else { 0 };
                     let (block, column) = (j / BLOCK, j % BLOCK);
                     let cell = packed.data[block * packed.groups * CELL + (k / 4) * CELL + column * 4 + k % 4];
                     assert_eq!(cell, expected, "cell of output {j}, input {k} ({outputs}x{inputs})");
-                    if k < inputs {
-                        assert_eq!(packed.columns[k * width + j], expected, "column copy of {j}, {k}");
-                    }
+                    assert_eq!(packed.cell(block, k)[column * 4 + k % 4], expected, "`cell` of {j}, {k}");
                 }
             }
             let sums: Vec<i32> =
