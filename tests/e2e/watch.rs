@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::support::TestVault;
 
 /// Generous: CI machines are slow and these tests share two cores with the rest.
-const DEADLINE: Duration = Duration::from_secs(30);
+pub(crate) const DEADLINE: Duration = Duration::from_secs(30);
 
 /// A running `exo watch --json`, its stdout lines parsed as they come (also `watch_vouch.rs`'s).
 pub(crate) struct Watcher {

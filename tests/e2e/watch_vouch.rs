@@ -8,10 +8,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::support::{TestVault, list};
-use crate::watch::Watcher;
+use crate::watch::{DEADLINE, Watcher};
 
-/// Generous: CI machines are slow and these tests share two cores with the rest.
-const DEADLINE: Duration = Duration::from_secs(30);
 /// How many times each kind of change is raced against the question.
 const ROUNDS: usize = 20;
 
@@ -25,6 +23,12 @@ fn vault() -> TestVault {
     vault.commit_all("first");
     vault.exo_ok(["index"]);
     vault
+}
+
+/// `exo status` says `state`, checked by `by` (the watcher's word or the files).
+fn assert_status(vault: &TestVault, state: &str, by: &str) {
+    let status = vault.status_json();
+    assert_eq!((status["status"].as_str(), checked_by(&status)), (Some(state), by), "{status}");
 }
 
 fn checked_by(status: &Value) -> &str {
@@ -145,24 +149,21 @@ fn a_foreign_index_or_a_killed_watch_falls_back_to_the_files() {
     until_vouched(&vault);
     vault.commit_all("third");
     vault.exo_ok(["index"]);
-    let status = vault.status_json();
-    assert_eq!((status["status"].as_str(), checked_by(&status)), (Some("Synced"), "watcher"), "{status}");
+    assert_status(&vault, "Synced", "watcher");
 
     // Someone else writes the index (here: its write time, as any run that changes it
     // does): it is no longer the one the watch vouched for, so the files are walked until
     // the watch looks again.
     let db = rusqlite::Connection::open(vault.root.join(".exo/index.sqlite")).unwrap();
     db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'indexed_at_ns'", []).unwrap();
-    let status = vault.status_json();
-    assert_eq!((status["status"].as_str(), checked_by(&status)), (Some("Synced"), "files"), "{status}");
+    assert_status(&vault, "Synced", "files");
     vault.write("notes/third.md", "# Third\n\nEdited.\n");
     until_vouched(&vault);
 
     // A writer killed after recording its intent (as `exo index` does before it writes)
     // leaves a pending path that a walk reports: no word while one is there.
     db.execute("INSERT INTO pending(path) VALUES ('notes/first.md')", []).unwrap();
-    let status = vault.status_json();
-    assert_eq!((status["status"].as_str(), checked_by(&status)), (Some("OutOfSync"), "files"), "{status}");
+    assert_status(&vault, "OutOfSync", "files");
     db.execute("DELETE FROM pending", []).unwrap();
     until_vouched(&vault);
 
@@ -173,11 +174,9 @@ fn a_foreign_index_or_a_killed_watch_falls_back_to_the_files() {
     // Killed: its socket is left behind, refuses connections, and the files are walked.
     watcher.kill();
     assert!(vault.root.join(".exo/watch.sock").exists(), "the killed watch's socket stays");
-    let status = vault.status_json();
-    assert_eq!((status["status"].as_str(), checked_by(&status)), (Some("Synced"), "files"), "{status}");
+    assert_status(&vault, "Synced", "files");
     vault.write("notes/first.md", "# First\n\nChanged while nobody watched.\n");
-    let status = vault.status_json();
-    assert_eq!((status["status"].as_str(), checked_by(&status)), (Some("OutOfSync"), "files"), "{status}");
+    assert_status(&vault, "OutOfSync", "files");
 
     // A new watch replaces the stale socket and vouches again once it has looked.
     let _watcher = Watcher::start(&vault, &[]);
@@ -188,8 +187,7 @@ fn a_foreign_index_or_a_killed_watch_falls_back_to_the_files() {
 fn a_polling_watch_never_vouches() {
     let vault = vault();
     let _watcher = Watcher::start(&vault, &["--poll"]);
-    let status = vault.status_json();
-    assert_eq!((status["status"].as_str(), checked_by(&status)), (Some("Synced"), "files"), "{status}");
+    assert_status(&vault, "Synced", "files");
     assert!(!vault.root.join(".exo/watch.sock").exists());
 }
 
@@ -264,12 +262,10 @@ fn a_symlink_ends_the_word_for_good() {
         assert!(started.elapsed() < DEADLINE, "the link was never indexed");
         std::thread::sleep(Duration::from_millis(20));
     }
-    let status = vault.status_json();
-    assert_eq!((status["status"].as_str(), checked_by(&status)), (Some("Synced"), "files"), "{status}");
+    assert_status(&vault, "Synced", "files");
 
     vault.write(".private/real.md", "# Real\n\nEdited behind the link.\n");
-    let status = vault.status_json();
-    assert_eq!((status["status"].as_str(), checked_by(&status)), (Some("OutOfSync"), "files"), "{status}");
+    assert_status(&vault, "OutOfSync", "files");
 }
 
 /// A whitelist line (`!.drafts/`) makes the walk read a hidden folder the watch does not
@@ -284,8 +280,7 @@ fn a_whitelisted_hidden_folder_is_walked_not_vouched_for() {
     let _watcher = Watcher::start(&vault, &[]);
 
     vault.write(".drafts/idea.md", "# Idea\n\nGrown.\n");
-    let status = vault.status_json();
-    assert_eq!((status["status"].as_str(), checked_by(&status)), (Some("OutOfSync"), "files"), "{status}");
+    assert_status(&vault, "OutOfSync", "files");
 
     vault.write(".gitignore", "\n");
     until_vouched(&vault);
@@ -353,6 +348,5 @@ fn a_vault_with_a_symlink_is_said_not_vouched_for_at_the_start() {
     let said = watcher.not_vouching.as_ref().expect("no not_vouching event before the first reconcile");
     let reason = said["reason"].as_str().unwrap();
     assert!(reason.contains("notes/link.md") && reason.contains("symlink"), "{said}");
-    let status = vault.status_json();
-    assert_eq!((status["status"].as_str(), checked_by(&status)), (Some("Synced"), "files"), "{status}");
+    assert_status(&vault, "Synced", "files");
 }

@@ -32,7 +32,13 @@ use store::beside;
 impl Index {
     /// Compares the files with the index without writing anything.
     pub fn status(&self, verify: bool) -> Result<Status> {
-        status::status(self, verify)
+        status::status(self, verify, status::Trust::Watcher)
+    }
+
+    /// [`Index::status`] by a walk of the files alone, never a watch's word: what a watch
+    /// runs itself, so it never vouches for itself.
+    pub fn status_by_files(&self) -> Result<Status> {
+        status::status(self, false, status::Trust::Files)
     }
 
     /// Synced or OutOfSync, and how many notes differ, by the stat fast path alone (no

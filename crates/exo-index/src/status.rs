@@ -105,7 +105,7 @@ pub enum Repair {
     Reembed,
 }
 
-pub(crate) fn status(index: &Index, verify: bool) -> Result<Status> {
+pub(crate) fn status(index: &Index, verify: bool, trust: Trust) -> Result<Status> {
     let layout = index.layout();
     let settings = TextSettings::from_config(index.vault().root(), index.vault().config())?;
     let catalog = match Catalog::open(&layout.catalog) {
@@ -125,17 +125,29 @@ pub(crate) fn status(index: &Index, verify: bool) -> Result<Status> {
     };
     let embedder = crate::store::vector_store::configured_embedder(index.vault())?;
     // `--verify` promises to hash every note: it never takes a watcher's word.
-    let watched = !verify && vouch::vouched(index, &catalog);
+    let watched = trust == Trust::Watcher && !verify && vouch::vouched(index, &catalog);
     let read = || read_recorded(index, &catalog, &settings, embedder.as_deref());
     let (diff, recorded) = match watched {
+        // The word stands for the comparison: the entries it would take are not even read.
         true => (diff::Diff::default(), read()?),
         false => {
-            // The scan of the vault is the slow half; what the catalog says is read while it runs.
-            let (scan, recorded) = scan_beside(index, verify, read);
-            match recorded? {
-                Ok(recorded) => (diff::compute(index.vault(), &recorded.entries, &scan?, verify), Ok(recorded)),
-                Err(reason) => (diff::Diff::default(), Err(reason)),
-            }
+            // The scan of the vault is the slow half; what the catalog says is read while it
+            // runs, and the entries to compare with unless the index cannot be compared at all.
+            let read_with_entries = || -> Result<_> {
+                let recorded = read()?;
+                let entries = match &recorded {
+                    Ok(_) => Some(crate::store::entries_copy::read_entries(&catalog, &layout.entries)?),
+                    Err(_) => None,
+                };
+                Ok((recorded, entries))
+            };
+            let (scan, read) = scan_beside(index, verify, read_with_entries);
+            let (recorded, entries) = read?;
+            let diff = match entries {
+                Some(entries) => diff::compute(index.vault(), &entries, &scan?, verify),
+                None => diff::Diff::default(),
+            };
+            (diff, recorded)
         }
     };
     let recorded = match recorded {
@@ -164,9 +176,8 @@ pub(crate) fn status(index: &Index, verify: bool) -> Result<Status> {
     Ok(status)
 }
 
-/// What the catalog records, for comparing with the files.
+/// What the catalog records about the index, besides the entries compared with the files.
 struct Recorded {
-    entries: crate::store::entries::Entries,
     vectors: Option<crate::vectors::Coverage>,
     revision: Option<String>,
     indexed_at: Option<String>,
@@ -191,7 +202,6 @@ fn read_recorded(
         return Ok(Err(reason));
     }
     Ok(Ok(Recorded {
-        entries: crate::store::entries_copy::read_entries(catalog, &index.layout().entries)?,
         vectors: crate::vectors::coverage(index, catalog, embedder)?,
         revision: catalog.meta(meta_keys::REVISION)?.filter(|r| !r.is_empty()),
         indexed_at: catalog.meta(meta_keys::INDEXED_AT_NS)?.and_then(|ns| ns.parse::<u64>().ok()).map(|ns| {

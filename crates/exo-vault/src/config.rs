@@ -11,6 +11,13 @@ pub const CONFIG_FILE: &str = "exo.toml";
 /// Folders no vault ever wants indexed, whatever the configuration says.
 pub const ALWAYS_IGNORED: &[&str] = &[".git", ".exo", ".obsidian", ".trash", "node_modules"];
 
+/// A name the walk never reads, at any depth and whatever the ignore files say: a hidden
+/// one (the walker skips them) or one of [`ALWAYS_IGNORED`]. (Ignore files are hidden but
+/// read as rules.)
+pub fn never_walked(name: &std::ffi::OsStr) -> bool {
+    name.as_encoded_bytes().starts_with(b".") || ALWAYS_IGNORED.iter().any(|ignored| name == *ignored)
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {

@@ -232,28 +232,43 @@ fn stamp_dir(dir: &Path) -> Option<(String, i64)> {
 /// newest mtime among them (i64::MIN for none). None on an error.
 fn stamp_ignore_files(dir: &Path, stamp: &mut String) -> Option<i64> {
     let mut newest = i64::MIN;
-    for name in IGNORE_FILES {
-        stamp.push('|');
-        if let Some(mtime) = stamp_path(&dir.join(name), stamp)? {
-            newest = newest.max(mtime);
-        }
-    }
-    let dot_git = dir.join(".git");
-    let mut stamped = vec![dot_git.join("info/exclude")];
-    if dot_git.is_file() {
-        // A linked worktree: `.git` is a file naming its git dir, and the exclude file the
-        // walk reads lives in the common git dir all worktrees share. Which one it is
-        // depends on the `.git` file, so that is stamped too. (A `.git` folder itself is
-        // not: git touches it on every command.)
-        stamped = vec![dot_git.clone(), worktree_exclude(&dot_git)?];
-    }
-    for path in stamped {
+    for path in rule_files_in(dir)? {
         stamp.push('|');
         if let Some(mtime) = stamp_path(&path, stamp)? {
             newest = newest.max(mtime);
         }
     }
     Some(newest)
+}
+
+/// The files in `dir` that decide what the walk skips, whether they exist or not: its
+/// ignore files and its `.git/info/exclude`. None when a linked worktree's `.git` file
+/// cannot be followed.
+fn rule_files_in(dir: &Path) -> Option<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = IGNORE_FILES.iter().map(|name| dir.join(name)).collect();
+    let dot_git = dir.join(".git");
+    if dot_git.is_file() {
+        // A linked worktree: `.git` is a file naming its git dir, and the exclude file the
+        // walk reads lives in the common git dir all worktrees share. Which one it is
+        // depends on the `.git` file, so that is listed too. (A `.git` folder itself is
+        // not: git touches it on every command.)
+        let exclude = worktree_exclude(&dot_git)?;
+        files.extend([dot_git, exclude]);
+    } else {
+        files.push(dot_git.join("info/exclude"));
+    }
+    Some(files)
+}
+
+/// The folders whose ignore files the walker reads besides those it walks: every folder
+/// above each place it starts — above the vault, and with `notes` folders also the vault's
+/// own and those in between.
+fn folders_above_walk_starts(root: &Path, config: &Config) -> BTreeSet<PathBuf> {
+    let starts: Vec<PathBuf> = match config.notes.is_empty() {
+        true => vec![root.to_path_buf()],
+        false => config.notes.iter().map(|folder| root.join(folder)).collect(),
+    };
+    starts.iter().flat_map(|start| start.ancestors().skip(1)).map(Path::to_path_buf).collect()
 }
 
 /// The `info/exclude` of a linked worktree whose `.git` file is `dot_git`, found as git
@@ -286,15 +301,8 @@ fn stamp_global_excludes(stamp: &mut String) -> Option<i64> {
 fn stamp_rules(root: &Path, config: &Config) -> Option<(String, i64)> {
     let mut stamp = format!("{}|{:?}|{:?}", env!("CARGO_PKG_VERSION"), config.notes, config.ignore);
     let mut newest = i64::MIN;
-    // The walker reads the ignore files of every folder above each place it starts: above
-    // the vault, and with `notes` folders also the vault's own and those in between.
-    let starts: Vec<PathBuf> = match config.notes.is_empty() {
-        true => vec![root.to_path_buf()],
-        false => config.notes.iter().map(|folder| root.join(folder)).collect(),
-    };
-    let above: BTreeSet<&Path> = starts.iter().flat_map(|start| start.ancestors().skip(1)).collect();
-    for ancestor in above {
-        newest = newest.max(stamp_ignore_files(ancestor, &mut stamp)?);
+    for ancestor in folders_above_walk_starts(root, config) {
+        newest = newest.max(stamp_ignore_files(&ancestor, &mut stamp)?);
     }
     newest = newest.max(stamp_global_excludes(&mut stamp)?);
     // A notes folder that does not exist yet may appear deep inside a folder never walked.
@@ -323,21 +331,9 @@ pub fn rules_stamp(root: &Path, config: &Config) -> Option<String> {
 /// (a linked worktree's common one), and git's global excludes. `exo watch` reads them for
 /// whitelist lines, which can make the walk read hidden names it does not watch.
 pub fn rules_files(root: &Path, config: &Config) -> Vec<PathBuf> {
-    let starts: Vec<PathBuf> = match config.notes.is_empty() {
-        true => vec![root.to_path_buf()],
-        false => config.notes.iter().map(|folder| root.join(folder)).collect(),
-    };
-    let mut folders: BTreeSet<&Path> = starts.iter().flat_map(|start| start.ancestors().skip(1)).collect();
-    folders.insert(root);
-    let mut files = Vec::new();
-    for folder in folders {
-        files.extend(IGNORE_FILES.iter().map(|name| folder.join(name)));
-        let dot_git = folder.join(".git");
-        match dot_git.is_file() {
-            true => files.extend(worktree_exclude(&dot_git)),
-            false => files.push(dot_git.join("info/exclude")),
-        }
-    }
+    let mut folders = folders_above_walk_starts(root, config);
+    folders.insert(root.to_path_buf());
+    let mut files: Vec<PathBuf> = folders.iter().filter_map(|folder| rule_files_in(folder)).flatten().collect();
     files.extend(ignore::gitignore::gitconfig_excludes_path());
     files
 }

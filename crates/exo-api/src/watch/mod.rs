@@ -17,8 +17,9 @@
 //! - The library never prints: every happening is a [`WatchEvent`] handed to the caller.
 //! - While events are trusted, the watch vouches for the index to queries on
 //!   `.exo/watch.sock` ([`vouch`]), with
-//!   `Vouch::begin`/`Vouch::finish` around each look at the files (the rescan, and one after every
-//!   reconcile that ended Synced), and trouble or polling takes the word back for good.
+//!   `Vouch::begin`/`Vouch::finish` around each look at the files (the rescan, and each
+//!   reconcile's closing check, which the watch runs itself by the files alone), and trouble or
+//!   polling takes the word back for good.
 
 mod events;
 mod relevance;
@@ -451,15 +452,19 @@ impl<'a> Watch<'a> {
             self.settings_changed = false;
         }
         let started = Instant::now();
-        let request = SyncRequest { wait_secs: self.options.lock_wait.as_secs(), ..SyncRequest::default() };
-        let result = self.exo().sync(&request, SyncProgress::default());
-        // The word is given only by a look of its own, not on the reconcile's say-so: the
-        // reconcile's closing check walks after the writer lock is released, so a hook's
-        // `exo index` (built from an older walk, or by other rules) may commit meanwhile,
-        // and that index was never compared with the files. The look costs one stat walk.
-        if matches!(&result, Ok(SyncAnswer { status: Some(status), .. }) if status.status == SyncState::Synced) {
-            self.files_in_line();
-        }
+        // The closing check is the watch's own, bracketed for its word: the reconcile's
+        // would walk after the writer lock is released, so a hook's `exo index` (built from
+        // an older walk, or by other rules) could commit meanwhile, and that index was never
+        // compared with the files. One walk serves both the log line and the word.
+        let request =
+            SyncRequest { wait_secs: self.options.lock_wait.as_secs(), check: false, ..SyncRequest::default() };
+        let result = self.exo().sync(&request, SyncProgress::default()).and_then(|mut answer| {
+            self.vouch_begin();
+            let status = self.exo().index.status_by_files();
+            self.vouch_finish(matches!(&status, Ok(status) if status.status == SyncState::Synced));
+            answer.status = Some(status?);
+            Ok(answer)
+        });
         self.reconciles += 1;
         // A reconcile looked at everything: the next rescan can wait a full interval.
         self.next_rescan = Instant::now() + self.rescan_every;

@@ -9,7 +9,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use exo_vault::config::{ALWAYS_IGNORED, CONFIG_FILE};
+use exo_vault::config::CONFIG_FILE;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
 /// What one changed path means for the watch.
@@ -92,7 +92,7 @@ impl Relevance {
 
 /// `.git`, `.exo`, `.obsidian`, `node_modules`…, and every hidden name: the walk skips them.
 fn is_never_read(name: &str) -> bool {
-    name.starts_with('.') || ALWAYS_IGNORED.contains(&name)
+    exo_vault::config::never_walked(std::ffi::OsStr::new(name))
 }
 
 /// The files editors write while saving and delete right after: vim's write test (`4913`,

@@ -63,7 +63,7 @@ mod linux {
 
     use exo_index::vouch::{self as protocol, CLEAN, COOKIE_WAIT, DIRTY, REQUEST, UNKNOWN};
     use exo_vault::Config;
-    use exo_vault::config::ALWAYS_IGNORED;
+    use exo_vault::config::never_walked;
     use rustix::fs::inotify::{self, ReadFlags, WatchFlags};
     use rustix::io::Errno;
 
@@ -229,7 +229,7 @@ mod linux {
                 config.notes.iter().any(|folder| {
                     Path::new(folder)
                         .components()
-                        .any(|c| matches!(c, std::path::Component::Normal(name) if skipped_by_walk(name)))
+                        .any(|c| matches!(c, std::path::Component::Normal(name) if never_walked(name)))
                 }) || exo_vault::rules_files(&self.shared.root, &config).iter().any(|file| file_unhides(file));
             let mut state = self.shared.lock();
             let Some((rules_begun, token_begun)) = state.begun.take() else { return };
@@ -475,7 +475,7 @@ mod linux {
                         Err(e) if gone(&e) => continue,
                         Err(e) => return Err(Unwatchable(format!("cannot read {}: {e}", entry.path().display()))),
                     };
-                    if skipped_by_walk(&name) {
+                    if never_walked(&name) {
                         if name == ".git" && file_type.is_dir() {
                             self.watch_git(&entry.path())?;
                         } else if name == ".git" && folder != self.shared.root {
@@ -610,7 +610,7 @@ mod linux {
             };
             let path = folder.join(&name);
             let arrived = flags.intersects(ReadFlags::CREATE | ReadFlags::MOVED_TO);
-            if skipped_by_walk(&name) {
+            if never_walked(&name) {
                 let rules = is_ignore_file(&name);
                 if name == ".git" {
                     let watched = match (arrived, std::fs::symlink_metadata(&path)) {
@@ -658,12 +658,6 @@ mod linux {
     /// The path is no longer there (or no longer a folder): its removal is an event of its own.
     fn gone(error: &std::io::Error) -> bool {
         matches!(error.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory)
-    }
-
-    /// Names the walk never reads, at any depth: hidden ones and `ALWAYS_IGNORED`. (Ignore
-    /// files are hidden but read: see `take_content`.)
-    fn skipped_by_walk(name: &OsStr) -> bool {
-        name.as_bytes().starts_with(b".") || ALWAYS_IGNORED.iter().any(|ignored| name == *ignored)
     }
 
     fn is_ignore_file(name: &OsStr) -> bool {
