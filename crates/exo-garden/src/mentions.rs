@@ -370,6 +370,9 @@ enum Place {
     /// The whole of a bold or italic run: a UI label or a list item's lead word.
     Label,
     Heading,
+    /// A caption: a line that is one emphasis run under an image (`*Example report*`), which
+    /// names the picture, not the thing.
+    Caption,
     /// A table cell (option tables, command tables).
     Table,
     /// Under a heading that is the name, or that heading itself: the section is about the
@@ -383,6 +386,7 @@ impl Place {
             Place::Prose => "prose",
             Place::Label => "label",
             Place::Heading => "heading",
+            Place::Caption => "image caption",
             Place::Table => "table",
             Place::Section => "section of its own",
         }
@@ -395,7 +399,7 @@ impl Place {
         match self {
             Place::Prose => 0.0,
             Place::Label => -0.5,
-            Place::Heading => -1.5,
+            Place::Heading | Place::Caption => -1.5,
             Place::Table => -2.0,
             Place::Section => -3.0,
         }
@@ -610,6 +614,9 @@ fn place(prose: &Prose, at: usize, to: usize) -> Place {
     if line.starts_with('|') || (line.ends_with('|') && line.contains(" | ")) {
         return Place::Table;
     }
+    if is_caption(source, line_from, line) {
+        return Place::Caption;
+    }
     // Bold only: italics are how many vaults write the names of things (a spell, a book),
     // while a bold run that is nothing but the name is a UI label or a list item's lead.
     // A name may wrap onto the next line (prose joins a soft break into a space), so what
@@ -620,6 +627,30 @@ fn place(prose: &Prose, at: usize, to: usize) -> Place {
         return Place::Label;
     }
     Place::Prose
+}
+
+/// Whether `line` (trimmed, starting at `line_from`) is a caption: one emphasis run, on the
+/// line of an image or the first after it (`![…](…)<br>` then `*Example statuses report*`).
+/// A whole line in italics elsewhere is an aside in prose and stays prose.
+fn is_caption(source: &str, line_from: usize, line: &str) -> bool {
+    let emphasised = |text: &str| {
+        ["**", "__", "*", "_"].iter().any(|m| {
+            text.len() > 2 * m.len()
+                && text.starts_with(m)
+                && text.ends_with(m)
+                && !text[m.len()..text.len() - m.len()].contains(m)
+        })
+    };
+    if let Some(image) = line.rfind("![") {
+        // `![alt](src) *caption*` or `![[file.png]] *caption*` on one line.
+        let image = &line[image..];
+        let end = image.find(')').or_else(|| image.find("]]").map(|i| i + 1));
+        let rest = end.map_or("", |end| &image[end + 1..]);
+        return emphasised(rest.trim_start().trim_start_matches("<br>").trim());
+    }
+    let above = source[..line_from].trim_end_matches(['\n', '\r', ' ']);
+    let previous = above.rsplit('\n').next().unwrap_or("");
+    emphasised(line) && previous.contains("![") && line_from > 0
 }
 
 /// The words are part of a token that is not prose: a tag (`#role.taxonomist`) or a call or
@@ -983,6 +1014,18 @@ mod tests {
         assert_eq!(places(text, "search here"), [Place::Prose]);
         let order = [Place::Prose, Place::Label, Place::Heading, Place::Table, Place::Section];
         assert!(order.windows(2).all(|w| w[0] < w[1]), "the report prefers the earlier places");
+    }
+
+    #[test]
+    fn image_captions_are_not_prose() {
+        let text = "![panel](img/search.png)<br>\n*The Search panel*\n\n![[panel.png]] _Search results_\n\n\
+                    ![shot](a.png)\n\nSearch again, *Search is fast* as an aside.\n\n*Search alone*\n\n\
+                    - _Every screenshot assumes Search_\n";
+        assert_eq!(
+            places(text, "Search"),
+            [Place::Caption, Place::Caption, Place::Prose, Place::Prose, Place::Prose, Place::Prose],
+            "a caption under (or beside) an image; prose, asides and list items in italics stay prose"
+        );
     }
 
     #[test]
