@@ -45,6 +45,17 @@ repository at the commit named in labels.tsv (also no exo.toml):
     exo --vault /tmp/gv/obsidian-tasks index
     python3 benches/scripts/garden_precision.py --root /tmp/gv --part held3
 
+The fourth held-back vault (part held4) is a personal Zettelkasten (Portuguese and English),
+the repository github.com/luissimas/zettelkasten at the commit named in labels.tsv without its
+tool folders (no exo.toml):
+
+    git clone https://github.com/luissimas/zettelkasten /tmp/zk-src
+    git -C /tmp/zk-src checkout b8c5cca6c225c2711b2378ed4e7ed8e23819bbcc
+    cp -r /tmp/zk-src /tmp/gv/luissimas-zettelkasten && cd /tmp/gv/luissimas-zettelkasten
+    rm -rf .git .obsidian .github .quartz .scripts && git init -q && git add -A && git commit -qm import
+    exo --vault /tmp/gv/luissimas-zettelkasten index
+    python3 benches/scripts/garden_precision.py --root /tmp/gv --part held4
+
 With --reports DIR it reads DIR/VAULT.json (a saved `garden --json --max 100000` report)
 instead of running exo, which is how the numbers of an older binary are scored.
 """
@@ -91,7 +102,7 @@ def main():
     p.add_argument("--root", default="/tmp/gv", help="directory holding the indexed vault copies")
     p.add_argument("--labels", default=str(here / "benches" / "garden" / "labels.tsv"))
     p.add_argument("--reports", help="read saved reports DIR/VAULT.json instead of running exo")
-    p.add_argument("--part", choices=["tune", "held", "held2", "held3", "all"], default="all")
+    p.add_argument("--part", choices=["tune", "held", "held2", "held3", "held4", "all"], default="all")
     p.add_argument("--calibration", action="store_true",
                    help="fit label ~ sigmoid(a * logit(confidence) + b) per kind on the judged findings of "
                         "the chosen part (a = 1, b = 0: the confidence already says how often such a "
@@ -142,7 +153,7 @@ def main():
     print("findings in the default report / found at any confidence:")
     for vault, per in counts.items():
         print(f"  {vault} ({part_of(labels, vault)}): " + ", ".join(f"{k} {a}/{b}" for k, (a, b) in per.items()))
-    for part in ("tune", "held", "held2", "held3"):
+    for part in ("tune", "held", "held2", "held3", "held4"):
         if args.part not in ("all", part):
             continue
         for kind in KINDS:
