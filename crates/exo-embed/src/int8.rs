@@ -668,6 +668,9 @@ mod avx512 {
 /// the tiles across a context switch once the process has asked for them
 /// (`kernel::has_amx`).
 #[cfg(target_arch = "x86_64")]
+pub(crate) use amx::TileConfig;
+
+#[cfg(target_arch = "x86_64")]
 mod amx {
     use std::arch::asm;
     use std::arch::x86_64::*;
@@ -690,10 +693,10 @@ mod amx {
     /// The tile configuration `ldtilecfg` reads: palette 1, all eight tiles 16 rows × 64
     /// bytes (bytes 16–31: bytes per row of each tile, u16; bytes 48–55: rows of each tile).
     #[repr(C, align(64))]
-    struct TileConfig([u8; 64]);
+    pub(crate) struct TileConfig(pub(crate) [u8; 64]);
 
     impl TileConfig {
-        fn uniform() -> TileConfig {
+        pub(crate) fn uniform() -> TileConfig {
             let mut config = [0u8; 64];
             config[0] = 1;
             for tile in 0..8 {

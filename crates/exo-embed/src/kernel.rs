@@ -123,18 +123,36 @@ pub(crate) fn has_amx() -> bool {
     false
 }
 
+/// Whether attention may run on the tiles in bf16: [`has_amx`] and AMX-BF16 (CPUID leaf 7,
+/// EDX bit 22), which every AMX CPU so far has.
+pub(crate) fn has_amx_bf16() -> bool {
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+    {
+        static USABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *USABLE.get_or_init(|| has_amx() && cpuid_7_edx() & (1 << 22) != 0)
+    }
+    #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
+    false
+}
+
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
 fn cpu_has_amx_int8() -> bool {
+    let edx = cpuid_7_edx();
+    edx & (1 << 24) != 0 && edx & (1 << 25) != 0
+}
+
+/// CPUID leaf 7's EDX (0 when the CPU has no leaf 7).
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+fn cpuid_7_edx() -> u32 {
     use std::arch::x86_64::{__cpuid, __cpuid_count};
     #[allow(unused_unsafe)]
     // SAFETY: CPUID exists on every x86-64 CPU; leaf 7 is read only when leaf 0 says it exists.
-    let edx = unsafe {
+    unsafe {
         if __cpuid(0).eax < 7 {
-            return false;
+            return 0;
         }
         __cpuid_count(7, 0).edx
-    };
-    edx & (1 << 24) != 0 && edx & (1 << 25) != 0
+    }
 }
 
 /// Asks Linux to let this process use the AMX tile data (it then saves the tiles on a

@@ -7,6 +7,8 @@
 
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+#[cfg(target_arch = "x86_64")]
+mod attention_amx;
 mod builtin;
 mod error;
 mod http;

@@ -187,6 +187,12 @@ impl MiniLm {
 /// that the GEMM kernel does not cover, and with AVX-512 for the AVX-512 VNNI kernel.
 fn run_layer(layer: &Layer, seqs: &[&[u32]], x: &mut [f32], s: &mut Scratch, kernel: Kernel) {
     #[cfg(target_arch = "x86_64")]
+    if kernel == Kernel::Amx && crate::kernel::has_amx_bf16() && has_avx2_fma() {
+        // SAFETY: the CPU and the OS have just been checked for every feature it uses.
+        unsafe { layer_amx(layer, seqs, x, s, kernel) };
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
     if matches!(kernel, Kernel::Amx | Kernel::Avx512Vnni) && crate::kernel::has_avx512vnni() && has_avx2_fma() {
         // SAFETY: the CPU has just been checked for every feature the variant enables.
         unsafe { layer_avx512(layer, seqs, x, s, kernel) };
@@ -224,6 +230,15 @@ fn layer_avx512(layer: &Layer, seqs: &[&[u32]], x: &mut [f32], s: &mut Scratch, 
     layer_forward::<AVX512_ATTENTION>(layer, seqs, x, s, kernel);
 }
 
+/// The AVX-512 layer with attention on the AMX tiles in bf16 ([`crate::attention_amx`]):
+/// attention in f32 registers was a third of the AMX kernel's time. Its vectors differ from
+/// the other variants' by bf16 rounding of q, k, v and the probabilities.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx2,fma")]
+fn layer_amx(layer: &Layer, seqs: &[&[u32]], x: &mut [f32], s: &mut Scratch, kernel: Kernel) {
+    layer_forward::<AMX_ATTENTION>(layer, seqs, x, s, kernel);
+}
+
 /// How a layer variant computes attention: by SGEMMs, or by [`attention_fused`] in AVX-512
 /// registers (or, as the tests' reference, the same arithmetic in portable code). On AVX2 the
 /// SGEMM kernel was faster than the fused form (3,848 against 3,448 tokens per CPU-second
@@ -232,6 +247,9 @@ const SGEMM_ATTENTION: u8 = 0;
 #[cfg(test)]
 const PORTABLE_ATTENTION: u8 = 1;
 const AVX512_ATTENTION: u8 = 2;
+const AMX_ATTENTION: u8 = 3;
+#[cfg(target_arch = "x86_64")]
+const _: () = assert!(HEAD_DIM == crate::attention_amx::HEAD_DIM, "a head is one bf16 tile row");
 
 #[inline(always)]
 fn layer_forward<const ATTENTION: u8>(layer: &Layer, seqs: &[&[u32]], x: &mut [f32], s: &mut Scratch, kernel: Kernel) {
@@ -245,6 +263,13 @@ fn layer_forward<const ATTENTION: u8>(layer: &Layer, seqs: &[&[u32]], x: &mut [f
     for seq in seqs {
         if ATTENTION == SGEMM_ATTENTION {
             attention(&s.q, &s.k, &s.v, offset, seq.len(), &mut s.context, &mut s.attention.scores);
+        } else if ATTENTION == AMX_ATTENTION {
+            #[cfg(target_arch = "x86_64")]
+            {
+                let (qkv, amx) = ((&s.q[..], &s.k[..], &s.v[..]), &mut s.attention.amx);
+                // SAFETY: this mode runs only in `layer_amx`, after `has_amx_bf16`.
+                unsafe { crate::attention_amx::attention(qkv, HIDDEN, offset, seq.len(), &mut s.context, amx) };
+            }
         } else {
             attention_fused::<ATTENTION>(&s.q, &s.k, &s.v, offset, seq.len(), &mut s.context, &mut s.attention);
         }
@@ -459,6 +484,9 @@ struct AttentionScratch {
     /// One head's keys transposed in blocks of 32 keys, [padded / 32][HEAD_DIM][32], zero
     /// past `len`.
     keys: Vec<f32>,
+    /// The AMX variant's bf16 layouts.
+    #[cfg(target_arch = "x86_64")]
+    amx: crate::attention_amx::Scratch,
 }
 
 /// [`attention`] for CPUs with FMA, without the SGEMM's packing: a sequence is a few hundred

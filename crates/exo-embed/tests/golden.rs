@@ -77,10 +77,23 @@ fn embeddings_match_the_reference_forward_pass() {
 /// same int8 weights and f32 activations.
 const INT8_VS_REFERENCE: f32 = 0.9998;
 
-/// Which build of the encoder layer a kernel runs: AMX and AVX-512 VNNI share the AVX-512
-/// build, whose attention uses fused multiply-adds; the others run the SGEMM attention.
+/// Which build of the encoder layer a kernel runs: AMX runs attention on the tiles in bf16
+/// (every CPU with AMX has AMX-BF16), AVX-512 VNNI attention in fused multiply-adds, the
+/// others the SGEMM attention.
 fn layer_build(kernel: Kernel) -> &'static str {
-    if matches!(kernel, Kernel::Amx | Kernel::Avx512Vnni) { "avx512" } else { "sgemm attention" }
+    match kernel {
+        Kernel::Amx => "amx bf16 attention",
+        Kernel::Avx512Vnni => "avx512",
+        _ => "sgemm attention",
+    }
+}
+
+/// The least cosine with the portable kernel's vector: float rounding alone across the f32
+/// attention builds; bf16 attention rounds q, k, v and the probabilities to 8 significant
+/// bits, about as much as the int8 activations already do (worst measured 0.99979 on
+/// Emerald Rapids; its cosine with the f32 model is no worse than the other kernels').
+fn bound_vs_portable(kernel: Kernel) -> f32 {
+    if kernel == Kernel::Amx { 0.9997 } else { 0.99999 }
 }
 
 #[test]
@@ -100,7 +113,8 @@ fn int8_kernels_give_the_same_vectors_bit_for_bit_within_a_layer_build() {
             None => first_of_build.push((layer_build(kernel), kernel, vectors.clone())),
         }
         for (a, b) in vectors.iter().zip(&portable) {
-            assert!(cosine(a, b) > 0.99999, "{kernel}: cosine with the portable kernel {}", cosine(a, b));
+            let bound = bound_vs_portable(kernel);
+            assert!(cosine(a, b) > bound, "{kernel}: cosine with the portable kernel {}", cosine(a, b));
         }
     }
 }
