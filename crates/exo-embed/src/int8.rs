@@ -67,9 +67,16 @@ impl PackedWeights {
             // A cell holds 4 inputs of each of the block's 16 columns: a row's inputs in
             // runs of 4, one run per cell.
             for (column, row) in block_rows.iter().enumerate() {
-                for (group, quad) in row.chunks(4).enumerate() {
+                // Exact chunks: a run of a length the compiler knows is one 4-byte move; with
+                // `chunks` each run was a call to `memmove` (9% of a one-note run at 10k).
+                let quads = row.chunks_exact(4);
+                let (tail, tail_at) = (quads.remainder(), row.len() / 4 * CELL + column * 4);
+                for (group, quad) in quads.enumerate() {
                     let at = group * CELL + column * 4;
-                    cells[at..at + quad.len()].copy_from_slice(quad);
+                    cells[at..at + 4].copy_from_slice(quad);
+                }
+                if !tail.is_empty() {
+                    cells[tail_at..tail_at + tail.len()].copy_from_slice(tail);
                 }
             }
             rowsums.extend(block_rows.iter().map(|row| row.iter().map(|&q| i32::from(q)).sum::<i32>()));
