@@ -39,7 +39,8 @@ pub use relink::{TextEdit, apply_edits, rebase_own_links, retarget_links};
 /// Bumped whenever parsing changes what it finds, so indexes built by an older parser are
 /// re-parsed rather than trusted.
 /// 3: frontmatter after a BOM, bounded YAML, nested link labels capped.
-pub const PARSER_VERSION: u32 = 3;
+/// 4: a frontmatter whose first line is blank (Excalidraw drawings).
+pub const PARSER_VERSION: u32 = 4;
 pub use resolve::{LinkResolver, Resolution};
 pub use root::discover_root;
 pub use scan::{ScanReport, ScannedFile, Skipped, Walk, scan, scan_with};

@@ -71,9 +71,21 @@ pub fn parse_note(path: &str, text: &str, options: &ParseOptions) -> Note {
     // pulldown-cmark reads a byte order mark as text, which hides a frontmatter behind it (and
     // makes its closing `---` underline a heading). Parse what follows the mark and move every
     // range past it, so spans still index into `text`.
-    let markdown = text.strip_prefix(BOM).unwrap_or(text);
-    let shift = text.len() - markdown.len();
+    let mut markdown = text.strip_prefix(BOM).unwrap_or(text);
+    let mut shift = text.len() - markdown.len();
+    // A frontmatter whose first line is blank is one to Obsidian (its Excalidraw plugin writes
+    // every drawing so), but pulldown-cmark reads `---` then a blank line as a rule. Such a
+    // block is taken here and the markdown parsed from after it, as with the mark above.
+    let leading_blank = frontmatter_opening_with_blank_line(markdown);
+    if let Some(block) = &leading_blank {
+        markdown = &markdown[block.end..];
+        shift += block.end;
+    }
     let mut walker = Walker::new(text, shift, options.link_style);
+    if let Some(block) = leading_blank {
+        walker.frontmatter_span = Some(Span::new(shift - block.end, shift));
+        walker.yaml = text[shift - block.end + block.yaml.start..shift - block.end + block.yaml.end].to_string();
+    }
     for (event, range) in Parser::new_ext(markdown, markdown_options()).into_offset_iter() {
         walker.on_event(event, range.start + shift..range.end + shift);
     }
@@ -429,6 +441,28 @@ fn push_nested_label(label: &mut String, inner: &str) {
 /// `dendron://vault-name/note` names a note in one of several vaults; exo sees one vault.
 fn strip_dendron_vault(target: &str) -> &str {
     target.strip_prefix("dendron://").and_then(|rest| rest.split_once('/')).map_or(target, |(_, note)| note)
+}
+
+/// A frontmatter block that pulldown-cmark does not take: `---`, a blank line, YAML, then a
+/// line that is `---`; `yaml` its inside, `end` just past the closing line.
+struct BlankLineFrontmatter {
+    yaml: Range<usize>,
+    end: usize,
+}
+
+fn frontmatter_opening_with_blank_line(markdown: &str) -> Option<BlankLineFrontmatter> {
+    let mut lines = markdown.split_inclusive('\n').scan(0, |at, line| {
+        let start = *at;
+        *at += line.len();
+        Some((start, line))
+    });
+    let (_, first) = lines.next()?;
+    let (second_start, second) = lines.next()?;
+    if first.trim_end() != "---" || !second.trim().is_empty() {
+        return None;
+    }
+    let (close_start, close) = lines.find(|(_, line)| line.trim_end() == "---")?;
+    Some(BlankLineFrontmatter { yaml: second_start..close_start, end: close_start + close.len() })
 }
 
 fn starts_with_fence(source: &str) -> bool {

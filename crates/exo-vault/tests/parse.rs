@@ -125,6 +125,34 @@ fn frontmatter_keys() {
     assert!(note.warnings.is_empty());
 }
 
+/// Obsidian reads a frontmatter whose first line is blank (the Excalidraw plugin writes every
+/// drawing so); pulldown-cmark alone read `---` as a rule, the keys as a paragraph, and
+/// warned of an unclosed frontmatter.
+#[test]
+fn a_frontmatter_may_open_with_a_blank_line() {
+    for (text, body) in [
+        ("---\n\nexcalidraw-plugin: parsed\ntags: [excalidraw]\n\n---\n# Text Elements\nIncus ^abc\n", "# Text"),
+        ("\u{feff}---\r\n\r\ntitle: Drawn\r\n---\r\nBody #inline\r\n", "Body"),
+    ] {
+        let note = parse(text);
+        assert!(note.warnings.is_empty(), "{text:?}: {:?}", note.warnings);
+        let span = note.frontmatter_span.expect("a frontmatter");
+        assert_eq!(span.start, text.len() - text.trim_start_matches('\u{feff}').len());
+        assert!(text[span.end..].starts_with(body), "{text:?}: the body starts after the closing ---");
+        assert!(note.frontmatter.is_some());
+    }
+    let drawing = parse("---\n\nexcalidraw-plugin: parsed\ntags: [excalidraw]\n\n---\n# Text Elements\nIncus ^abc\n");
+    assert_eq!(tag_names(&drawing), vec!["excalidraw"]);
+    assert_eq!(drawing.frontmatter.as_ref().unwrap()["excalidraw-plugin"], "parsed");
+    let titled = parse("\u{feff}---\r\n\r\ntitle: Drawn\r\n---\r\nBody #inline\r\n");
+    assert_eq!(titled.title, "Drawn");
+    assert_eq!(tag_names(&titled), vec!["inline"]);
+    assert_eq!(titled.tags[0].line, 5);
+    // A rule and then text, with no closing fence, is still a rule: no frontmatter.
+    let rule = parse("---\n\nJust text\n");
+    assert!(rule.frontmatter_span.is_none());
+}
+
 #[test]
 fn tags_as_a_comma_string() {
     let note = parse("---\ntags: \"rust, performance #io\"\n---\nx");
