@@ -16,6 +16,18 @@ pub fn parse_fingerprint(vault: &Vault) -> String {
     format!("parser {}; links {:?}; chunks {}", exo_vault::PARSER_VERSION, options.link_style, options.chunk_max_bytes)
 }
 
+/// What changed how notes are parsed, given the fingerprint the index was built with: this
+/// exo's parser (an upgrade), or else exo.toml.
+fn parse_change(stored: Option<&str>) -> String {
+    let stored_parser = stored.and_then(|s| s.strip_prefix("parser ")?.split(';').next()?.parse::<u32>().ok());
+    match stored_parser {
+        Some(v) if v != exo_vault::PARSER_VERSION => {
+            format!("this exo parses notes differently (parser v{v}, now v{})", exo_vault::PARSER_VERSION)
+        }
+        _ => "exo.toml changed how notes are parsed (links style or chunk size)".into(),
+    }
+}
+
 /// Why an existing index cannot be trusted, if it cannot; checked before any diff.
 pub(crate) fn degraded_reason(
     vault: &Vault,
@@ -30,8 +42,9 @@ pub(crate) fn degraded_reason(
         Err(e) if !e.is_damage() => return Err(e),
         Err(e) => return Ok(Some(format!("index catalog unreadable: {}", reason_of(&e)))),
     }
-    if catalog.meta(meta_keys::PARSE_FINGERPRINT)?.as_deref() != Some(parse_fingerprint(vault).as_str()) {
-        return Ok(Some("exo.toml changed how notes are parsed (links style or chunk size)".into()));
+    let stored = catalog.meta(meta_keys::PARSE_FINGERPRINT)?;
+    if stored.as_deref() != Some(parse_fingerprint(vault).as_str()) {
+        return Ok(Some(parse_change(stored.as_deref())));
     }
     if catalog.meta(meta_keys::TEXT_FINGERPRINT)?.as_deref() != Some(fingerprint(settings).as_str()) {
         return Ok(Some("the search language or text analysis changed".into()));
@@ -64,5 +77,19 @@ pub(crate) fn reason_of(error: &IndexError) -> String {
     match error {
         IndexError::Degraded { reason } => reason.clone(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_older_parser_is_named_as_the_reason_not_exo_toml() {
+        let older = format!("parser {}; links Obsidian; chunks 2000", exo_vault::PARSER_VERSION - 1);
+        assert!(parse_change(Some(&older)).starts_with("this exo parses notes differently"));
+        let same = format!("parser {}; links Dendron; chunks 2000", exo_vault::PARSER_VERSION);
+        assert!(parse_change(Some(&same)).starts_with("exo.toml changed"));
+        assert!(parse_change(None).starts_with("exo.toml changed"));
     }
 }
