@@ -443,8 +443,8 @@ fn strip_dendron_vault(target: &str) -> &str {
     target.strip_prefix("dendron://").and_then(|rest| rest.split_once('/')).map_or(target, |(_, note)| note)
 }
 
-/// A frontmatter block that pulldown-cmark does not take: `---`, a blank line, YAML, then a
-/// line that is `---`; `yaml` its inside, `end` just past the closing line.
+/// A frontmatter block that pulldown-cmark does not take: `---`, a blank line, keys (a YAML
+/// mapping), then a line that is `---`; `yaml` its inside, `end` just past the closing line.
 struct BlankLineFrontmatter {
     yaml: Range<usize>,
     end: usize,
@@ -462,6 +462,12 @@ fn frontmatter_opening_with_blank_line(markdown: &str) -> Option<BlankLineFrontm
         return None;
     }
     let (close_start, close) = lines.find(|(_, line)| line.trim_end() == "---")?;
+    // Also how a note may open with a rule, a paragraph and another rule: only keys make it
+    // a frontmatter, or the paragraph's links and tags would be lost to it.
+    let yaml = &markdown[second_start..close_start];
+    if yaml.trim().is_empty() || parse_frontmatter(yaml, &mut Vec::new()).invalid {
+        return None;
+    }
     Some(BlankLineFrontmatter { yaml: second_start..close_start, end: close_start + close.len() })
 }
 

@@ -151,6 +151,11 @@ fn a_frontmatter_may_open_with_a_blank_line() {
     // A rule and then text, with no closing fence, is still a rule: no frontmatter.
     let rule = parse("---\n\nJust text\n");
     assert!(rule.frontmatter_span.is_none());
+    // So is a rule, a paragraph and another rule: its link and tag are the note's.
+    let ruled = parse("---\n\nSee [[Other]] #idea\n\n---\nMore\n");
+    assert!(ruled.frontmatter_span.is_none());
+    assert_eq!(targets(&ruled).len(), 1);
+    assert_eq!(tag_names(&ruled), vec!["idea"]);
 }
 
 #[test]
