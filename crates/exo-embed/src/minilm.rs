@@ -182,9 +182,10 @@ impl MiniLm {
     }
 }
 
-/// One encoder layer, compiled three times: for the baseline x86-64 and, chosen at run time,
+/// One encoder layer, compiled four times: for the baseline x86-64 and, chosen at run time,
 /// with AVX2 and FMA, which doubles the width of the elementwise loops (GELU, softmax, norms)
-/// that the GEMM kernel does not cover, and with AVX-512 for the AVX-512 VNNI kernel.
+/// that the GEMM kernel does not cover, with AVX-512 for the AVX-512 VNNI kernel, and with
+/// AVX-512 and attention on the tiles for the AMX kernel.
 fn run_layer(layer: &Layer, seqs: &[&[u32]], x: &mut [f32], s: &mut Scratch, kernel: Kernel) {
     #[cfg(target_arch = "x86_64")]
     if kernel == Kernel::Amx && crate::kernel::has_amx_bf16() && has_avx2_fma() {
@@ -219,11 +220,11 @@ fn layer_avx2(layer: &Layer, seqs: &[&[u32]], x: &mut [f32], s: &mut Scratch, ke
     layer_forward::<SGEMM_ATTENTION>(layer, seqs, x, s, kernel);
 }
 
-/// The layer again with AVX-512, for the AMX and AVX-512 VNNI kernels: once the matrix
-/// products are int8, softmax, GELU and the norms are a third of the time, and this doubles
-/// their width (no operation reordered or fused there). Attention is the exception: fused
-/// multiply-adds in registers ([`attention_fused`]) instead of the SGEMM, so these two
-/// kernels' vectors differ from the other variants' by float rounding (cosine > 0.99999).
+/// The layer again with AVX-512, for the AVX-512 VNNI kernel (and AMX on a CPU without
+/// AMX-BF16): once the matrix products are int8, softmax, GELU and the norms are a third of
+/// the time, and this doubles their width (no operation reordered or fused there). Attention
+/// is the exception: fused multiply-adds in registers ([`attention_fused`]) instead of the
+/// SGEMM, so its vectors differ from the SGEMM variants' by float rounding (cosine > 0.99999).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx2,fma")]
 fn layer_avx512(layer: &Layer, seqs: &[&[u32]], x: &mut [f32], s: &mut Scratch, kernel: Kernel) {
@@ -239,8 +240,9 @@ fn layer_amx(layer: &Layer, seqs: &[&[u32]], x: &mut [f32], s: &mut Scratch, ker
     layer_forward::<AMX_ATTENTION>(layer, seqs, x, s, kernel);
 }
 
-/// How a layer variant computes attention: by SGEMMs, or by [`attention_fused`] in AVX-512
-/// registers (or, as the tests' reference, the same arithmetic in portable code). On AVX2 the
+/// How a layer variant computes attention: by SGEMMs, by [`attention_fused`] in AVX-512
+/// registers (or, as the tests' reference, the same arithmetic in portable code), or on the
+/// AMX tiles in bf16. On AVX2 the
 /// SGEMM kernel was faster than the fused form (3,848 against 3,448 tokens per CPU-second
 /// for the f32 kernel), so only the AVX-512 variant fuses.
 const SGEMM_ATTENTION: u8 = 0;
