@@ -662,6 +662,9 @@ mod avx512 {
     }
 }
 
+#[cfg(target_arch = "x86_64")]
+pub(crate) use amx::TileConfig;
+
 /// int8 products on AMX tiles (`tdpbusd`; Sapphire Rapids and later): one instruction is 16
 /// rows × 16 columns × 64 inputs, sixteen `vpdpbusd`s' work. The packed layout is already
 /// what a B tile wants: a (block, group) cell is one tile row (16 columns × 4 bytes), and 16
@@ -674,9 +677,6 @@ mod avx512 {
 /// configuration loaded at the start of [`gemm`] holds until its `tilerelease`; the OS saves
 /// the tiles across a context switch once the process has asked for them
 /// (`kernel::has_amx`).
-#[cfg(target_arch = "x86_64")]
-pub(crate) use amx::TileConfig;
-
 #[cfg(target_arch = "x86_64")]
 mod amx {
     use std::arch::asm;
@@ -852,6 +852,14 @@ mod amx {
                 out = in(reg) out,
                 a_step = const TILE_BYTES,
                 b_step = const B_STEP,
+                out("tmm0") _,
+                out("tmm1") _,
+                out("tmm2") _,
+                out("tmm3") _,
+                out("tmm4") _,
+                out("tmm5") _,
+                out("tmm6") _,
+                out("tmm7") _,
                 options(nostack),
             );
         }
@@ -883,6 +891,14 @@ mod amx {
                 out = in(reg) out,
                 a_step = const TILE_BYTES,
                 b_step = const B_STEP,
+                out("tmm0") _,
+                out("tmm1") _,
+                out("tmm2") _,
+                out("tmm3") _,
+                out("tmm4") _,
+                out("tmm5") _,
+                out("tmm6") _,
+                out("tmm7") _,
                 options(nostack),
             );
         }
