@@ -463,9 +463,14 @@ fn frontmatter_opening_with_blank_line(markdown: &str) -> Option<BlankLineFrontm
     }
     let (close_start, close) = lines.find(|(_, line)| line.trim_end() == "---")?;
     // Also how a note may open with a rule, a paragraph and another rule: only keys make it
-    // a frontmatter, or the paragraph's links and tags would be lost to it.
+    // a frontmatter, or the paragraph's links and tags would be lost to it. A `#` line is a
+    // heading or tags to a reader but a comment to YAML, so it keeps the block markdown.
     let yaml = &markdown[second_start..close_start];
-    if yaml.trim().is_empty() || parse_frontmatter(yaml, &mut Vec::new()).invalid {
+    if yaml.lines().any(|line| line.trim_start().starts_with('#')) {
+        return None;
+    }
+    let parsed = parse_frontmatter(yaml, &mut Vec::new());
+    if parsed.invalid || !parsed.value.as_ref().and_then(|v| v.as_object()).is_some_and(|keys| !keys.is_empty()) {
         return None;
     }
     Some(BlankLineFrontmatter { yaml: second_start..close_start, end: close_start + close.len() })

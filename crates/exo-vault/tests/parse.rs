@@ -156,6 +156,18 @@ fn a_frontmatter_may_open_with_a_blank_line() {
     assert!(ruled.frontmatter_span.is_none());
     assert_eq!(targets(&ruled).len(), 1);
     assert_eq!(tag_names(&ruled), vec!["idea"]);
+    // A heading and tags are comments to YAML (an empty document), not keys: still markdown.
+    let headed = parse("---\n\n# Meeting\n#idea #rust\n\n---\nbody\n");
+    assert!(headed.frontmatter_span.is_none());
+    assert_eq!(headed.title, "Meeting");
+    assert_eq!(tag_names(&headed), vec!["idea", "rust"]);
+    let headed_with_a_key = parse("---\n\n# Meeting\nstatus: draft\n\n---\nbody\n");
+    assert!(headed_with_a_key.frontmatter_span.is_none());
+    assert_eq!(headed_with_a_key.title, "Meeting");
+    // YAML that holds no key (`~`, `{}`) is no frontmatter either.
+    for empty in ["---\n\n~\n---\nbody\n", "---\n\n{}\n---\nbody\n"] {
+        assert!(parse(empty).frontmatter_span.is_none(), "{empty:?}");
+    }
 }
 
 #[test]
