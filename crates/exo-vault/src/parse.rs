@@ -68,19 +68,9 @@ pub fn parse_bytes_with_text<'b>(path: &str, bytes: &'b [u8], options: &ParseOpt
 }
 
 pub fn parse_note(path: &str, text: &str, options: &ParseOptions) -> Note {
-    // pulldown-cmark reads a byte order mark as text, which hides a frontmatter behind it (and
-    // makes its closing `---` underline a heading). Parse what follows the mark and move every
-    // range past it, so spans still index into `text`.
-    let mut markdown = text.strip_prefix(BOM).unwrap_or(text);
-    let mut shift = text.len() - markdown.len();
-    // A frontmatter whose first line is blank is one to Obsidian (its Excalidraw plugin writes
-    // every drawing so), but pulldown-cmark reads `---` then a blank line as a rule. Such a
-    // block is taken here and the markdown parsed from after it, as with the mark above.
-    let leading_blank = frontmatter_opening_with_blank_line(markdown);
-    if let Some(block) = &leading_blank {
-        markdown = &markdown[block.end..];
-        shift += block.end;
-    }
+    // Parse the markdown `markdown_of` leaves and move every range past what it skipped, so
+    // spans still index into `text`.
+    let (markdown, shift, leading_blank) = markdown_of(text);
     let mut walker = Walker::new(text, shift, options.link_style);
     if let Some(block) = leading_blank {
         walker.frontmatter_span = Some(Span::new(shift - block.end, shift));
@@ -91,6 +81,22 @@ pub fn parse_note(path: &str, text: &str, options: &ParseOptions) -> Note {
     }
     walker.flush_text_run();
     walker.into_note(path, options)
+}
+
+/// What pulldown-cmark should parse of `text`, and how far into `text` that starts: past a
+/// byte order mark, which pulldown-cmark reads as text (hiding a frontmatter behind it and
+/// making its closing `---` underline a heading), and past a frontmatter whose first line is
+/// blank, which it reads as a rule though Obsidian (and its Excalidraw plugin, which writes
+/// every drawing so) reads a frontmatter. Every pass over a note's markdown starts here.
+pub(crate) fn markdown_of(text: &str) -> (&str, usize, Option<BlankLineFrontmatter>) {
+    let mut markdown = text.strip_prefix(BOM).unwrap_or(text);
+    let mut shift = text.len() - markdown.len();
+    let leading_blank = frontmatter_opening_with_blank_line(markdown);
+    if let Some(block) = &leading_blank {
+        markdown = &markdown[block.end..];
+        shift += block.end;
+    }
+    (markdown, shift, leading_blank)
 }
 
 /// U+FEFF, which some editors (Notepad, older Windows tools) write at the start of a file.
@@ -445,7 +451,7 @@ fn strip_dendron_vault(target: &str) -> &str {
 
 /// A frontmatter block that pulldown-cmark does not take: `---`, a blank line, keys (a YAML
 /// mapping), then a line that is `---`; `yaml` its inside, `end` just past the closing line.
-struct BlankLineFrontmatter {
+pub(crate) struct BlankLineFrontmatter {
     yaml: Range<usize>,
     end: usize,
 }
@@ -470,7 +476,7 @@ fn frontmatter_opening_with_blank_line(markdown: &str) -> Option<BlankLineFrontm
         return None;
     }
     let parsed = parse_frontmatter(yaml, &mut Vec::new());
-    if parsed.invalid || !parsed.value.as_ref().and_then(|v| v.as_object()).is_some_and(|keys| !keys.is_empty()) {
+    if parsed.invalid || parsed.value.as_ref().and_then(|v| v.as_object()).is_none_or(|keys| keys.is_empty()) {
         return None;
     }
     Some(BlankLineFrontmatter { yaml: second_start..close_start, end: close_start + close.len() })

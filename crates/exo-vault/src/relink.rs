@@ -343,8 +343,8 @@ enum FoundSyntax {
 
 impl LinkSyntax {
     fn scan(text: &str) -> LinkSyntax {
-        let markdown = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let shift = text.len() - markdown.len();
+        // The same markdown the parser reads, so both see the same links.
+        let (markdown, shift, _) = crate::parse::markdown_of(text);
         let parser = Parser::new_ext(markdown, markdown_options());
         let mut by_start = HashMap::new();
         let mut markdown_destinations = Vec::new();

@@ -199,6 +199,17 @@ fn a_byte_order_mark_shifts_nothing() {
     assert_eq!(rewritten, "\u{feff}---\na: 1\n---\n[[new]] [m](../archive/new.md)\n");
 }
 
+/// A frontmatter whose first line is blank (an Excalidraw drawing's) is skipped as the parser
+/// skips it: read as markdown, the indented fence in its YAML opened a code block that hid
+/// the body's links from the rewrite.
+#[test]
+fn a_frontmatter_opening_with_a_blank_line_shifts_nothing() {
+    let v = vault();
+    let text = "---\n\nexcalidraw-plugin: parsed\nscript: |\n  ```\n---\n[[old]] [m](../folder/old.md)\n";
+    let rewritten = retarget(&v, "a/n.md", text, "folder/old.md", "archive/new.md");
+    assert_eq!(rewritten, "---\n\nexcalidraw-plugin: parsed\nscript: |\n  ```\n---\n[[new]] [m](../archive/new.md)\n");
+}
+
 #[test]
 fn the_moved_note_keeps_its_relative_links_pointing_at_the_same_files() {
     let v = Vault::new(
