@@ -614,7 +614,7 @@ fn place(prose: &Prose, at: usize, to: usize) -> Place {
     if line.starts_with('|') || (line.ends_with('|') && line.contains(" | ")) {
         return Place::Table;
     }
-    if is_caption(source, line_from, line) {
+    if is_caption(source, line_from, line_to, at) {
         return Place::Caption;
     }
     // Bold only: italics are how many vaults write the names of things (a spell, a book),
@@ -629,10 +629,12 @@ fn place(prose: &Prose, at: usize, to: usize) -> Place {
     Place::Prose
 }
 
-/// Whether `line` (trimmed, starting at `line_from`) is a caption: one emphasis run, on the
-/// line of an image or the first after it (`![…](…)<br>` then `*Example statuses report*`).
-/// A whole line in italics elsewhere is an aside in prose and stays prose.
-fn is_caption(source: &str, line_from: usize, line: &str) -> bool {
+/// Whether the mention at `at`, on the line `line_from..line_to`, is in a caption: one
+/// emphasis run after an image on its line (`![…](…) *Search results*`), or a line that is
+/// one emphasis run and whose nearest non-blank line above holds an image
+/// (`![…](…)<br>` then `*Example statuses report*`). A whole line in italics elsewhere is an
+/// aside in prose and stays prose.
+fn is_caption(source: &str, line_from: usize, line_to: usize, at: usize) -> bool {
     let emphasised = |text: &str| {
         ["**", "__", "*", "_"].iter().any(|m| {
             text.len() > 2 * m.len()
@@ -641,16 +643,21 @@ fn is_caption(source: &str, line_from: usize, line: &str) -> bool {
                 && !text[m.len()..text.len() - m.len()].contains(m)
         })
     };
+    let line = &source[line_from..line_to];
     if let Some(image) = line.rfind("![") {
-        // `![alt](src) *caption*` or `![[file.png]] *caption*` on one line.
         let image = &line[image..];
-        let end = image.find(')').or_else(|| image.find("]]").map(|i| i + 1));
-        let rest = end.map_or("", |end| &image[end + 1..]);
-        return emphasised(rest.trim_start().trim_start_matches("<br>").trim());
+        let end = if image.starts_with("![[") {
+            image.find("]]").map(|i| i + 2)
+        } else {
+            image.find("](").and_then(|i| image[i..].find(')').map(|j| i + j + 1))
+        };
+        let Some(caption_from) = end.map(|end| line_to - (image.len() - end)) else { return false };
+        let caption = source[caption_from..line_to].trim_start().trim_start_matches("<br>").trim();
+        return at >= caption_from && emphasised(caption);
     }
     let above = source[..line_from].trim_end_matches(['\n', '\r', ' ']);
     let previous = above.rsplit('\n').next().unwrap_or("");
-    emphasised(line) && previous.contains("![") && line_from > 0
+    emphasised(line.trim()) && previous.contains("![")
 }
 
 /// The words are part of a token that is not prose: a tag (`#role.taxonomist`) or a call or
@@ -1026,6 +1033,8 @@ mod tests {
             [Place::Caption, Place::Caption, Place::Prose, Place::Prose, Place::Prose, Place::Prose],
             "a caption under (or beside) an image; prose, asides and list items in italics stay prose"
         );
+        let beside = "Open Search ![i](s.png) *new*\n\n![[a (1).png]] *Search (draft)*\n";
+        assert_eq!(places(beside, "Search"), [Place::Prose, Place::Caption], "before the image is prose");
     }
 
     #[test]
