@@ -21,7 +21,7 @@
 use std::arch::asm;
 use std::arch::x86_64::*;
 
-use crate::int8::TileConfig;
+use crate::int8::{TileConfig, tile_asm};
 
 /// A head's width: one A tile row of bf16 (64 bytes).
 pub(crate) const HEAD_DIM: usize = 32;
@@ -103,7 +103,8 @@ pub(crate) unsafe fn attention(
         (&mut s.queries, rows * HEAD_DIM),
         (&mut s.keys, padded * HEAD_DIM),
         (&mut s.values, padded * HEAD_DIM),
-        (&mut s.probabilities, rows * padded),
+        // A query tile more than the sequence needs, all zeros: the context runs tiles in pairs.
+        (&mut s.probabilities, (rows + TILE_ROWS) * padded),
     ] {
         buffer.clear();
         buffer.resize(size, 0);
@@ -141,16 +142,14 @@ pub(crate) unsafe fn attention(
             // SAFETY: AVX-512F, which the caller vouches for.
             unsafe { softmax_to_bf16(row, len, scale, out) };
         }
-        let mut tile = 0;
-        while tile < rows / TILE_ROWS {
-            let pair = tile + 1 < rows / TILE_ROWS;
-            // SAFETY: as above, for the probabilities' rows and the value tiles.
-            unsafe { context_tiles(&s.probabilities, &s.values, &mut s.context, tile, pair, padded) };
+        for tile in (0..rows / TILE_ROWS).step_by(2) {
+            // SAFETY: as above, for two query tiles of the probabilities (the second may be
+            // the zero tile past `rows`) and the value tiles.
+            unsafe { context_pair(&s.probabilities, &s.values, &mut s.context, tile, padded) };
             let first = tile * TILE_ROWS;
             for (r, sums) in s.context.chunks_exact(HEAD_DIM).take(len - first).enumerate() {
                 context[(offset + first + r) * hidden + head..][..HEAD_DIM].copy_from_slice(sums);
             }
-            tile += if pair { 2 } else { 1 };
         }
     }
     // SAFETY: releases the tiles configured above.
@@ -294,7 +293,7 @@ unsafe fn scores_tile(queries: &[u16], keys: &[u16], scores: &mut [f32], tile: u
     // SAFETY: the asserts bound the A tile (16 rows of 64 bytes), every B tile (1 KiB per
     // block) and every store (16 rows of 64 bytes, `padded` floats apart).
     unsafe {
-        asm!(
+        tile_asm!(
             "tileloadd tmm0, [{q} + {row} * 1]",
             "2:",
             "tilezero tmm1",
@@ -315,119 +314,58 @@ unsafe fn scores_tile(queries: &[u16], keys: &[u16], scores: &mut [f32], tile: u
             blocks = inout(reg) blocks => _,
             row = in(reg) 64usize,
             stride = in(reg) padded * 4,
-            out("tmm0") _,
-            out("tmm1") _,
-            out("tmm2") _,
-            out("tmm3") _,
-            out("tmm4") _,
-            out("tmm5") _,
-            out("tmm6") _,
-            out("tmm7") _,
-            options(nostack),
         );
     }
 }
 
-/// The context of query tiles `tile` and, when `pair`, `tile + 1`: [16 or 32][32] f32 into
-/// `out`, the probabilities' 32-key steps against the values' two tiles per step. Two query
-/// tiles share each step's value tiles and keep four sums in flight.
+/// The context of query tiles `tile` and `tile + 1`, [32][32] f32 into `out`: the
+/// probabilities' 32-key steps against the values' two tiles per step. Two query tiles share
+/// each step's value tiles and keep four sums in flight.
 ///
 /// # Safety
-/// As [`scores_tile`]; `out` holds 32 × 32 floats.
+/// As [`scores_tile`]; `probabilities` holds the two tiles' 32 rows; `out` 32 × 32 floats.
 #[inline]
-unsafe fn context_tiles(
-    probabilities: &[u16],
-    values: &[u16],
-    out: &mut [f32],
-    tile: usize,
-    pair: bool,
-    padded: usize,
-) {
+unsafe fn context_pair(probabilities: &[u16], values: &[u16], out: &mut [f32], tile: usize, padded: usize) {
     let steps = padded / KEYS_PER_STEP;
-    let tiles = if pair { 2 } else { 1 };
-    assert!((tile + tiles) * TILE_ROWS * padded <= probabilities.len() && steps * 2 * TILE_VALUES <= values.len());
+    assert!((tile + 2) * TILE_ROWS * padded <= probabilities.len() && steps * 2 * TILE_VALUES <= values.len());
     assert!(out.len() >= 2 * TILE_ROWS * HEAD_DIM && steps > 0);
     let p = probabilities[tile * TILE_ROWS * padded..].as_ptr();
     // SAFETY: the asserts bound every A tile (16 rows of 64 bytes, `padded` bf16 apart; the
-    // second 16 rows further), every pair of B tiles (2 KiB per step) and the stores (16 or
-    // 32 rows of 128 bytes).
+    // second 16 rows further), every pair of B tiles (2 KiB per step) and the stores (32 rows
+    // of 128 bytes).
     unsafe {
-        if pair {
-            asm!(
-                "tilezero tmm4",
-                "tilezero tmm5",
-                "tilezero tmm6",
-                "tilezero tmm7",
-                "2:",
-                "tileloadd tmm0, [{p} + {stride} * 1]",
-                "tileloadd tmm1, [{p1} + {stride} * 1]",
-                "tileloadd tmm2, [{v} + {row} * 1]",
-                "tileloadd tmm3, [{v} + {row} * 1 + 1024]",
-                "tdpbf16ps tmm4, tmm0, tmm2",
-                "tdpbf16ps tmm5, tmm0, tmm3",
-                "tdpbf16ps tmm6, tmm1, tmm2",
-                "tdpbf16ps tmm7, tmm1, tmm3",
-                "add {p}, 64",
-                "add {p1}, 64",
-                "add {v}, 2048",
-                "dec {steps}",
-                "jnz 2b",
-                "tilestored [{out} + {out_stride} * 1], tmm4",
-                "tilestored [{out} + {out_stride} * 1 + 64], tmm5",
-                "tilestored [{out} + {out_stride} * 1 + 2048], tmm6",
-                "tilestored [{out} + {out_stride} * 1 + 2112], tmm7",
-                p = inout(reg) p => _,
-                p1 = inout(reg) p.add(TILE_ROWS * padded) => _,
-                v = inout(reg) values.as_ptr() => _,
-                steps = inout(reg) steps => _,
-                out = in(reg) out.as_mut_ptr(),
-                row = in(reg) 64usize,
-                stride = in(reg) padded * 2,
-                out_stride = in(reg) HEAD_DIM * 4,
-                out("tmm0") _,
-                out("tmm1") _,
-                out("tmm2") _,
-                out("tmm3") _,
-                out("tmm4") _,
-                out("tmm5") _,
-                out("tmm6") _,
-                out("tmm7") _,
-                options(nostack),
-            );
-        } else {
-            asm!(
-                "tilezero tmm4",
-                "tilezero tmm5",
-                "2:",
-                "tileloadd tmm0, [{p} + {stride} * 1]",
-                "tileloadd tmm2, [{v} + {row} * 1]",
-                "tileloadd tmm3, [{v} + {row} * 1 + 1024]",
-                "tdpbf16ps tmm4, tmm0, tmm2",
-                "tdpbf16ps tmm5, tmm0, tmm3",
-                "add {p}, 64",
-                "add {v}, 2048",
-                "dec {steps}",
-                "jnz 2b",
-                "tilestored [{out} + {out_stride} * 1], tmm4",
-                "tilestored [{out} + {out_stride} * 1 + 64], tmm5",
-                p = inout(reg) p => _,
-                v = inout(reg) values.as_ptr() => _,
-                steps = inout(reg) steps => _,
-                out = in(reg) out.as_mut_ptr(),
-                row = in(reg) 64usize,
-                stride = in(reg) padded * 2,
-                out_stride = in(reg) HEAD_DIM * 4,
-                out("tmm0") _,
-                out("tmm1") _,
-                out("tmm2") _,
-                out("tmm3") _,
-                out("tmm4") _,
-                out("tmm5") _,
-                out("tmm6") _,
-                out("tmm7") _,
-                options(nostack),
-            );
-        }
+        tile_asm!(
+            "tilezero tmm4",
+            "tilezero tmm5",
+            "tilezero tmm6",
+            "tilezero tmm7",
+            "2:",
+            "tileloadd tmm0, [{p} + {stride} * 1]",
+            "tileloadd tmm1, [{p1} + {stride} * 1]",
+            "tileloadd tmm2, [{v} + {row} * 1]",
+            "tileloadd tmm3, [{v} + {row} * 1 + 1024]",
+            "tdpbf16ps tmm4, tmm0, tmm2",
+            "tdpbf16ps tmm5, tmm0, tmm3",
+            "tdpbf16ps tmm6, tmm1, tmm2",
+            "tdpbf16ps tmm7, tmm1, tmm3",
+            "add {p}, 64",
+            "add {p1}, 64",
+            "add {v}, 2048",
+            "dec {steps}",
+            "jnz 2b",
+            "tilestored [{out} + {out_stride} * 1], tmm4",
+            "tilestored [{out} + {out_stride} * 1 + 64], tmm5",
+            "tilestored [{out} + {out_stride} * 1 + 2048], tmm6",
+            "tilestored [{out} + {out_stride} * 1 + 2112], tmm7",
+            p = inout(reg) p => _,
+            p1 = inout(reg) p.add(TILE_ROWS * padded) => _,
+            v = inout(reg) values.as_ptr() => _,
+            steps = inout(reg) steps => _,
+            out = in(reg) out.as_mut_ptr(),
+            row = in(reg) 64usize,
+            stride = in(reg) padded * 2,
+            out_stride = in(reg) HEAD_DIM * 4,
+        );
     }
 }
 

@@ -665,6 +665,22 @@ mod avx512 {
 #[cfg(target_arch = "x86_64")]
 pub(crate) use amx::TileConfig;
 
+/// `asm!` for AMX code: every tile register declared clobbered (the compiler never uses
+/// them, but the contract is to say so), and `options(nostack)`.
+#[cfg(target_arch = "x86_64")]
+macro_rules! tile_asm {
+    ($($body:tt)*) => {
+        std::arch::asm!(
+            $($body)*
+            out("tmm0") _, out("tmm1") _, out("tmm2") _, out("tmm3") _,
+            out("tmm4") _, out("tmm5") _, out("tmm6") _, out("tmm7") _,
+            options(nostack),
+        )
+    };
+}
+#[cfg(target_arch = "x86_64")]
+pub(crate) use tile_asm;
+
 /// int8 products on AMX tiles (`tdpbusd`; Sapphire Rapids and later): one instruction is 16
 /// rows × 16 columns × 64 inputs, sixteen `vpdpbusd`s' work. The packed layout is already
 /// what a B tile wants: a (block, group) cell is one tile row (16 columns × 4 bytes), and 16
@@ -819,7 +835,7 @@ mod amx {
     unsafe fn product_2x2(a0: *const u8, a1: *const u8, b0: *const i8, b1: *const i8, steps: usize, out: *mut i32) {
         // SAFETY: the caller's bounds cover every tile read and store.
         unsafe {
-            asm!(
+            tile_asm!(
                 "tilezero tmm0",
                 "tilezero tmm1",
                 "tilezero tmm2",
@@ -852,15 +868,6 @@ mod amx {
                 out = in(reg) out,
                 a_step = const TILE_BYTES,
                 b_step = const B_STEP,
-                out("tmm0") _,
-                out("tmm1") _,
-                out("tmm2") _,
-                out("tmm3") _,
-                out("tmm4") _,
-                out("tmm5") _,
-                out("tmm6") _,
-                out("tmm7") _,
-                options(nostack),
             );
         }
     }
@@ -873,7 +880,7 @@ mod amx {
     unsafe fn product_1x1(a: *const u8, b: *const i8, steps: usize, out: *mut i32) {
         // SAFETY: the caller's bounds cover every tile read and the store.
         unsafe {
-            asm!(
+            tile_asm!(
                 "tilezero tmm0",
                 "2:",
                 "tileloadd tmm4, [{a} + {row} * 1]",
@@ -891,15 +898,6 @@ mod amx {
                 out = in(reg) out,
                 a_step = const TILE_BYTES,
                 b_step = const B_STEP,
-                out("tmm0") _,
-                out("tmm1") _,
-                out("tmm2") _,
-                out("tmm3") _,
-                out("tmm4") _,
-                out("tmm5") _,
-                out("tmm6") _,
-                out("tmm7") _,
-                options(nostack),
             );
         }
     }
