@@ -336,3 +336,36 @@ fn exit_code_says_whether_anything_was_found() {
     let out = clean.exo(["garden", "--only", "unresolved,broken-anchor", "--exit-code"]);
     assert_eq!(out.status.code(), Some(0), "{}", crate::support::stderr(&out));
 }
+
+/// An Obsidian Excalidraw drawing: its frontmatter opens with a blank line, and its text is
+/// the drawing's labels under the plugin's "# Text Elements", rewritten on every save. It is
+/// titled by its file name, its frontmatter is valid, and it is neither the source of an
+/// unlinked mention (a link written there would not stay) nor one side of a similar pair
+/// (labels are alike with whatever they picture).
+#[test]
+fn an_excalidraw_drawing_is_titled_by_its_file_and_neither_mentions_nor_pairs() {
+    let v = example_vault();
+    let pictured = std::fs::read_to_string(v.root.join("concepts/Leitner System.md")).unwrap();
+    // The note's prose as the drawing's labels, without its links (labels are plain text).
+    let body = pictured.rsplit("---").next().unwrap().replace("[[", "").replace("]]", "");
+    let labels = body.lines().filter(|l| !l.starts_with('#')).collect::<Vec<_>>();
+    v.write(
+        "Excalidraw/Leitner boxes.excalidraw.md",
+        &format!(
+            "---\n\nexcalidraw-plugin: parsed\ntags: [excalidraw]\n\n---\n==⚠  Switch to EXCALIDRAW VIEW ==\n\n\n\
+             # Text Elements\n{} ^a1b2c3\n\nForgetting Curve ^d4e5f6\n\n%%\n# Drawing\n```compressed-json\nN4KAkARALgng\n```\n%%\n",
+            labels.join(" ")
+        ),
+    );
+    v.exo_ok(["index"]);
+    let report = garden_json(&v, &["--min-confidence", "0"]);
+    let drawing: Vec<String> = found(&report).into_iter().filter(|f| f.contains("Leitner boxes")).collect();
+    assert_eq!(drawing, ["orphan Excalidraw/Leitner boxes.excalidraw.md"], "{report:#}");
+    let orphan = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "orphan" && f["path"] == "Excalidraw/Leitner boxes.excalidraw.md");
+    let message = orphan.unwrap()["message"].as_str().unwrap();
+    assert!(message.starts_with("Leitner boxes.excalidraw "), "titled by its file, not \"Text Elements\": {message}");
+}

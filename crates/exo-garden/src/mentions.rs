@@ -522,6 +522,11 @@ struct Mention {
 fn in_note(vault: &Vault, graph: &Graph, names: &Names, id: usize, bytes: &[u8]) -> Vec<Candidate> {
     let path = &graph.note(id).path;
     let prose = Prose::parse(vault, path, bytes);
+    // A drawing's text is its labels, which the Excalidraw plugin rewrites on every save: a
+    // link written there would not stay.
+    if prose.note.is_drawing() {
+        return Vec::new();
+    }
     let source = prose.text.as_str();
     // Per target: the best-placed mention (the first of them) and how many there are.
     let mut mentions: BTreeMap<usize, (usize, Mention)> = BTreeMap::new();

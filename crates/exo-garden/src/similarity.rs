@@ -34,8 +34,12 @@ pub fn detect(
     let mut texts = PerNote::new(vault, graph, NoteText::of);
     let mut measured: Vec<Measured> = pairs
         .into_iter()
-        .map(|(a, b, cosine)| {
+        .filter_map(|(a, b, cosine)| {
             let (ta, tb) = texts.pair(a, b);
+            // A drawing's labels are alike with whatever it pictures, and with other drawings.
+            if ta.drawing || tb.drawing {
+                return None;
+            }
             let mut standing = Standing::of(&neighbours, a, b, cosine);
             let (na, nb) = (graph.note(a), graph.note(b));
             standing.parent_child = parent_and_child(&na.path, &nb.path);
@@ -43,7 +47,7 @@ pub fn detect(
             standing.mentioned = ta.mentions(&nb.title) || tb.mentions(&na.title);
             standing.referenced = ta.refers_to(&nb.path) || tb.refers_to(&na.path);
             standing.stub = na.word_count.min(nb.word_count) < settings.stub_words;
-            Measured { pair: (a, b), cosine, shared: shared_trigrams(&ta.trigrams, &tb.trigrams), standing }
+            Some(Measured { pair: (a, b), cosine, shared: shared_trigrams(&ta.trigrams, &tb.trigrams), standing })
         })
         .collect();
     mark_echoes(&mut measured, settings.duplicate_min_shared, |id| {
@@ -107,6 +111,8 @@ struct NoteText {
     words: String,
     /// What `[[…]]` and `](…)` in the raw text point at, lowercase, resolved or not.
     targets: Vec<String>,
+    /// An Excalidraw drawing: labels of a picture, not text to compare.
+    drawing: bool,
 }
 
 impl NoteText {
@@ -116,7 +122,12 @@ impl NoteText {
             push_lowercase(word, &mut words);
             words.push(' ');
         }
-        NoteText { trigrams: trigrams(prose), words, targets: link_targets(&prose.text) }
+        NoteText {
+            trigrams: trigrams(prose),
+            words,
+            targets: link_targets(&prose.text),
+            drawing: prose.note.is_drawing(),
+        }
     }
 
     /// The prose says the other note's title, as whole words.
@@ -497,7 +508,7 @@ mod tests {
     }
 
     fn text(words: &str, raw: &str) -> NoteText {
-        NoteText { trigrams: BTreeSet::new(), words: format!(" {words} "), targets: link_targets(raw) }
+        NoteText { trigrams: BTreeSet::new(), words: format!(" {words} "), targets: link_targets(raw), drawing: false }
     }
 
     #[test]

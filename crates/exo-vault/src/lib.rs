@@ -39,7 +39,7 @@ pub use relink::{TextEdit, apply_edits, rebase_own_links, retarget_links};
 /// Bumped whenever parsing changes what it finds, so indexes built by an older parser are
 /// re-parsed rather than trusted.
 /// 3: frontmatter after a BOM, bounded YAML, nested link labels capped.
-/// 4: a frontmatter whose first line is blank (Excalidraw drawings).
+/// 4: a frontmatter whose first line is blank; an Excalidraw drawing titled by its file name.
 pub const PARSER_VERSION: u32 = 4;
 pub use resolve::{LinkResolver, Resolution};
 pub use root::discover_root;

@@ -31,6 +31,21 @@ pub struct Note {
     pub warnings: Vec<Warning>,
 }
 
+/// The frontmatter key the Obsidian Excalidraw plugin writes in every drawing.
+const EXCALIDRAW_KEY: &str = "excalidraw-plugin";
+
+impl Note {
+    /// An Obsidian Excalidraw drawing: its text is the drawing's labels under the plugin's
+    /// section markers ("# Text Elements"), rewritten by the plugin on every save.
+    pub fn is_drawing(&self) -> bool {
+        is_drawing_frontmatter(self.frontmatter.as_ref())
+    }
+}
+
+pub(crate) fn is_drawing_frontmatter(frontmatter: Option<&serde_json::Value>) -> bool {
+    frontmatter.is_some_and(|value| value.get(EXCALIDRAW_KEY).is_some())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TitleSource {

@@ -400,7 +400,11 @@ impl<'a> Walker<'a> {
             .map(|name| NoteTag { name: name.clone(), source: TagSource::Frontmatter, line: 0 })
             .collect();
         tags.extend(self.tags);
-        let (title, title_source) = choose_title(path, frontmatter.title.as_deref(), &self.headings);
+        // An Excalidraw drawing's headings are the plugin's section markers ("# Text
+        // Elements"), not a title: Obsidian shows its file name.
+        let drawing = crate::note::is_drawing_frontmatter(frontmatter.value.as_ref());
+        let headings: &[Heading] = if drawing { &[] } else { &self.headings };
+        let (title, title_source) = choose_title(path, frontmatter.title.as_deref(), headings);
         let body_start = self.frontmatter_span.map_or(self.markdown_start, |s| s.end);
         let chunks = chunk_sections(self.source, body_start, &self.headings, options.chunk_max_bytes);
         Note {

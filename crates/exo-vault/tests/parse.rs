@@ -141,8 +141,15 @@ fn a_frontmatter_may_open_with_a_blank_line() {
         assert!(text[span.end..].starts_with(body), "{text:?}: the body starts after the closing ---");
         assert!(note.frontmatter.is_some());
     }
-    let drawing = parse("---\n\nexcalidraw-plugin: parsed\ntags: [excalidraw]\n\n---\n# Text Elements\nIncus ^abc\n");
+    let drawing = parse_note(
+        "Excalidraw/Virtualization.excalidraw.md",
+        "---\n\nexcalidraw-plugin: parsed\ntags: [excalidraw]\n\n---\n# Text Elements\nIncus ^abc\n",
+        &ParseOptions::default(),
+    );
     assert_eq!(tag_names(&drawing), vec!["excalidraw"]);
+    // Its "# Text Elements" is the plugin's section marker: titled as Obsidian shows it.
+    assert_eq!(drawing.title, "Virtualization.excalidraw");
+    assert_eq!(drawing.title_source, TitleSource::FileName);
     assert_eq!(drawing.frontmatter.as_ref().unwrap()["excalidraw-plugin"], "parsed");
     let titled = parse("\u{feff}---\r\n\r\ntitle: Drawn\r\n---\r\nBody #inline\r\n");
     assert_eq!(titled.title, "Drawn");
