@@ -8,13 +8,14 @@
 //! and so does the softmax between the products, which writes the probabilities as bf16.
 //!
 //! Layouts, per head (all tiles 16 rows × 64 bytes, [`TileConfig::uniform`]):
-//! * queries: [rows][32] bf16, rows padded to 16 with zeros: an A tile is 16 query rows.
+//! * queries: [rows][32] bf16, rows padded to 16: an A tile is 16 query rows.
 //! * keys: [padded / 16][16 pairs of dimensions][16 keys][2]: a B tile, whose row r holds each
 //!   key's dimensions 2r and 2r + 1 side by side, as `tdpbf16ps` pairs them.
 //! * values: [padded / 32][2 halves][16 pairs of keys][16 dimensions][2]: a B tile per 32 keys
 //!   and 16 dimensions, row r holding keys 2r and 2r + 1 of each dimension.
 //! * scores: [rows][padded] f32, where `tilestored` puts them and the softmax reads them.
-//! * probabilities: [rows][padded] bf16, zero past the sequence: an A tile per 32 keys.
+//! * probabilities: [rows + 16][padded] bf16, zero past the sequence in each row: an A tile
+//!   per 32 keys.
 //!
 //! Must never run without [`crate::kernel::has_amx_bf16`]: a tile instruction faults.
 
@@ -98,20 +99,19 @@ pub(crate) unsafe fn attention(
     );
     let rows = len.next_multiple_of(TILE_ROWS);
     let padded = len.next_multiple_of(KEYS_PER_STEP);
-    // Zeros past the sequence stay zero: each head writes only the sequence's entries.
-    for (buffer, size) in [
-        (&mut s.queries, rows * HEAD_DIM),
-        (&mut s.keys, padded * HEAD_DIM),
-        (&mut s.values, padded * HEAD_DIM),
-        // A query tile more than the sequence needs, all zeros: the context runs tiles in pairs.
-        (&mut s.probabilities, (rows + TILE_ROWS) * padded),
-    ] {
-        buffer.clear();
-        buffer.resize(size, 0);
-    }
-    s.scores.clear();
+    // Only the values must be zero past the sequence: a probability there is zero, and a
+    // stale value could be an infinity (0 · ∞ is NaN). Everything else is overwritten before
+    // it is read, or lands only in rows past the sequence, which are never copied out:
+    // queries past `len` make score rows no softmax reads; keys past `len` make score columns
+    // the softmax masks; probability rows past `len` (one spare tile of them, as the context
+    // runs query tiles in pairs) make context rows that stay in the scratch. So the buffers
+    // keep what they held (no zeroing of up to a megabyte per sequence and layer).
+    s.values.clear();
+    s.values.resize(padded * HEAD_DIM, 0);
+    s.queries.resize(rows * HEAD_DIM, 0);
+    s.keys.resize(padded * HEAD_DIM, 0);
+    s.probabilities.resize((rows + TILE_ROWS) * padded, 0);
     s.scores.resize(rows * padded, 0.0);
-    s.context.clear();
     s.context.resize(2 * TILE_ROWS * HEAD_DIM, 0.0);
     let config = TileConfig::uniform();
     // SAFETY: the caller vouches for AMX and the OS's permission; the configuration is the
@@ -144,7 +144,7 @@ pub(crate) unsafe fn attention(
         }
         for tile in (0..rows / TILE_ROWS).step_by(2) {
             // SAFETY: as above, for two query tiles of the probabilities (the second may be
-            // the zero tile past `rows`) and the value tiles.
+            // the spare tile past `rows`) and the value tiles.
             unsafe { context_pair(&s.probabilities, &s.values, &mut s.context, tile, padded) };
             let first = tile * TILE_ROWS;
             for (r, sums) in s.context.chunks_exact(HEAD_DIM).take(len - first).enumerate() {
@@ -471,8 +471,16 @@ mod tests {
             return;
         }
         let hidden = 3 * HEAD_DIM;
-        // Lengths around the tile and step sizes; a sequence in the middle of the batch.
-        for (offset, len) in [(0, 1), (3, 15), (1, 16), (5, 17), (2, 33), (0, 70)] {
+        // Lengths around the tile and step sizes; a sequence in the middle of the batch; one
+        // scratch for all, a long sequence first, as the layer reuses it across sequences.
+        let mut scratch = Scratch::default();
+        // Infinite values leave infinities in the scratch; the shorter sequences after must not
+        // read them past their end (a zero probability times an infinity is NaN).
+        let (finite, infinite) = (vec![0.5f32; 80 * hidden], vec![f32::INFINITY; 80 * hidden]);
+        let mut ignored = vec![0f32; 80 * hidden];
+        // SAFETY: the CPU has AMX-BF16 (checked above), which implies AVX-512F and BW.
+        unsafe { attention((&finite, &finite, &infinite), hidden, 0, 80, &mut ignored, &mut scratch) };
+        for (offset, len) in [(0, 70), (0, 1), (3, 15), (2, 33), (1, 16), (5, 17)] {
             let tokens = offset + len + 2;
             let mut seed = (offset * 131 + len) as u32;
             let mut noise = || {
@@ -485,7 +493,6 @@ mod tests {
                 (0..tokens * hidden).map(|_| noise()).collect(),
             );
             let mut context = vec![7f32; tokens * hidden];
-            let mut scratch = Scratch::default();
             // SAFETY: the CPU has AMX-BF16 (checked above), which implies AVX-512F and BW.
             unsafe { attention((&q, &k, &v), hidden, offset, len, &mut context, &mut scratch) };
             let expected = reference(&q, &k, &v, hidden, offset, len);
