@@ -74,7 +74,7 @@ pub fn parse_note(path: &str, text: &str, options: &ParseOptions) -> Note {
     let mut walker = Walker::new(text, shift, options.link_style);
     if let Some(block) = leading_blank {
         walker.frontmatter_span = Some(Span::new(shift - block.end, shift));
-        walker.yaml = text[shift - block.end + block.yaml.start..shift - block.end + block.yaml.end].to_string();
+        walker.frontmatter = Some(block.frontmatter);
     }
     for (event, range) in Parser::new_ext(markdown, markdown_options()).into_offset_iter() {
         walker.on_event(event, range.start + shift..range.end + shift);
@@ -140,6 +140,8 @@ struct Walker<'a> {
     in_metadata: bool,
     yaml: String,
     frontmatter_span: Option<Span>,
+    /// Already read, when the block was taken before pulldown-cmark ([`markdown_of`]).
+    frontmatter: Option<Frontmatter>,
     in_code_block: bool,
     heading: Option<(HeadingLevel, usize, String)>,
     headings: Vec<Heading>,
@@ -163,6 +165,7 @@ impl<'a> Walker<'a> {
             in_metadata: false,
             yaml: String::new(),
             frontmatter_span: None,
+            frontmatter: None,
             in_code_block: false,
             heading: None,
             headings: Vec::new(),
@@ -379,9 +382,10 @@ impl<'a> Walker<'a> {
     fn into_note(self, path: &str, options: &ParseOptions) -> Note {
         let mut warnings = Vec::new();
         let mut plain_text = self.plain;
-        let frontmatter = match self.frontmatter_span {
-            Some(_) => parse_frontmatter(&self.yaml, &mut warnings),
-            None => {
+        let frontmatter = match (self.frontmatter, self.frontmatter_span) {
+            (Some(read), _) => read,
+            (None, Some(_)) => parse_frontmatter(&self.yaml, &mut warnings),
+            (None, None) => {
                 if starts_with_fence(self.source) {
                     warnings.push(Warning::new(
                         WarningKind::UnclosedFrontmatter,
@@ -454,9 +458,10 @@ fn strip_dendron_vault(target: &str) -> &str {
 }
 
 /// A frontmatter block that pulldown-cmark does not take: `---`, a blank line, keys (a YAML
-/// mapping), then a line that is `---`; `yaml` its inside, `end` just past the closing line.
+/// mapping), then a line that is `---`; `frontmatter` its inside, read, `end` just past the
+/// closing line.
 pub(crate) struct BlankLineFrontmatter {
-    yaml: Range<usize>,
+    frontmatter: Frontmatter,
     end: usize,
 }
 
@@ -479,11 +484,12 @@ fn frontmatter_opening_with_blank_line(markdown: &str) -> Option<BlankLineFrontm
     if yaml.lines().any(|line| line.trim_start().starts_with('#')) {
         return None;
     }
-    let parsed = parse_frontmatter(yaml, &mut Vec::new());
-    if parsed.invalid || parsed.value.as_ref().and_then(|v| v.as_object()).is_none_or(|keys| keys.is_empty()) {
+    let frontmatter = parse_frontmatter(yaml, &mut Vec::new());
+    if frontmatter.invalid || frontmatter.value.as_ref().and_then(|v| v.as_object()).is_none_or(|keys| keys.is_empty())
+    {
         return None;
     }
-    Some(BlankLineFrontmatter { yaml: second_start..close_start, end: close_start + close.len() })
+    Some(BlankLineFrontmatter { frontmatter, end: close_start + close.len() })
 }
 
 fn starts_with_fence(source: &str) -> bool {
