@@ -127,10 +127,7 @@ pub(crate) fn has_amx() -> bool {
 /// EDX bit 22), which every AMX CPU so far has.
 pub(crate) fn has_amx_bf16() -> bool {
     #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
-    {
-        static USABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-        *USABLE.get_or_init(|| has_amx() && cpuid_7_edx() & (1 << 22) != 0)
-    }
+    return has_amx() && cpuid_7_edx() & (1 << 22) != 0;
     #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
     false
 }
@@ -141,18 +138,20 @@ fn cpu_has_amx_int8() -> bool {
     edx & (1 << 24) != 0 && edx & (1 << 25) != 0
 }
 
-/// CPUID leaf 7's EDX (0 when the CPU has no leaf 7).
+/// CPUID leaf 7's EDX (0 when the CPU has no leaf 7), read once: the layer asks per batch,
+/// and CPUID is a trap to the hypervisor in a VM.
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
 fn cpuid_7_edx() -> u32 {
     use std::arch::x86_64::{__cpuid, __cpuid_count};
+    static EDX: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
     #[allow(unused_unsafe)]
     // SAFETY: CPUID exists on every x86-64 CPU; leaf 7 is read only when leaf 0 says it exists.
-    unsafe {
+    *EDX.get_or_init(|| unsafe {
         if __cpuid(0).eax < 7 {
             return 0;
         }
         __cpuid_count(7, 0).edx
-    }
+    })
 }
 
 /// Asks Linux to let this process use the AMX tile data (it then saves the tiles on a

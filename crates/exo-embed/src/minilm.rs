@@ -242,9 +242,8 @@ fn layer_amx(layer: &Layer, seqs: &[&[u32]], x: &mut [f32], s: &mut Scratch, ker
 
 /// How a layer variant computes attention: by SGEMMs, by [`attention_fused`] in AVX-512
 /// registers (or, as the tests' reference, the same arithmetic in portable code), or on the
-/// AMX tiles in bf16. On AVX2 the
-/// SGEMM kernel was faster than the fused form (3,848 against 3,448 tokens per CPU-second
-/// for the f32 kernel), so only the AVX-512 variant fuses.
+/// AMX tiles in bf16. On AVX2 the SGEMM kernel was faster than the fused form (3,848 against
+/// 3,448 tokens per CPU-second for the f32 kernel), so only the AVX-512 variant fuses.
 const SGEMM_ATTENTION: u8 = 0;
 #[cfg(test)]
 const PORTABLE_ATTENTION: u8 = 1;
