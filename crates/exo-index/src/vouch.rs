@@ -17,9 +17,9 @@ use crate::error::Result;
 use crate::store::catalog::Catalog;
 
 /// The socket a watch answers on, inside the index folder.
-pub const SOCKET: &str = "watch.sock";
+const SOCKET: &str = "watch.sock";
 /// The folder, inside the index folder, where the watch creates its cookie files.
-pub const COOKIES: &str = "cookies";
+const COOKIES: &str = "cookies";
 /// What a client sends: one line.
 pub const REQUEST: &str = "exo-vouch 1";
 /// `clean <token> <rules>`: nothing changed since the files were last found in line with that
@@ -32,7 +32,7 @@ pub const UNKNOWN: &str = "unknown";
 /// How long the watch waits for its cookie's event before it answers `unknown`.
 pub const COOKIE_WAIT: Duration = Duration::from_millis(200);
 /// How long a client waits for the answer; longer than [`COOKIE_WAIT`].
-pub const ANSWER_WAIT: Duration = Duration::from_millis(300);
+const ANSWER_WAIT: Duration = Duration::from_millis(300);
 
 /// Where the watch of the index in `index_dir` (`.exo/`) answers.
 pub fn socket_path(index_dir: &Path) -> PathBuf {
@@ -75,7 +75,7 @@ pub struct Clean {
 
 /// Whether a running watch vouches that the files are as `catalog`'s index last found them,
 /// under the rules this process would walk by. False on any doubt, and cheap when no watch
-/// runs (one failed connect).
+/// runs (one stat of the socket's path).
 pub(crate) fn vouched(index: &crate::Index, catalog: &Catalog) -> bool {
     let Some(clean) = ask(&index.layout().dir) else { return false };
     let same_index = matches!(token_of(catalog), Ok(Some(current)) if current == clean.token);

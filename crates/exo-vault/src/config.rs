@@ -8,6 +8,10 @@ use crate::error::{Result, VaultError};
 
 pub const CONFIG_FILE: &str = "exo.toml";
 
+/// The ignore files the walk reads as rules in every folder. A folder holding `.git` also
+/// has its `info/exclude` read (`snapshot::stamp_ignore_files`).
+pub const IGNORE_FILES: &[&str] = &[".gitignore", ".ignore"];
+
 /// Folders no vault ever wants indexed, whatever the configuration says.
 pub const ALWAYS_IGNORED: &[&str] = &[".git", ".exo", ".obsidian", ".trash", "node_modules"];
 

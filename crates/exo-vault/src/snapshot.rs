@@ -14,7 +14,7 @@ use std::sync::Mutex;
 
 use rayon::prelude::*;
 
-use crate::config::Config;
+use crate::config::{Config, IGNORE_FILES};
 use crate::path::parent_dir;
 #[cfg(unix)]
 use crate::scan::identity_of;
@@ -25,10 +25,6 @@ use crate::scan::{ScanReport, ScannedFile, Walk, mtime_ns};
 pub const RACY_WINDOW_NS: i64 = 2_000_000_000;
 
 const HEADER: &str = "exo walk snapshot 1";
-
-/// The ignore files the walk reads in a directory, besides `.gitignore` files elsewhere.
-/// A folder holding `.git` also has its `info/exclude` read: see [`stamp_ignore_files`].
-const IGNORE_FILES: &[&str] = &[".gitignore", ".ignore"];
 
 /// One walk's result and the stat records it depended on. Serialised as text lines.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -9,7 +9,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use exo_vault::config::CONFIG_FILE;
+use exo_vault::config::{CONFIG_FILE, IGNORE_FILES};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
 /// What one changed path means for the watch.
@@ -37,7 +37,7 @@ impl Relevance {
     pub(crate) fn of(vault: &exo_vault::Vault) -> Relevance {
         let root = vault.root().to_path_buf();
         let mut builder = GitignoreBuilder::new(&root);
-        for file in [".gitignore", ".ignore"] {
+        for file in IGNORE_FILES {
             let path = root.join(file);
             if path.is_file() {
                 let _ = builder.add(path);
@@ -64,7 +64,7 @@ impl Relevance {
         if folders.iter().any(|folder| is_never_read(folder)) {
             return Verdict::Ignore;
         }
-        if (folders.is_empty() && name == CONFIG_FILE) || name == ".gitignore" || name == ".ignore" {
+        if (folders.is_empty() && name == CONFIG_FILE) || IGNORE_FILES.contains(&name) {
             return Verdict::Settings;
         }
         if is_never_read(name) || is_editor_scratch(name) || !self.in_notes_folders(&names) {

@@ -62,7 +62,6 @@ mod linux {
     use std::time::{Duration, Instant};
 
     use exo_index::vouch::{self as protocol, CLEAN, COOKIE_WAIT, DIRTY, REQUEST, UNKNOWN};
-    use exo_vault::Config;
     use exo_vault::config::never_walked;
     use rustix::fs::inotify::{self, ReadFlags, WatchFlags};
     use rustix::io::Errno;
@@ -80,7 +79,6 @@ mod linux {
     #[derive(Clone)]
     struct Word {
         token: String,
-        config: Config,
         rules: String,
     }
 
@@ -93,9 +91,8 @@ mod linux {
         word: Option<Word>,
         /// The rules and the index when the running check began.
         begun: Option<(Option<String>, Option<String>)>,
-        /// Never again: the vault cannot be watched as the walk reads it.
-        broken: bool,
-        /// Why, the first time: for the watch to say once.
+        /// Why the word is never given again (the vault cannot be watched as the walk reads
+        /// it), the first time: for the watch to say once.
         broken_reason: Option<String>,
         /// Cookie files whose creation the event thread has seen.
         cookies: HashSet<OsString>,
@@ -135,7 +132,6 @@ mod linux {
 
         fn mark_broken(&self, reason: String) {
             let mut state = self.lock();
-            state.broken = true;
             state.broken_reason.get_or_insert(reason);
             state.dirty = true;
             state.word = None;
@@ -217,10 +213,13 @@ mod linux {
         /// included: another writer may commit an index made from an older walk (or by other
         /// rules) while the look runs, and that one was never compared with the files.
         pub(crate) fn finish(&self, exo: &Exo, in_line: bool) {
-            let token = match in_line {
-                true => exo.index.vouch_token().ok().flatten(),
-                false => None,
-            };
+            if !in_line {
+                // No word: nothing to read of the index or the rules.
+                let mut state = self.shared.lock();
+                (state.begun, state.word) = (None, None);
+                return;
+            }
+            let token = exo.index.vouch_token().ok().flatten();
             let config = exo.vault().config().clone();
             let rules = protocol::rules_word(&self.shared.root, &config);
             // What the walk reads beyond what is watched: hidden notes folders, or a whitelist
@@ -234,10 +233,10 @@ mod linux {
             let mut state = self.shared.lock();
             let Some((rules_begun, token_begun)) = state.begun.take() else { return };
             let same_index = token_begun == token;
-            let watched = !state.dirty && !state.broken && !unwatched && state.unhiding.is_empty();
+            let watched = !state.dirty && state.broken_reason.is_none() && !unwatched && state.unhiding.is_empty();
             state.word = match (token, rules) {
                 (Some(token), Some(rules)) if watched && same_index && rules_begun.as_ref() == Some(&rules) => {
-                    Some(Word { token, config, rules })
+                    Some(Word { token, rules })
                 }
                 _ => None,
             };
@@ -328,7 +327,7 @@ mod linux {
     fn answer(shared: &Shared) -> String {
         {
             let state = shared.lock();
-            if state.broken || state.word.is_none() {
+            if state.broken_reason.is_some() || state.word.is_none() {
                 return DIRTY.to_string();
             }
         }
@@ -341,10 +340,10 @@ mod linux {
         let _ = std::fs::remove_file(&cookie);
         match word {
             Err(()) => UNKNOWN.to_string(),
-            Ok(Some(word)) if protocol::rules_word(&shared.root, &word.config).as_ref() == Some(&word.rules) => {
-                format!("{CLEAN} {} {}", word.token, word.rules)
-            }
-            Ok(_) => DIRTY.to_string(),
+            // The client compares the rules with its own (`exo_index::vouch::vouched`, under its
+            // HOME): judging them here as well cost every query a second stamp of them.
+            Ok(Some(word)) => format!("{CLEAN} {} {}", word.token, word.rules),
+            Ok(None) => DIRTY.to_string(),
         }
     }
 
@@ -363,7 +362,7 @@ mod linux {
                 Err(poisoned) => poisoned.into_inner().0,
             };
         }
-        Ok(match state.dirty || state.broken || !state.unhiding.is_empty() {
+        Ok(match state.dirty || state.broken_reason.is_some() || !state.unhiding.is_empty() {
             true => None,
             false => state.word.clone(),
         })
@@ -506,13 +505,14 @@ mod linux {
             Ok(())
         }
 
-        /// Watches the whole tree again after a folder moved: the same folder keeps its
+        /// Watches the whole tree again, after a folder moved or the event queue overflowed
+        /// (events lost): the same folder keeps its
         /// watch (adding it again returns it, now under its new path), and every ignore file
         /// is judged afresh. Forgetting the old path instead broke on an exchange of two
         /// folders (`mv --exchange a b`: the second `moved from` named the path the first
         /// folder had just been watched under). Watches of folders moved out of the vault
         /// stay; their events only ever mark dirt.
-        fn rewatch_after_move(&mut self) {
+        fn rewatch_all(&mut self) {
             self.shared.lock().unhiding.clear();
             let root = self.shared.root.clone();
             match self.watch_tree(&root) {
@@ -531,7 +531,7 @@ mod linux {
                     Ok(event) => {
                         let name = event.file_name().map(|n| OsStr::from_bytes(n.to_bytes()).to_os_string());
                         self.take(event.wd(), event.events(), name);
-                        if self.shared.lock().broken {
+                        if self.shared.lock().broken_reason.is_some() {
                             // No word will be given again: nothing left to watch for.
                             return;
                         }
@@ -545,13 +545,9 @@ mod linux {
         /// One event, in queue order: new folders are watched before anything is marked.
         fn take(&mut self, wd: i32, flags: ReadFlags, name: Option<OsString>) {
             if flags.contains(ReadFlags::QUEUE_OVERFLOW) {
-                // Events were lost, new folders among them perhaps: watch everything again.
-                let root = self.shared.root.clone();
-                match self.watch_tree(&root) {
-                    Ok(()) => self.shared.mark_dirty(),
-                    Err(Unwatchable(why)) => self.shared.mark_broken(why),
-                }
-                return;
+                // Events were lost, new folders and removed ignore files among them perhaps:
+                // watch everything again and judge every ignore file afresh.
+                return self.rewatch_all();
             }
             let Some((folder, kind)) = self.watches.get(&wd).cloned() else {
                 // A watch already forgotten (moved away); its last events count as dirt.
@@ -631,7 +627,7 @@ mod linux {
                 return;
             }
             if flags.intersects(ReadFlags::MOVED_FROM | ReadFlags::MOVED_TO) && flags.contains(ReadFlags::ISDIR) {
-                return self.rewatch_after_move();
+                return self.rewatch_all();
             }
             if arrived {
                 let watched = match std::fs::symlink_metadata(&path) {
@@ -661,7 +657,7 @@ mod linux {
     }
 
     fn is_ignore_file(name: &OsStr) -> bool {
-        name == ".gitignore" || name == ".ignore"
+        exo_vault::config::IGNORE_FILES.iter().any(|file| name == *file)
     }
 
     /// Whether the ignore file at `path` has a whitelist line that may match a hidden name
