@@ -122,6 +122,20 @@ async fn a_vault_folder_moved_away_ends_the_server_with_an_error() {
     assert!(stderr.contains("was moved or deleted while it was watched"), "{stderr}");
 }
 
+/// Waits until the server's watch vouches for the index (an agent's status is Synced, checked
+/// by the watcher).
+async fn until_vouched(served: &Served) {
+    let started = Instant::now();
+    loop {
+        let status = call(&served.client, "status", json!({})).await;
+        if status["status"] == "Synced" && status["checked_by"] == "watcher" {
+            return;
+        }
+        assert!(started.elapsed() < DEADLINE, "the server's watch never vouched: {status:#}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// With `--watch` the server's own watch vouches for the index, so an agent's status and
 /// searches skip the stat of every note; a note written on disk is never answered Synced
 /// on that word before the index holds it.
@@ -129,16 +143,9 @@ async fn a_vault_folder_moved_away_ends_the_server_with_an_error() {
 async fn the_servers_own_watch_vouches_and_a_fresh_edit_is_never_vouched_for() {
     let v = indexed_vault();
     let served = serve(&v).await;
-    let started = Instant::now();
-    loop {
-        let status = call(&served.client, "status", json!({})).await;
-        if status["status"] == "Synced" && status["checked_by"] == "watcher" {
-            break;
-        }
-        assert!(started.elapsed() < DEADLINE, "the server's watch never vouched: {status:#}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
     for round in 0..10 {
+        // Each round races the word anew: it must stand again before the next edit.
+        until_vouched(&served).await;
         let word = format!("wombatfruit{}", "x".repeat(round + 1));
         v.write("concepts/Memory.md", &format!("# Memory\n\nWhat sticks, and {word}.\n"));
         // At once, no sleep: Synced now must mean the index already holds the new text.
