@@ -183,6 +183,51 @@ fn a_foreign_index_or_a_killed_watch_falls_back_to_the_files() {
     until_vouched(&vault);
 }
 
+/// `exo index --json` with `extra` arguments.
+fn index_json(vault: &TestVault, extra: &[&str]) -> Value {
+    let args: Vec<&str> = ["index", "--json"].into_iter().chain(extra.iter().copied()).collect();
+    serde_json::from_str(&vault.exo_ok(args)).unwrap()
+}
+
+/// A run with nothing to do takes the word too (no stat of every note), but only for what
+/// the word covers: the notes. Anything else the walk reads (a folder's entries, here a
+/// hidden file the watch rightly ignores) sends it back to a walk, once; `--verify` always.
+#[test]
+fn a_noop_index_takes_the_word_only_for_what_it_covers() {
+    let vault = vault();
+    // A walk (and a note's stat record) is trusted later only when it is older than two
+    // seconds (a change in the same clock tick would go unseen): this run refreshes the
+    // notes' records and records the walk.
+    let racy_window = Duration::from_millis(2100);
+    std::thread::sleep(racy_window);
+    vault.exo_ok(["index"]);
+    let _watcher = Watcher::start(&vault, &[]);
+    until_vouched(&vault);
+    let noop = index_json(&vault, &[]);
+    assert_eq!((noop["checked_by"].as_str(), noop["notes"].as_u64()), (Some("watcher"), Some(2)), "{noop}");
+    assert_eq!(noop["status"]["status"], "Synced", "{noop}");
+
+    let verified = index_json(&vault, &["--verify"]);
+    assert_eq!(verified["checked_by"], "files", "{verified}");
+
+    // A hidden file: no note, no event worth a word, but a folder of the walk changed.
+    vault.write("notes/.hidden.md", "# Hidden\n");
+    assert_status(&vault, "Synced", "watcher");
+    std::thread::sleep(racy_window);
+    let walked = index_json(&vault, &[]);
+    assert_eq!(walked["checked_by"], "files", "{walked}");
+    assert_eq!(index_json(&vault, &[])["checked_by"], "watcher", "the walk was recorded again");
+
+    // An edit made just before `exo index` is in the index when it returns, whoever
+    // indexed it (the watch, or the run, after a walk).
+    for round in 0..5 {
+        let word = word("index", round);
+        vault.write("notes/first.md", &format!("# First\n\n{word}.\n"));
+        let after = index_json(&vault, &[]);
+        assert_eq!(notes_with(&vault, &word), ["notes/first.md"], "round {round}: {after}");
+    }
+}
+
 #[test]
 fn a_polling_watch_never_vouches() {
     let vault = vault();

@@ -174,12 +174,10 @@ mod tests {
 
     #[test]
     fn changed_paths_are_capped_while_the_counts_keep_the_totals() {
-        let report = exo_index::ReconcileReport {
-            new: (0..60).map(|i| format!("n{i:02}.md")).collect(),
-            deleted: vec!["gone.md".into()],
-            notes: 60,
-            ..Default::default()
-        };
+        let mut report = exo_index::ReconcileReport::default();
+        report.new = (0..60).map(|i| format!("n{i:02}.md")).collect();
+        report.deleted = vec!["gone.md".into()];
+        report.notes = 60;
         let answer = SyncAnswer { report, vectors: EmbedReport::default(), status: None };
         let summary = NotifySummary::of_sync(Path::new("/home/me/notes"), &answer);
         assert_eq!(summary.vault, "notes");

@@ -75,14 +75,31 @@ impl Exo {
     /// Reconciles text and graph (searchable at once), then embeds the chunks that have no
     /// vector yet, resumably, then checks the files once more.
     pub fn sync(&self, request: &SyncRequest, progress: SyncProgress<'_>) -> Result<SyncAnswer> {
+        self.sync_trusting(request, progress, true)
+    }
+
+    /// [`Exo::sync`]; `take_watch_word` false for the watch's own runs (it must never ask
+    /// itself whether anything changed).
+    pub(crate) fn sync_trusting(
+        &self,
+        request: &SyncRequest,
+        progress: SyncProgress<'_>,
+        take_watch_word: bool,
+    ) -> Result<SyncAnswer> {
         let wait = Duration::from_secs(request.wait_secs);
-        let options = ReconcileOptions { rebuild: request.rebuild, verify: request.verify, wait };
+        let options = ReconcileOptions { rebuild: request.rebuild, verify: request.verify, wait, take_watch_word };
         let report = self.index.reconcile(&options, progress.notes)?;
         let vectors = match request.no_vectors {
             true => EmbedReport::default(),
             false => self.index.embed(request.reembed, wait, progress.chunks)?,
         };
-        let status = if request.check { Some(self.index.status(false)?) } else { None };
+        // The run's own walk stands for the check only when nothing slow came after it.
+        let embedded_nothing = vectors.embedded == 0 && vectors.error.is_none();
+        let status = match request.check {
+            false => None,
+            true if embedded_nothing => Some(self.index.status_after(&report)?),
+            true => Some(self.index.status(false)?),
+        };
         Ok(SyncAnswer { report, vectors, status })
     }
 

@@ -32,13 +32,21 @@ use store::beside;
 impl Index {
     /// Compares the files with the index without writing anything.
     pub fn status(&self, verify: bool) -> Result<Status> {
-        status::status(self, verify, status::Trust::Watcher)
+        status::status(self, verify, status::Trust::Watcher, None)
+    }
+
+    /// [`Index::status`] right after `run`, with nothing slow in between: a run that found
+    /// nothing to do walked the files and compared them with this very index a moment ago,
+    /// so that walk is the check unless another writer has committed since; any other run
+    /// is checked afresh.
+    pub fn status_after(&self, run: &ReconcileReport) -> Result<Status> {
+        status::status(self, false, status::Trust::Watcher, run.in_line_with.as_deref())
     }
 
     /// [`Index::status`] by a walk of the files alone, never a watch's word: what a watch
     /// runs itself, so it never vouches for itself.
     pub fn status_by_files(&self) -> Result<Status> {
-        status::status(self, false, status::Trust::Files)
+        status::status(self, false, status::Trust::Files, None)
     }
 
     /// Synced or OutOfSync, and how many notes differ, by the stat fast path alone (no

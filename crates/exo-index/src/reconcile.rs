@@ -19,6 +19,7 @@ use serde::Serialize;
 
 use crate::diff::{self, Diff, is_racy, now_ns};
 use crate::error::{IndexError, Result, io_err};
+use crate::status::CheckedBy;
 use crate::store::Index;
 use crate::store::catalog::{Catalog, FileState, Tx, meta_keys};
 use crate::store::entries::Entries;
@@ -39,11 +40,15 @@ pub struct ReconcileOptions {
     pub verify: bool,
     /// How long to wait for another writer to finish.
     pub wait: Duration,
+    /// A run may take a running `exo watch`'s word that nothing changed instead of walking
+    /// (see [`crate::vouch`]). Never under `verify`, and never the watch's own runs: it
+    /// would be asking itself, and it reconciles only after changes anyway.
+    pub take_watch_word: bool,
 }
 
 impl Default for ReconcileOptions {
     fn default() -> Self {
-        ReconcileOptions { rebuild: false, verify: false, wait: Duration::from_secs(30) }
+        ReconcileOptions { rebuild: false, verify: false, wait: Duration::from_secs(30), take_watch_word: true }
     }
 }
 
@@ -68,6 +73,14 @@ pub struct ReconcileReport {
     pub notes: usize,
     pub revision: Option<String>,
     pub elapsed_ms: u64,
+    /// How the run learned what changed: a walk of the files, or a running watch's word
+    /// that nothing had.
+    pub checked_by: CheckedBy,
+    /// Set when the run found nothing to do by a walk: the index (its vouch token) that walk
+    /// found the files in line with, so the check after the run need not walk again.
+    /// Private: a report made elsewhere must not be able to vouch for anything.
+    #[serde(skip)]
+    pub(crate) in_line_with: Option<String>,
 }
 
 impl ReconcileReport {
@@ -114,6 +127,11 @@ fn run(
         Some(_) => fresh_index(layout, settings, vault)?,
         None => open_index(layout, settings)?,
     };
+    if rebuild.is_none()
+        && let Some(report) = noop_on_watch_word(index, options, &catalog, started)?
+    {
+        return Ok(report);
+    }
     // The copy, while it is what the catalog holds (read under the lock, so it stays so):
     // reading 100k rows back through SQLite was a tenth of a one-note run.
     let entries = crate::store::entries_copy::read_entries(&catalog, &layout.entries)?;
@@ -132,11 +150,12 @@ fn run(
     let new_attachments: BTreeSet<String> = scan.attachments.iter().cloned().collect();
     let attachments_changed = old_attachments != new_attachments;
     if diff.is_noop() && !attachments_changed && report.rebuilt.is_none() && catalog.note_count()? > 0 {
-        if catalog.meta(meta_keys::REVISION)? != report.revision {
-            catalog.set_meta(meta_keys::REVISION, report.revision.as_deref().unwrap_or(""))?;
-        }
+        record_revision(&catalog, &report)?;
         crate::store::entries_copy::keep(&catalog, &layout.entries, Some(&entries));
         report.notes = catalog.note_count()?;
+        // This walk compared the files with this very index: it is the check a caller
+        // would otherwise walk again for, as long as no other writer commits meanwhile.
+        report.in_line_with = crate::vouch::token_of(&catalog)?;
         report.elapsed_ms = started.elapsed().as_millis() as u64;
         return Ok(report);
     }
@@ -160,6 +179,51 @@ fn run(
     report.notes = catalog.note_count()?;
     report.elapsed_ms = started.elapsed().as_millis() as u64;
     Ok(report)
+}
+
+/// The report of a run with nothing to do, without a walk: a running watch vouches that no
+/// note changed since it found the files in line with this very index, and the last walk's
+/// record (`.exo/walk`) that no folder gained, lost or renamed an entry since that walk.
+/// A walk now would thus find what the index holds, and refuse nothing, as that one did (a
+/// walk that refuses something is never recorded): there would be nothing to report. None
+/// on any doubt, and the caller walks.
+fn noop_on_watch_word(
+    index: &Index,
+    options: &ReconcileOptions,
+    catalog: &Catalog,
+    started: Instant,
+) -> Result<Option<ReconcileReport>> {
+    if options.verify || !options.take_watch_word || !crate::vouch::vouched(index, catalog) {
+        return Ok(None);
+    }
+    let Some(snapshot) = index.walk_snapshot() else { return Ok(None) };
+    if !index.vault().listing_holds(&snapshot) || catalog.note_count()? == 0 {
+        return Ok(None);
+    }
+    // The watch vouches for the notes, not for attachments the index has yet to record (one
+    // added before it started); the walk's record lists them.
+    let listed: BTreeSet<&str> = snapshot.attachments().iter().map(String::as_str).collect();
+    let recorded = catalog.attachments()?;
+    if recorded.len() != listed.len() || !recorded.iter().all(|path| listed.contains(path.as_str())) {
+        return Ok(None);
+    }
+    let mut report = ReconcileReport {
+        revision: head_revision(index.vault().root()),
+        checked_by: CheckedBy::Watcher,
+        ..ReconcileReport::default()
+    };
+    record_revision(catalog, &report)?;
+    report.notes = catalog.note_count()?;
+    report.elapsed_ms = started.elapsed().as_millis() as u64;
+    Ok(Some(report))
+}
+
+/// A run that changed nothing still records the commit it saw (a post-commit hook's).
+fn record_revision(catalog: &Catalog, report: &ReconcileReport) -> Result<()> {
+    if catalog.meta(meta_keys::REVISION)? != report.revision {
+        catalog.set_meta(meta_keys::REVISION, report.revision.as_deref().unwrap_or(""))?;
+    }
+    Ok(())
 }
 
 /// The catalog's entries after a run that changed `diff`'s paths: `old` with those paths

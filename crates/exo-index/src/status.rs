@@ -33,13 +33,14 @@ pub struct NoteWarning {
 }
 
 /// How a status knew whether the files match the index.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckedBy {
     /// A running `exo watch` vouched that nothing changed since it last found the files in
     /// line with this very index (see `vouch`): no walk of the files.
     Watcher,
     /// A walk of the files (the stat fast path, or hashing with `--verify`).
+    #[default]
     Files,
 }
 
@@ -105,7 +106,10 @@ pub enum Repair {
     Reembed,
 }
 
-pub(crate) fn status(index: &Index, verify: bool, trust: Trust) -> Result<Status> {
+/// `in_line_with`: the vouch token of an index a walk of this process has just found the
+/// files in line with (a run that had nothing to do); that walk stands for this check while
+/// the catalog still names that index.
+pub(crate) fn status(index: &Index, verify: bool, trust: Trust, in_line_with: Option<&str>) -> Result<Status> {
     let layout = index.layout();
     let settings = TextSettings::from_config(index.vault().root(), index.vault().config())?;
     let catalog = match Catalog::open(&layout.catalog) {
@@ -126,8 +130,9 @@ pub(crate) fn status(index: &Index, verify: bool, trust: Trust) -> Result<Status
     let embedder = crate::store::vector_store::configured_embedder(index.vault())?;
     // `--verify` promises to hash every note: it never takes a watcher's word.
     let watched = trust == Trust::Watcher && !verify && vouch::vouched(index, &catalog);
+    let walked = !verify && in_line_with.is_some() && vouch::token_of(&catalog)?.as_deref() == in_line_with;
     let read = || read_recorded(index, &catalog, &settings, embedder.as_deref());
-    let (diff, recorded) = match watched {
+    let (diff, recorded) = match watched || walked {
         // The word stands for the comparison: the entries it would take are not even read.
         true => (diff::Diff::default(), read()?),
         false => {

@@ -51,6 +51,11 @@ impl WalkSnapshot {
         out.into_bytes()
     }
 
+    /// The attachments the walk listed.
+    pub fn attachments(&self) -> &[String] {
+        &self.attachments
+    }
+
     /// None for anything but a snapshot this version wrote: the caller walks instead.
     pub fn from_bytes(bytes: &[u8]) -> Option<WalkSnapshot> {
         let text = std::str::from_utf8(bytes).ok()?;
@@ -131,15 +136,18 @@ impl Recorder {
     }
 }
 
+/// Whether a walk now would list the very files `snapshot`'s walk did, and refuse nothing as
+/// it did: the rules are the same and no walked folder gained, lost or renamed an entry.
+/// The notes themselves are not stat'ed: that is for a caller with another witness of them.
+pub(crate) fn listing_holds(root: &Path, config: &Config, snapshot: &WalkSnapshot) -> bool {
+    stamp_rules(root, config).is_some_and(|(rules, _)| rules == snapshot.rules)
+        && snapshot.dirs.par_iter().all(|(dir, stamp)| stamp_dir(&root.join(dir)).is_some_and(|(now, _)| now == *stamp))
+}
+
 /// The walk `snapshot` recorded, with fresh stat records, if nothing it depended on has
 /// changed since; None when the vault must be walked again.
 pub(crate) fn replay(root: &Path, config: &Config, snapshot: WalkSnapshot) -> Option<ScanReport> {
-    if stamp_rules(root, config)?.0 != snapshot.rules {
-        return None;
-    }
-    let dirs_unchanged =
-        snapshot.dirs.par_iter().all(|(dir, stamp)| stamp_dir(&root.join(dir)).is_some_and(|(now, _)| now == *stamp));
-    if !dirs_unchanged {
+    if !listing_holds(root, config, &snapshot) {
         return None;
     }
     let stats = stat_notes(root, &snapshot.notes)?;

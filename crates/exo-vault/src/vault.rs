@@ -96,6 +96,12 @@ impl Vault {
         crate::scan::scan_with(&self.root, &self.config, snapshot)
     }
 
+    /// Whether a walk now would list what `snapshot`'s did and refuse nothing (see
+    /// [`crate::WalkSnapshot`]), by a stat of each folder and rule file, none of the notes.
+    pub fn listing_holds(&self, snapshot: &crate::WalkSnapshot) -> bool {
+        crate::snapshot::listing_holds(&self.root, &self.config, snapshot)
+    }
+
     /// A user-given note path (absolute, or relative to `cwd`) as a vault-relative path.
     pub fn relative_path(&self, given: &Path, cwd: &Path) -> Result<String> {
         let absolute = cwd.join(given);

@@ -458,7 +458,7 @@ impl<'a> Watch<'a> {
         // compared with the files. One walk serves both the log line and the word.
         let request =
             SyncRequest { wait_secs: self.options.lock_wait.as_secs(), check: false, ..SyncRequest::default() };
-        let result = self.exo().sync(&request, SyncProgress::default()).and_then(|mut answer| {
+        let result = self.exo().sync_trusting(&request, SyncProgress::default(), false).and_then(|mut answer| {
             self.vouch_begin();
             let status = self.exo().index.status_by_files();
             self.vouch_finish(matches!(&status, Ok(status) if status.status == SyncState::Synced));

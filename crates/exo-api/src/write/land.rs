@@ -56,7 +56,7 @@ impl Exo {
     /// Text and graph brought up to date, so backlinks, titles and near-duplicates are read
     /// from the files as they are.
     pub(crate) fn refresh_index(&self) -> Result<()> {
-        let options = ReconcileOptions { rebuild: false, verify: false, wait: INDEX_WAIT };
+        let options = ReconcileOptions { wait: INDEX_WAIT, ..ReconcileOptions::default() };
         self.index.reconcile(&options, &Silent)?;
         Ok(())
     }

@@ -55,9 +55,12 @@ impl Index {
         if verify {
             return Ok(self.vault.scan()?);
         }
-        let snapshot =
-            std::fs::read(&self.layout.walk).ok().and_then(|bytes| exo_vault::WalkSnapshot::from_bytes(&bytes));
-        Ok(self.vault.scan_with(snapshot)?)
+        Ok(self.vault.scan_with(self.walk_snapshot())?)
+    }
+
+    /// The last walk's record in `.exo/walk`, if there is one this version can read.
+    pub(crate) fn walk_snapshot(&self) -> Option<exo_vault::WalkSnapshot> {
+        std::fs::read(&self.layout.walk).ok().and_then(|bytes| exo_vault::WalkSnapshot::from_bytes(&bytes))
     }
 
     /// Keeps a fresh walk for the next check, or drops a snapshot that no longer holds.
