@@ -228,6 +228,24 @@ fn a_noop_index_takes_the_word_only_for_what_it_covers() {
     }
 }
 
+/// Another writer's commit takes the word away (it names an index that is gone) only until
+/// the watch looks again, which the first question after the commit asks for: not a
+/// rescan later (ten minutes here; a minute by default), with every query walking meanwhile.
+#[test]
+fn the_word_comes_back_at_once_after_another_writer_commits() {
+    let vault = vault();
+    let _watcher = Watcher::start(&vault, &["--rescan", "600"]);
+    until_vouched(&vault);
+    let db = rusqlite::Connection::open(vault.root.join(".exo/index.sqlite")).unwrap();
+    for round in 0..3 {
+        // A commit that changes no note (as `exo index --verify` refreshing stat records).
+        db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'indexed_at_ns'", []).unwrap();
+        assert_status(&vault, "Synced", "files");
+        let status = until_vouched(&vault);
+        assert_eq!(status["notes"], 2, "round {round}: {status}");
+    }
+}
+
 #[test]
 fn a_polling_watch_never_vouches() {
     let vault = vault();

@@ -21,6 +21,10 @@ pub(crate) enum Signal {
     Overflow,
     /// The watch is failing or incomplete (a watch limit was reached): events may be missed.
     Trouble(String),
+    /// Another writer committed an index since the watch last looked (a hook's `exo index`
+    /// that refreshed stat records): the word names an index that is gone, so look at the
+    /// files again to give it for this one, instead of at the next rescan.
+    LookAgain,
 }
 
 /// A running watch; dropping it stops the events.

@@ -269,11 +269,11 @@ impl<'a> Watch<'a> {
             root,
         };
         if !options.poll {
-            match events::watch(&watch.root, options.debounce, sender) {
+            match events::watch(&watch.root, options.debounce, sender.clone()) {
                 Ok(os_watch) => {
                     watch.os_watch = Some(os_watch);
                     watch.rescan_every = options.rescan;
-                    match Vouch::start(exo) {
+                    match Vouch::start(exo, sender) {
                         Ok(vouch) => watch.vouch = Some(vouch),
                         Err(reason) => watch.not_vouching = Some(reason),
                     }
@@ -367,6 +367,7 @@ impl<'a> Watch<'a> {
             }
             Signal::Overflow => self.add(Trigger::Overflow, None),
             Signal::Trouble(reason) => self.trouble(reason),
+            Signal::LookAgain => self.next_rescan = Instant::now(),
         }
     }
 

@@ -15,6 +15,9 @@
 //! - An answer waits for the event of a cookie file created on receiving the question: one
 //!   inotify queue is delivered in order, so every change made before the question has been
 //!   seen by then. No cookie event in time: `unknown`.
+//! - The word names the index it was given for; once another writer has committed one (a
+//!   hook's `exo index --verify`, say), it is not given, and the first question to find so
+//!   asks the event loop to look again at once (once per index), not at the next rescan.
 //! - Anything it cannot watch as the walk reads it (a symlink, another file system, a watch
 //!   that cannot be added, a network or unknown file system) and it never answers `clean`.
 //! - Linux only (inotify); elsewhere there is no vouch and queries walk as before.
@@ -27,13 +30,16 @@ pub(crate) use elsewhere::Vouch;
 
 #[cfg(not(target_os = "linux"))]
 mod elsewhere {
+    use std::sync::mpsc::Sender;
+
     use crate::Exo;
+    use crate::watch::events::Signal;
 
     /// No vouching without inotify: queries walk the files.
     pub(crate) struct Vouch;
 
     impl Vouch {
-        pub(crate) fn start(_exo: &Exo) -> Result<Vouch, String> {
+        pub(crate) fn start(_exo: &Exo, _look_again: Sender<Signal>) -> Result<Vouch, String> {
             Err("vouching needs inotify (Linux); queries check the files".into())
         }
         pub(crate) fn begin(&self, _exo: &Exo) {}
@@ -57,6 +63,7 @@ mod linux {
     use std::os::unix::net::{UnixListener, UnixStream};
     use std::path::{Path, PathBuf};
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::mpsc::Sender;
     use std::sync::{Arc, Condvar, Mutex, MutexGuard};
     use std::thread::JoinHandle;
     use std::time::{Duration, Instant};
@@ -67,6 +74,7 @@ mod linux {
     use rustix::io::Errno;
 
     use crate::Exo;
+    use crate::watch::events::Signal;
 
     /// How long a connected client may take to send its one line.
     const REQUEST_WAIT: Duration = Duration::from_millis(100);
@@ -151,7 +159,7 @@ mod linux {
     impl Vouch {
         /// Sets up the watch and the socket; Err(why) when the vault cannot be vouched for
         /// (then queries walk the files, as without a watch).
-        pub(crate) fn start(exo: &Exo) -> Result<Vouch, String> {
+        pub(crate) fn start(exo: &Exo, look_again: Sender<Signal>) -> Result<Vouch, String> {
             let root = exo.vault().root().to_path_buf();
             if !local_file_system(&root) {
                 return Err(
@@ -183,9 +191,11 @@ mod linux {
             let socket_identity = std::fs::metadata(&shared.socket).ok().map(|m| (m.dev(), m.ino()));
             let events = std::thread::Builder::new().name("exo-vouch-events".into()).spawn(move || events.run()).ok();
             let listening = Arc::clone(&shared);
+            let mut stale =
+                StaleWord { index: exo_index::Index::new(exo.vault().clone()), look_again, asked_for: None };
             let listener = std::thread::Builder::new()
                 .name("exo-vouch-socket".into())
-                .spawn(move || serve(&listening, &listener))
+                .spawn(move || serve(&listening, &listener, &mut stale))
                 .ok();
             let vouch = Vouch { shared, events, listener, socket_identity };
             match vouch.events.is_some() && vouch.listener.is_some() {
@@ -292,20 +302,51 @@ mod linux {
     }
 
     /// Answers one question per connection, in turn, until stopped.
-    fn serve(shared: &Shared, listener: &UnixListener) {
+    /// What the answering thread needs to notice a word that names an index which is gone.
+    struct StaleWord {
+        /// The vault's index, for its current token.
+        index: exo_index::Index,
+        look_again: Sender<Signal>,
+        /// The index the watch was last asked to look again for: once per index, so a writer
+        /// that commits batch after batch (a long fill) costs one look each, not one per query.
+        asked_for: Option<String>,
+    }
+
+    impl StaleWord {
+        /// Whether `word` still names the index in the catalog; if another writer has
+        /// committed one since, asks the event loop to look again (once for that index).
+        fn holds(&mut self, word: &Word) -> bool {
+            let current = match self.index.vouch_token() {
+                Ok(Some(current)) => current,
+                // Paths pending (a writer at work) or an unreadable catalog: no word, and no
+                // look until a committed index is there to give it for.
+                Ok(None) | Err(_) => return false,
+            };
+            if current == word.token {
+                return true;
+            }
+            if self.asked_for.as_ref() != Some(&current) {
+                let _ = self.look_again.send(Signal::LookAgain);
+                self.asked_for = Some(current);
+            }
+            false
+        }
+    }
+
+    fn serve(shared: &Shared, listener: &UnixListener, stale: &mut StaleWord) {
         for stream in listener.incoming() {
             if shared.stop.load(Ordering::SeqCst) {
                 break;
             }
             match stream {
-                Ok(stream) => answer_client(shared, stream),
+                Ok(stream) => answer_client(shared, stream, stale),
                 // Out of file descriptors, say: retrying at once would spin a core.
                 Err(_) => std::thread::sleep(Duration::from_millis(10)),
             }
         }
     }
 
-    fn answer_client(shared: &Shared, mut stream: UnixStream) {
+    fn answer_client(shared: &Shared, mut stream: UnixStream, stale: &mut StaleWord) {
         if stream.set_read_timeout(Some(REQUEST_WAIT)).is_err() || stream.set_write_timeout(Some(REQUEST_WAIT)).is_err()
         {
             return;
@@ -316,7 +357,7 @@ mod linux {
             Err(_) => false,
         };
         let reply = match asked && line.trim_end() == REQUEST {
-            true => answer(shared),
+            true => answer(shared, stale),
             false => UNKNOWN.to_string(),
         };
         let _ = stream.write_all(format!("{reply}\n").as_bytes());
@@ -324,7 +365,7 @@ mod linux {
 
     /// `clean <token> <rules>`, `dirty` or `unknown`, after every change made before the question
     /// has reached the event thread (the cookie's event comes after theirs).
-    fn answer(shared: &Shared) -> String {
+    fn answer(shared: &Shared, stale: &mut StaleWord) -> String {
         {
             let state = shared.lock();
             if state.broken_reason.is_some() || state.word.is_none() {
@@ -342,8 +383,8 @@ mod linux {
             Err(()) => UNKNOWN.to_string(),
             // The client compares the rules with its own (`exo_index::vouch::vouched`, under its
             // HOME): judging them here as well cost every query a second stamp of them.
-            Ok(Some(word)) => format!("{CLEAN} {} {}", word.token, word.rules),
-            Ok(None) => DIRTY.to_string(),
+            Ok(Some(word)) if stale.holds(&word) => format!("{CLEAN} {} {}", word.token, word.rules),
+            Ok(_) => DIRTY.to_string(),
         }
     }
 
@@ -734,7 +775,8 @@ mod tests {
         let choice = VaultChoice { flag: Some(dir.path().to_path_buf()), env: None, cwd: dir.path().to_path_buf() };
         let exo = Exo::open(&choice).unwrap();
         exo.sync(&SyncRequest::default(), SyncProgress::default()).unwrap();
-        let vouch = Vouch::start(&exo).expect("a vault on a local file system is vouched for");
+        let (look_again, _) = std::sync::mpsc::channel();
+        let vouch = Vouch::start(&exo, look_again).expect("a vault on a local file system is vouched for");
         let index_dir = exo.index.layout().dir.clone();
 
         assert_eq!(ask(&index_dir), None, "no word before the first check");
