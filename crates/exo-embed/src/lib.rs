@@ -15,6 +15,8 @@ mod http;
 mod int8;
 mod kernel;
 mod minilm;
+#[cfg(target_arch = "x86_64")]
+mod quantize_avx512;
 mod tensors;
 mod wordpiece;
 
