@@ -125,6 +125,8 @@ pub struct Quantized {
     /// One row being worked on, outliers zeroed, and the inputs that may be outliers.
     row: Vec<f32>,
     candidates: Vec<u32>,
+    /// The candidates' magnitudes (the AVX-512 quantiser's picks).
+    magnitudes: Vec<f32>,
 }
 
 impl Quantized {
@@ -161,7 +163,8 @@ impl Quantized {
                 // is `inputs` long, a multiple of 16 up to 4,096, and so is `dst[..inputs]`;
                 // OUTLIERS ≤ 16.
                 let (scale, zero_point) = unsafe {
-                    crate::quantize_avx512::quantize_row(src, &mut dst[..inputs], which, values, &mut self.candidates)
+                    let scratch = (&mut self.candidates, &mut self.magnitudes);
+                    crate::quantize_avx512::quantize_row(src, &mut dst[..inputs], which, values, scratch.0, scratch.1)
                 };
                 self.scales.push(scale);
                 self.zero_points.push(zero_point);
