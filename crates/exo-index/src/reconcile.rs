@@ -240,7 +240,7 @@ fn patched_entries(catalog: &Catalog, old: &Entries, diff: &Diff, skip_limit: u6
         .map(String::as_str)
         .collect();
     paths.extend(diff.refresh.iter().map(|r| r.path.as_str()));
-    if old.skip_limit != Some(skip_limit) || paths.len() > old.len() / 4 || old.iter().any(|(_, e)| e.pending) {
+    if old.skip_limit != Some(skip_limit) || paths.len() > old.len() / 4 || old.any_pending() {
         return Ok(None);
     }
     paths.sort_unstable();
