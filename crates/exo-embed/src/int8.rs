@@ -236,6 +236,29 @@ fn take_outliers(row: &mut [f32], candidates: &mut Vec<u32>, which: &mut [u32], 
     }
 }
 
+/// A row's quantisation step, shared by every quantiser so they agree to the bit.
+pub(crate) struct Step {
+    pub scale: f32,
+    /// 1 / scale, what the values are multiplied by.
+    pub inv: f32,
+    /// The level that stands for 0.0, a whole number in [0, 255].
+    pub zero_point: f32,
+}
+
+impl Step {
+    /// The step for values in [lo, hi] (lo ≤ 0 ≤ hi); None for a row of zeros or of
+    /// non-finite values, which quantises to zeros with a zero scale.
+    #[inline(always)]
+    pub(crate) fn of(lo: f32, hi: f32) -> Option<Step> {
+        let scale = (hi - lo) / 255.0;
+        if !(scale.is_finite() && scale > 0.0) {
+            return None;
+        }
+        let inv = 1.0 / scale;
+        Some(Step { scale, inv, zero_point: (-lo * inv).round_ties_even().clamp(0.0, 255.0) })
+    }
+}
+
 /// `src` ≈ scale · (dst − zero_point). The range is widened to include 0 so the zero point
 /// is a level in [0, 255]; a row of zeros (or non-finite values) quantises to zeros with a
 /// zero scale, so it contributes nothing.
@@ -255,13 +278,10 @@ fn quantize_row(src: &[f32], dst: &mut [u8]) -> (f32, i32) {
     }
     let lo = lo.iter().fold(0f32, |a, &b| a.min(b));
     let hi = hi.iter().fold(0f32, |a, &b| a.max(b));
-    let scale = (hi - lo) / 255.0;
-    if !(scale.is_finite() && scale > 0.0) {
+    let Some(Step { scale, inv, zero_point }) = Step::of(lo, hi) else {
         dst.fill(0);
         return (0.0, 0);
-    }
-    let inv = 1.0 / scale;
-    let zero_point = (-lo * inv).round_ties_even().clamp(0.0, 255.0);
+    };
     for (d, &v) in dst.iter_mut().zip(src) {
         // Adding 2^23 rounds a value in [0, 255] to the nearest whole number, ties to even,
         // and leaves it in the low mantissa byte: a saturating `as u8` does not vectorise.

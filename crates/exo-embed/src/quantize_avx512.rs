@@ -13,6 +13,8 @@
 
 use std::arch::x86_64::*;
 
+use crate::int8::Step;
+
 const LANES: usize = 16;
 /// The longest row, in chunks of 16: the widest layer input (1,536) and then some.
 const MAX_CHUNKS: usize = 256;
@@ -84,13 +86,10 @@ pub(crate) unsafe fn quantize_row(
         hi = if v > hi { v } else { hi };
     }
     // 3. The bytes.
-    let scale = (hi - lo) / 255.0;
-    if !(scale.is_finite() && scale > 0.0) {
+    let Some(Step { scale, inv, zero_point }) = Step::of(lo, hi) else {
         dst.fill(0);
         return (0.0, 0);
-    }
-    let inv = 1.0 / scale;
-    let zero_point = (-lo * inv).round_ties_even().clamp(0.0, 255.0);
+    };
     let (inv_v, zero_v) = (_mm512_set1_ps(inv), _mm512_set1_ps(zero_point));
     let (top, rounder) = (_mm512_set1_ps(255.0), _mm512_set1_ps(8_388_608.0));
     for c in 0..chunks {
