@@ -93,13 +93,8 @@ impl Exo {
             true => EmbedReport::default(),
             false => self.index.embed(request.reembed, wait, progress.chunks)?,
         };
-        // The run's own walk stands for the check only when nothing slow came after it.
-        let embedded_nothing = vectors.embedded == 0 && vectors.error.is_none();
-        let status = match request.check {
-            false => None,
-            true if embedded_nothing => Some(self.index.status_after(&report)?),
-            true => Some(self.index.status(false)?),
-        };
+        // A run that found nothing to do may stand for the check, if it is a moment old.
+        let status = if request.check { Some(self.index.status_after(&report)?) } else { None };
         Ok(SyncAnswer { report, vectors, status })
     }
 

@@ -35,12 +35,12 @@ impl Index {
         status::status(self, verify, status::Trust::Watcher, None)
     }
 
-    /// [`Index::status`] right after `run`, with nothing slow in between: a run that found
-    /// nothing to do walked the files and compared them with this very index a moment ago,
-    /// so that walk is the check unless another writer has committed since; any other run
-    /// is checked afresh.
+    /// [`Index::status`] right after `run`: a run that found nothing to do walked the files
+    /// and compared them with this very index a moment ago, so that walk is the check while
+    /// it is a moment old (150 ms) and no other writer has committed since; anything else is
+    /// checked afresh.
     pub fn status_after(&self, run: &ReconcileReport) -> Result<Status> {
-        status::status(self, false, status::Trust::Watcher, run.in_line_with.as_deref())
+        status::status(self, false, status::Trust::Watcher, run.in_line.as_ref())
     }
 
     /// [`Index::status`] by a walk of the files alone, never a watch's word: what a watch

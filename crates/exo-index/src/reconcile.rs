@@ -31,6 +31,7 @@ use crate::store::lock::WriterLock;
 use crate::store::progress::Progress;
 use crate::store::settings::TextSettings;
 use crate::store::text::{TextDoc, TextIndex, TextWriter, fingerprint};
+use crate::vouch::InLine;
 
 #[derive(Debug, Clone)]
 pub struct ReconcileOptions {
@@ -76,11 +77,11 @@ pub struct ReconcileReport {
     /// How the run learned what changed: a walk of the files, or a running watch's word
     /// that nothing had.
     pub checked_by: CheckedBy,
-    /// Set when the run found nothing to do by a walk: the index (its vouch token) that walk
-    /// found the files in line with, so the check after the run need not walk again.
+    /// Set when the run found nothing to do by a walk: which index that walk found the files
+    /// in line with, and when, so a check right after the run need not walk again.
     /// Private: a report made elsewhere must not be able to vouch for anything.
     #[serde(skip)]
-    pub(crate) in_line_with: Option<String>,
+    pub(crate) in_line: Option<InLine>,
 }
 
 impl ReconcileReport {
@@ -136,6 +137,7 @@ fn run(
     // reading 100k rows back through SQLite was a tenth of a one-note run.
     let entries = crate::store::entries_copy::read_entries(&catalog, &layout.entries)?;
     let scan = index.scan_vault(options.verify)?;
+    let walked_at = Instant::now();
     index.keep_walk(&scan);
     let diff = diff::compute(vault, &entries, &scan, options.verify);
     let mut report = ReconcileReport {
@@ -155,7 +157,7 @@ fn run(
         report.notes = catalog.note_count()?;
         // This walk compared the files with this very index: it is the check a caller
         // would otherwise walk again for, as long as no other writer commits meanwhile.
-        report.in_line_with = crate::vouch::token_of(&catalog)?;
+        report.in_line = crate::vouch::token_of(&catalog)?.map(|token| InLine { token, walked_at });
         report.elapsed_ms = started.elapsed().as_millis() as u64;
         return Ok(report);
     }
@@ -685,6 +687,38 @@ mod tests {
             std::fs::read(&index.layout().entries).unwrap() == expected,
             "{step}: the copy differs from the catalog"
         );
+    }
+
+    /// A run that walked and found nothing to do records that walk; it stands for the check
+    /// after the run only while it is a moment old and names the index in the catalog.
+    #[test]
+    fn a_noop_run_records_the_walk_that_stands_for_the_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(root, "exo.toml", b"[embed]\nprovider = \"none\"\n");
+        write(root, "a.md", b"# A\n");
+        // Older than the racy window, so the second run has no stat record to refresh.
+        let old = std::time::SystemTime::now() - Duration::from_secs(60);
+        std::fs::File::options().write(true).open(root.join("a.md")).unwrap().set_modified(old).unwrap();
+        let index = Index::new(exo_vault::Vault::open(root).unwrap());
+        let first = index.reconcile(&ReconcileOptions::default(), &Silent).unwrap();
+        assert!(first.in_line.is_none(), "a run that wrote is checked afresh");
+        let noop = index.reconcile(&ReconcileOptions::default(), &Silent).unwrap();
+        let walk = noop.in_line.clone().expect("a no-op run records its walk");
+        let catalog = Catalog::open_required(&index.layout().catalog).unwrap();
+        assert!(walk.stands_for(&catalog));
+        let stale = crate::vouch::InLine { walked_at: walk.walked_at - Duration::from_secs(1), ..walk.clone() };
+        assert!(!stale.stands_for(&catalog), "a walk a second old stands for nothing");
+        let other = crate::vouch::InLine { token: format!("{}1", walk.token), ..walk.clone() };
+        assert!(!other.stands_for(&catalog), "nor one of another index");
+        // Standing for the check, it is the check: an edit a moment later is not seen. (A
+        // fresh instant, so a stall of the test machine cannot age the walk past its window.)
+        write(root, "a.md", b"# A\n\nEdited just now.\n");
+        let fresh = crate::vouch::InLine { walked_at: std::time::Instant::now(), ..walk };
+        let status = crate::status::status(&index, false, crate::status::Trust::Files, Some(&fresh)).unwrap();
+        assert_eq!(status.status, crate::status::SyncState::Synced, "the walk did not stand for the check");
+        let walked = crate::status::status(&index, false, crate::status::Trust::Files, None).unwrap();
+        assert_eq!(walked.status, crate::status::SyncState::OutOfSync);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::store::Index;
 use crate::store::catalog::{Catalog, meta_keys};
 use crate::store::health::{degraded_reason, reason_of};
 use crate::store::settings::TextSettings;
-use crate::vouch;
+use crate::vouch::{self, InLine};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub enum SyncState {
@@ -106,10 +106,10 @@ pub enum Repair {
     Reembed,
 }
 
-/// `in_line_with`: the vouch token of an index a walk of this process has just found the
-/// files in line with (a run that had nothing to do); that walk stands for this check while
-/// the catalog still names that index.
-pub(crate) fn status(index: &Index, verify: bool, trust: Trust, in_line_with: Option<&str>) -> Result<Status> {
+/// `in_line`: a walk of this process that has just found the files in line with an index (a
+/// run that had nothing to do); it stands for this check while the catalog still names that
+/// index and the walk is a moment old ([`InLine::stands_for`]).
+pub(crate) fn status(index: &Index, verify: bool, trust: Trust, in_line: Option<&InLine>) -> Result<Status> {
     let layout = index.layout();
     let settings = TextSettings::from_config(index.vault().root(), index.vault().config())?;
     let catalog = match Catalog::open(&layout.catalog) {
@@ -129,8 +129,8 @@ pub(crate) fn status(index: &Index, verify: bool, trust: Trust, in_line_with: Op
     };
     let embedder = crate::store::vector_store::configured_embedder(index.vault())?;
     // `--verify` promises to hash every note: it never takes a watcher's word.
-    let watched = trust == Trust::Watcher && !verify && vouch::vouched(index, &catalog);
-    let walked = !verify && in_line_with.is_some() && vouch::token_of(&catalog)?.as_deref() == in_line_with;
+    let walked = !verify && in_line.is_some_and(|walk| walk.stands_for(&catalog));
+    let watched = !walked && trust == Trust::Watcher && !verify && vouch::vouched(index, &catalog);
     let read = || read_recorded(index, &catalog, &settings, embedder.as_deref());
     let (diff, recorded) = match watched || walked {
         // The word stands for the comparison: the entries it would take are not even read.

@@ -64,6 +64,31 @@ pub fn rules_word(root: &Path, config: &exo_vault::Config) -> Option<String> {
     exo_vault::rules_stamp(root, config).map(|stamp| blake3::hash(stamp.as_bytes()).to_hex().to_string())
 }
 
+/// A walk of this process that found the files in line with an index (an `exo index` that
+/// had nothing to do): for a moment, a word like a watch's, so the check after the run need
+/// not walk again.
+#[derive(Debug, Clone)]
+pub(crate) struct InLine {
+    /// The index ([`token_of`]).
+    pub token: String,
+    /// When the walk ended.
+    pub walked_at: std::time::Instant,
+}
+
+/// How long a run's walk may stand for the check after it: less than a walk of 100k notes
+/// takes, so the check sees no less than a fresh walk would have begun to. A run that waited
+/// longer (for a writer's lock in the embed step) is checked afresh.
+pub(crate) const WALK_STANDS_FOR: Duration = Duration::from_millis(150);
+
+impl InLine {
+    /// Whether this walk stands for a check of `catalog`'s index now.
+    pub(crate) fn stands_for(&self, catalog: &Catalog) -> bool {
+        // A catalog that cannot say its token only costs the reuse: the files are walked.
+        self.walked_at.elapsed() <= WALK_STANDS_FOR
+            && token_of(catalog).ok().flatten().is_some_and(|token| token == self.token)
+    }
+}
+
 /// A watch's `clean` answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Clean {
