@@ -237,7 +237,8 @@ unsafe fn lay_out_key(keys: &mut [u16], j: usize, key: &[f32]) {
     // scatter, where 32 stores of a u16 each were a tenth of attention's time.
     let column = (j % TILE_ROWS) as i32;
     // SAFETY: 32 floats read from `key` (the assert); the scatter writes u32 number
-    // r · 16 + column < 256 for r < 16, inside the block's 512 u16s (1 KiB).
+    // r · 16 + column < 256 for r < 16, inside the block's 512 u16s (1 KiB); a scatter needs
+    // no alignment (the block's u32s are only 2-byte aligned).
     unsafe {
         let (low, high) = (_mm512_loadu_ps(key.as_ptr()), _mm512_loadu_ps(key.as_ptr().add(16)));
         let pairs = _mm512_inserti64x4::<1>(_mm512_castsi256_si512(bf16_lanes(low)), bf16_lanes(high));

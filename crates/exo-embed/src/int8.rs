@@ -151,6 +151,7 @@ impl Quantized {
             self.outlier_inputs.chunks_exact_mut(OUTLIERS).zip(self.outlier_values.chunks_exact_mut(OUTLIERS));
         #[cfg(target_arch = "x86_64")]
         let avx512 = matches!(kernel, Kernel::Amx | Kernel::Avx512Vnni)
+            && inputs > 0
             && inputs.is_multiple_of(16)
             && inputs <= 4096
             && crate::kernel::has_avx512vnni();
@@ -246,15 +247,16 @@ pub(crate) struct Step {
 }
 
 impl Step {
-    /// The step for values in [lo, hi] (lo ≤ 0 ≤ hi); None for a row of zeros or of
-    /// non-finite values, which quantises to zeros with a zero scale.
+    /// The step for values in [lo, hi] (lo ≤ 0 ≤ hi); None for a row of zeros, of
+    /// non-finite values or of a subnormal range, which quantises to zeros with a zero scale.
     #[inline(always)]
     pub(crate) fn of(lo: f32, hi: f32) -> Option<Step> {
         let scale = (hi - lo) / 255.0;
-        if !(scale.is_finite() && scale > 0.0) {
+        let inv = 1.0 / scale;
+        // A subnormal range has no finite inverse: as good as zeros.
+        if !(scale.is_finite() && scale > 0.0 && inv.is_finite()) {
             return None;
         }
-        let inv = 1.0 / scale;
         Some(Step { scale, inv, zero_point: (-lo * inv).round_ties_even().clamp(0.0, 255.0) })
     }
 }
@@ -285,7 +287,9 @@ fn quantize_row(src: &[f32], dst: &mut [u8]) -> (f32, i32) {
     for (d, &v) in dst.iter_mut().zip(src) {
         // Adding 2^23 rounds a value in [0, 255] to the nearest whole number, ties to even,
         // and leaves it in the low mantissa byte: a saturating `as u8` does not vectorise.
-        *d = ((v * inv + zero_point).clamp(0.0, 255.0) + 8_388_608.0).to_bits() as u8;
+        // max/min, not clamp: a NaN becomes 0 (clamp would keep it, and its payload's low
+        // byte would be the level), as in the AVX-512 quantiser.
+        *d = ((v * inv + zero_point).max(0.0).min(255.0) + 8_388_608.0).to_bits() as u8;
     }
     (scale, zero_point as i32)
 }
@@ -1213,8 +1217,11 @@ mod tests {
         rows.push((0..inputs).map(|i| if i % 5 == 0 { f32::MIN_POSITIVE / 4.0 } else { 0.0 }).collect());
         let mut with_nan: Vec<f32> = (0..inputs).map(|_| uniform(2.0)).collect();
         with_nan[7] = f32::NAN;
+        with_nan[8] = f32::from_bits(0x7fc0_0001); // a NaN whose payload's low byte is 1
+        with_nan[9] = -f32::NAN;
         with_nan[200] = -30.0;
         rows.push(with_nan);
+        rows.push(vec![1e-37; inputs]); // a subnormal range: no finite inverse
         let mut one_huge = vec![0.25; inputs];
         one_huge[383] = -1e6;
         rows.push(one_huge);

@@ -96,7 +96,7 @@ pub(crate) unsafe fn quantize_row(
         // SAFETY: as in pass 1.
         let v = unsafe { _mm512_loadu_ps(at.add(c * LANES)) };
         let x = _mm512_add_ps(_mm512_mul_ps(v, inv_v), zero_v);
-        // clamp to [0, 255]; a NaN becomes 0 here and byte 0 in the portable form too.
+        // max then min, as the portable form: a NaN becomes 0 in both.
         let x = _mm512_min_ps(_mm512_max_ps(x, _mm512_setzero_ps()), top);
         let bits = _mm512_castps_si512(_mm512_add_ps(x, rounder));
         // SAFETY: bytes c·16..c·16+16 lie inside `dst` (as long as `src`); unaligned store.
