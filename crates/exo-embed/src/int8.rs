@@ -237,6 +237,14 @@ fn take_outliers(row: &mut [f32], candidates: &mut Vec<u32>, which: &mut [u32], 
     }
 }
 
+/// `x` limited to [0, 255], a NaN to 0 (as `vmaxps`/`vminps` do in the AVX-512 quantiser):
+/// not `clamp`, which keeps a NaN, whose payload's low byte would become the level.
+#[inline(always)]
+fn level(x: f32) -> f32 {
+    let x = if x > 0.0 { x } else { 0.0 };
+    if x < 255.0 { x } else { 255.0 }
+}
+
 /// A row's quantisation step, shared by every quantiser so they agree to the bit.
 pub(crate) struct Step {
     pub scale: f32,
@@ -287,9 +295,7 @@ fn quantize_row(src: &[f32], dst: &mut [u8]) -> (f32, i32) {
     for (d, &v) in dst.iter_mut().zip(src) {
         // Adding 2^23 rounds a value in [0, 255] to the nearest whole number, ties to even,
         // and leaves it in the low mantissa byte: a saturating `as u8` does not vectorise.
-        // max/min, not clamp: a NaN becomes 0 (clamp would keep it, and its payload's low
-        // byte would be the level), as in the AVX-512 quantiser.
-        *d = ((v * inv + zero_point).max(0.0).min(255.0) + 8_388_608.0).to_bits() as u8;
+        *d = (level(v * inv + zero_point) + 8_388_608.0).to_bits() as u8;
     }
     (scale, zero_point as i32)
 }
