@@ -185,6 +185,8 @@ pub enum WatchEvent {
 
 /// How often an idle loop looks at the stop flag and at the vault folder itself.
 const WAKE: Duration = Duration::from_millis(250);
+/// How soon to look again when another writer's commit withheld the word.
+const LOOK_AGAIN_AFTER: Duration = Duration::from_secs(1);
 /// How many changed paths a log line names.
 const EXAMPLES: usize = 3;
 
@@ -433,9 +435,12 @@ impl<'a> Watch<'a> {
         }
     }
 
-    fn vouch_finish(&self, in_line: bool) {
-        if let Some(vouch) = &self.vouch {
-            vouch.finish(self.exo(), in_line);
+    fn vouch_finish(&mut self, in_line: bool) {
+        let withheld_by_a_commit = self.vouch.as_ref().is_some_and(|vouch| vouch.finish(self.exo(), in_line));
+        if withheld_by_a_commit {
+            // Another writer committed during the look: look again soon (not at once, so a
+            // fill committing batch after batch costs a look a second, not a busy loop).
+            self.next_rescan = self.next_rescan.min(Instant::now() + LOOK_AGAIN_AFTER);
         }
     }
 

@@ -43,7 +43,9 @@ mod elsewhere {
             Err("vouching needs inotify (Linux); queries check the files".into())
         }
         pub(crate) fn begin(&self, _exo: &Exo) {}
-        pub(crate) fn finish(&self, _exo: &Exo, _in_line: bool) {}
+        pub(crate) fn finish(&self, _exo: &Exo, _in_line: bool) -> bool {
+            false
+        }
         pub(crate) fn distrust(&self) {}
         pub(crate) fn broken_reason(&self) -> Option<String> {
             None
@@ -222,12 +224,14 @@ mod linux {
         /// line with the index. The word is given only if nothing changed meanwhile, the index
         /// included: another writer may commit an index made from an older walk (or by other
         /// rules) while the look runs, and that one was never compared with the files.
-        pub(crate) fn finish(&self, exo: &Exo, in_line: bool) {
+        /// True when only that commit withheld the word: worth another look soon, since no
+        /// question will ask for one (they stop at the missing word).
+        pub(crate) fn finish(&self, exo: &Exo, in_line: bool) -> bool {
             if !in_line {
                 // No word: nothing to read of the index or the rules.
                 let mut state = self.shared.lock();
                 (state.begun, state.word) = (None, None);
-                return;
+                return false;
             }
             let token = exo.index.vouch_token().ok().flatten();
             let config = exo.vault().config().clone();
@@ -241,7 +245,7 @@ mod linux {
                         .any(|c| matches!(c, std::path::Component::Normal(name) if never_walked(name)))
                 }) || exo_vault::rules_files(&self.shared.root, &config).iter().any(|file| file_unhides(file));
             let mut state = self.shared.lock();
-            let Some((rules_begun, token_begun)) = state.begun.take() else { return };
+            let Some((rules_begun, token_begun)) = state.begun.take() else { return false };
             let same_index = token_begun == token;
             let watched = !state.dirty && state.broken_reason.is_none() && !unwatched && state.unhiding.is_empty();
             state.word = match (token, rules) {
@@ -250,6 +254,7 @@ mod linux {
                 }
                 _ => None,
             };
+            watched && !same_index
         }
 
         /// The loop's own events can no longer be trusted (a watch limit, a failed watch,
@@ -315,7 +320,7 @@ mod linux {
     impl StaleWord {
         /// Whether `word` still names the index in the catalog; if another writer has
         /// committed one since, asks the event loop to look again (once for that index).
-        fn holds(&mut self, word: &Word) -> bool {
+        fn current_or_look_again(&mut self, word: &Word) -> bool {
             let current = match self.index.vouch_token() {
                 Ok(Some(current)) => current,
                 // Paths pending (a writer at work) or an unreadable catalog: no word, and no
@@ -383,7 +388,7 @@ mod linux {
             Err(()) => UNKNOWN.to_string(),
             // The client compares the rules with its own (`exo_index::vouch::vouched`, under its
             // HOME): judging them here as well cost every query a second stamp of them.
-            Ok(Some(word)) if stale.holds(&word) => format!("{CLEAN} {} {}", word.token, word.rules),
+            Ok(Some(word)) if stale.current_or_look_again(&word) => format!("{CLEAN} {} {}", word.token, word.rules),
             Ok(_) => DIRTY.to_string(),
         }
     }
