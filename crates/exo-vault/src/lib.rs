@@ -40,7 +40,8 @@ pub use relink::{TextEdit, apply_edits, rebase_own_links, retarget_links};
 /// re-parsed rather than trusted.
 /// 3: frontmatter after a BOM, bounded YAML, nested link labels capped.
 /// 4: a frontmatter whose first line is blank; an Excalidraw drawing titled by its file name.
-pub const PARSER_VERSION: u32 = 4;
+/// 5: a `---` … `---` stretch after the start is body (rules and text), not a frontmatter.
+pub const PARSER_VERSION: u32 = 5;
 pub use resolve::{LinkResolver, Resolution};
 pub use root::discover_root;
 pub use scan::{ScanReport, ScannedFile, Skipped, Walk, scan, scan_with};

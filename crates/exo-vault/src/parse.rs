@@ -76,7 +76,7 @@ pub fn parse_note(path: &str, text: &str, options: &ParseOptions) -> Note {
         walker.frontmatter_span = Some(Span::new(shift - block.end, shift));
         walker.frontmatter = Some(block.frontmatter);
     }
-    for (event, range) in Parser::new_ext(markdown, markdown_options()).into_offset_iter() {
+    for (event, range) in MarkdownEvents::of(markdown) {
         walker.on_event(event, range.start + shift..range.end + shift);
     }
     walker.flush_text_run();
@@ -102,14 +102,65 @@ pub(crate) fn markdown_of(text: &str) -> (&str, usize, Option<BlankLineFrontmatt
 /// U+FEFF, which some editors (Notepad, older Windows tools) write at the start of a file.
 const BOM: &str = "\u{feff}";
 
-/// The Markdown extensions every pass over a note's text uses (the relinker's too).
-pub(crate) fn markdown_options() -> Options {
-    Options::ENABLE_YAML_STYLE_METADATA_BLOCKS
-        | Options::ENABLE_WIKILINKS
+/// The Markdown extensions of a note's body, every pass over it (the relinker's too).
+fn body_options() -> Options {
+    Options::ENABLE_WIKILINKS
         | Options::ENABLE_TABLES
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_TASKLISTS
+}
+
+/// The events of `markdown` (what [`markdown_of`] leaves), ranges into it: a frontmatter only
+/// where Obsidian reads one, at the very start, then the body. pulldown-cmark also takes a
+/// `---` … `---` stretch in the middle of a note for a metadata block (a list between two
+/// rules, say), which hid its text and links and was reported as broken frontmatter; the body
+/// is therefore parsed without metadata blocks. Every pass over a note's markdown reads these.
+pub(crate) struct MarkdownEvents<'a> {
+    frontmatter: std::vec::IntoIter<(Event<'a>, Range<usize>)>,
+    body: pulldown_cmark::OffsetIter<'a>,
+    /// Where the body starts in the markdown.
+    pub body_start: usize,
+}
+
+impl<'a> MarkdownEvents<'a> {
+    pub(crate) fn of(markdown: &'a str) -> MarkdownEvents<'a> {
+        let mut frontmatter = Vec::new();
+        if markdown.starts_with("---") {
+            let options = body_options() | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS;
+            let mut events = Parser::new_ext(markdown, options).into_offset_iter();
+            if let Some(first @ (Event::Start(Tag::MetadataBlock(_)), _)) = events.next() {
+                frontmatter.push(first);
+                for (event, range) in events.by_ref() {
+                    let end = matches!(event, Event::End(TagEnd::MetadataBlock(_)));
+                    frontmatter.push((event, range));
+                    if end {
+                        break;
+                    }
+                }
+            }
+        }
+        let body_start = frontmatter.last().map_or(0, |(_, range)| range.end);
+        let body = Parser::new_ext(&markdown[body_start..], body_options()).into_offset_iter();
+        MarkdownEvents { frontmatter: frontmatter.into_iter(), body, body_start }
+    }
+
+    /// The body's reference definitions; their spans start at [`MarkdownEvents::body_start`].
+    pub(crate) fn reference_definitions(&self) -> &pulldown_cmark::RefDefs<'_> {
+        self.body.reference_definitions()
+    }
+}
+
+impl<'a> Iterator for MarkdownEvents<'a> {
+    type Item = (Event<'a>, Range<usize>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(event) = self.frontmatter.next() {
+            return Some(event);
+        }
+        let (event, range) = self.body.next()?;
+        Some((event, range.start + self.body_start..range.end + self.body_start))
+    }
 }
 
 /// A link or embed whose end event has not arrived yet.

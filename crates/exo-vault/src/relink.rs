@@ -59,11 +59,10 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use pulldown_cmark::{Event, LinkType, Parser, Tag};
+use pulldown_cmark::{Event, LinkType, Tag};
 
 use crate::note::{Link, LinkKind, Span};
 // The parser's own options: a rewrite must see exactly the links the index read.
-use crate::parse::markdown_options;
 use crate::path::{join_normalized, parent_dir, strip_note_extension};
 
 /// One edit to a note's text: replace bytes `span` with `text`.
@@ -345,13 +344,14 @@ impl LinkSyntax {
     fn scan(text: &str) -> LinkSyntax {
         // The same markdown the parser reads, so both see the same links.
         let (markdown, shift, _) = crate::parse::markdown_of(text);
-        let parser = Parser::new_ext(markdown, markdown_options());
         let mut by_start = HashMap::new();
         let mut markdown_destinations = Vec::new();
         let mut definitions: HashMap<String, Range<usize>> = HashMap::new();
         let mut opened: Vec<(usize, LinkType, String)> = Vec::new();
         let mut label_end: Vec<usize> = Vec::new();
-        let mut events = parser.into_offset_iter();
+        let mut events = crate::parse::MarkdownEvents::of(markdown);
+        // Reference definitions are the body's: their spans start where it does.
+        let defs_shift = shift + events.body_start;
         for (event, range) in events.by_ref() {
             let range = range.start + shift..range.end + shift;
             if let Some(end) = label_end.last_mut()
@@ -395,13 +395,13 @@ impl LinkSyntax {
         // Reference-style links point at their definition's destination.
         for (id, link) in definitions {
             let Some(def) = refdefs.get(&id) else { continue };
-            let def_range = def.span.start + shift..def.span.end + shift;
+            let def_range = def.span.start + defs_shift..def.span.end + defs_shift;
             if let Some(d) = definition_destination(text, def_range) {
                 by_start.insert(link.start, FoundSyntax::Markdown(d));
             }
         }
         for (_, def) in refdefs.iter() {
-            let def_range = def.span.start + shift..def.span.end + shift;
+            let def_range = def.span.start + defs_shift..def.span.end + defs_shift;
             markdown_destinations.extend(definition_destination(text, def_range));
         }
         LinkSyntax { by_start, markdown_destinations }

@@ -309,3 +309,27 @@ fn prose_is_text_outside_code_links_and_frontmatter_and_runs_across_wrapped_line
     let note = parse(text);
     assert_eq!(prose_of(&note, text), ["A phrase wrapped\nacross lines, ", " and ", " here.", "Last", "line"]);
 }
+
+/// Only a block at the very start is a frontmatter (as Obsidian reads it). pulldown-cmark
+/// also took a `---` … `---` stretch mid-note for one: a list between two rules lost its
+/// text and links, the body was chunked from after it, and the note was said to have broken
+/// frontmatter (a real vault's usual template: "Tags:", a link, a rule, the note, a rule).
+#[test]
+fn a_stretch_between_two_rules_mid_note_is_body_not_frontmatter() {
+    let template = "Tags:\n- [[Tags/Databases|Databases]]\n---\n- Atomicity, see [[Transactions]]\n- Isolation: key: value\n---\n## References\n- [[Designing Data-Intensive Applications]]\n";
+    let note = parse(template);
+    assert!(note.frontmatter_span.is_none() && note.frontmatter.is_none(), "{:?}", note.frontmatter_span);
+    assert!(note.warnings.is_empty(), "{:?}", note.warnings);
+    let found: Vec<&str> = note.links.iter().map(|l| l.target.as_str()).collect();
+    assert_eq!(found, ["Tags/Databases", "Transactions", "Designing Data-Intensive Applications"]);
+    let chunked: String = note.chunks.iter().map(|c| &template[c.span.start..c.span.end]).collect();
+    assert!(chunked.contains("Tags:") && chunked.contains("Atomicity"), "the body is chunked from its start");
+
+    // With a frontmatter at the start, a later stretch between rules is body all the same.
+    let both = parse("---\ntitle: Both\n---\nIntro\n\n---\n- see [[Later]] #tagged\n---\nEnd\n");
+    assert_eq!(both.title, "Both");
+    assert_eq!(both.frontmatter_span.map(|s| s.start), Some(0));
+    assert!(both.warnings.is_empty(), "{:?}", both.warnings);
+    assert_eq!(both.links.iter().map(|l| l.target.as_str()).collect::<Vec<_>>(), ["Later"]);
+    assert_eq!(tag_names(&both), vec!["tagged"]);
+}

@@ -395,3 +395,16 @@ fn a_rooted_bare_name_stays_rooted() {
     assert_eq!(rewritten, "[[/new]] [[/Old Alias]]\n");
     assert_round_trip(&v, ("a/n.md", text), ("a/n.md", &rewritten), "folder/old.md", "archive/new.md");
 }
+
+/// A `---` … `---` stretch mid-note is body to the relinker as to the parser: a link in it is
+/// rewritten (read as a metadata block, it was left pointing at the old name).
+#[test]
+fn a_link_between_two_rules_mid_note_is_rewritten() {
+    let v = vault();
+    let text = "Tags:\n- [[tag]]\n---\n- see [[old]], [m](../folder/old.md), [r][d]\n---\n[d]: ../folder/old.md\n";
+    let rewritten = retarget(&v, "a/n.md", text, "folder/old.md", "archive/new.md");
+    assert_eq!(
+        rewritten,
+        "Tags:\n- [[tag]]\n---\n- see [[new]], [m](../archive/new.md), [r][d]\n---\n[d]: ../archive/new.md\n"
+    );
+}
