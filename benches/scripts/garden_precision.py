@@ -56,6 +56,17 @@ tool folders (no exo.toml):
     exo --vault /tmp/gv/luissimas-zettelkasten index
     python3 benches/scripts/garden_precision.py --root /tmp/gv --part held4
 
+The fifth held-back vault (part held5) is a personal Obsidian vault of software-engineering
+notes, the repository github.com/wrewsama/obsidian-vault at the commit named in labels.tsv
+without .obsidian/ (no exo.toml):
+
+    git clone https://github.com/wrewsama/obsidian-vault /tmp/wrewsama-src
+    git -C /tmp/wrewsama-src checkout c79d50ee53ca306d2e711db26eea1060b5095d7c
+    cp -r /tmp/wrewsama-src /tmp/gv/wrewsama && cd /tmp/gv/wrewsama
+    rm -rf .git .obsidian && git init -q && git add -A && git commit -qm import
+    exo --vault /tmp/gv/wrewsama index
+    python3 benches/scripts/garden_precision.py --root /tmp/gv --part held5
+
 With --reports DIR it reads DIR/VAULT.json (a saved `garden --json --max 100000` report)
 instead of running exo, which is how the numbers of an older binary are scored.
 """
@@ -102,7 +113,7 @@ def main():
     p.add_argument("--root", default="/tmp/gv", help="directory holding the indexed vault copies")
     p.add_argument("--labels", default=str(here / "benches" / "garden" / "labels.tsv"))
     p.add_argument("--reports", help="read saved reports DIR/VAULT.json instead of running exo")
-    p.add_argument("--part", choices=["tune", "held", "held2", "held3", "held4", "all"], default="all")
+    p.add_argument("--part", choices=["tune", "held", "held2", "held3", "held4", "held5", "all"], default="all")
     p.add_argument("--calibration", action="store_true",
                    help="fit label ~ sigmoid(a * logit(confidence) + b) per kind on the judged findings of "
                         "the chosen part (a = 1, b = 0: the confidence already says how often such a "
@@ -153,7 +164,7 @@ def main():
     print("findings in the default report / found at any confidence:")
     for vault, per in counts.items():
         print(f"  {vault} ({part_of(labels, vault)}): " + ", ".join(f"{k} {a}/{b}" for k, (a, b) in per.items()))
-    for part in ("tune", "held", "held2", "held3", "held4"):
+    for part in ("tune", "held", "held2", "held3", "held4", "held5"):
         if args.part not in ("all", part):
             continue
         for kind in KINDS:
