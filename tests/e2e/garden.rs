@@ -183,6 +183,23 @@ fn garden_takes_a_title_most_notes_use_for_a_word_and_reports_a_specific_name() 
 
 /// A title wrapped across a soft line break is still a mention, and reading where it stands
 /// must not slice the note at the wrong line's end (the garden once panicked on it).
+/// An empty note (a tag page some vaults link from a "Tags:" line, a placeholder) has nothing
+/// to read: its name in prose is no missing link, at any confidence. Once it has text, it is.
+#[test]
+fn an_empty_note_is_never_the_target_of_a_mention() {
+    let v = small_vault_without_vectors();
+    v.write("Tags/Kernel Modules.md", "");
+    v.write("Other.md", "# Other\n\nLoading kernel modules at boot needs care, and more text follows here.\n");
+    v.exo_ok(["index"]);
+    let mention = "unlinked-mention Other.md Tags/Kernel Modules.md";
+    let report = garden_json(&v, &["--only", "unlinked-mention", "--min-confidence", "0"]);
+    assert!(!found(&report).contains(mention), "{report:#}");
+    v.write("Tags/Kernel Modules.md", "# Kernel Modules\n\nCode the kernel loads and unloads while it runs.\n");
+    v.exo_ok(["index"]);
+    let report = garden_json(&v, &["--only", "unlinked-mention", "--min-confidence", "0"]);
+    assert!(found(&report).contains(mention), "{report:#}");
+}
+
 #[test]
 fn garden_reads_a_name_wrapped_across_a_line_break() {
     let v = small_vault_without_vectors();
