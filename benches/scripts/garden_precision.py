@@ -67,6 +67,18 @@ without .obsidian/ (no exo.toml):
     exo --vault /tmp/gv/wrewsama index
     python3 benches/scripts/garden_precision.py --root /tmp/gv --part held5
 
+The sixth held-back vault (part held6) is a student's Obsidian vault of computer-science and
+mathematics course notes, the Markdown files of github.com/joeyshi12/obsidian-vault at the
+commit named in labels.tsv (without .obsidian/; images and PDFs not copied; no exo.toml):
+
+    git clone https://github.com/joeyshi12/obsidian-vault /tmp/joeyshi12-src
+    git -C /tmp/joeyshi12-src checkout be8935f0584692586995b90dcc5bf7fbc6ec001b
+    cd /tmp/joeyshi12-src && git ls-files '*.md' | grep -v '^.obsidian/' | \
+        while IFS= read -r f; do mkdir -p "/tmp/gv/joeyshi12/$(dirname "$f")"; cp "$f" "/tmp/gv/joeyshi12/$f"; done
+    cd /tmp/gv/joeyshi12 && git init -q && git add -A && git commit -qm import
+    exo --vault /tmp/gv/joeyshi12 index
+    python3 benches/scripts/garden_precision.py --root /tmp/gv --part held6
+
 With --reports DIR it reads DIR/VAULT.json (a saved `garden --json --max 100000` report)
 instead of running exo, which is how the numbers of an older binary are scored.
 """
@@ -113,7 +125,7 @@ def main():
     p.add_argument("--root", default="/tmp/gv", help="directory holding the indexed vault copies")
     p.add_argument("--labels", default=str(here / "benches" / "garden" / "labels.tsv"))
     p.add_argument("--reports", help="read saved reports DIR/VAULT.json instead of running exo")
-    p.add_argument("--part", choices=["tune", "held", "held2", "held3", "held4", "held5", "all"], default="all")
+    p.add_argument("--part", choices=["tune", "held", "held2", "held3", "held4", "held5", "held6", "all"], default="all")
     p.add_argument("--calibration", action="store_true",
                    help="fit label ~ sigmoid(a * logit(confidence) + b) per kind on the judged findings of "
                         "the chosen part (a = 1, b = 0: the confidence already says how often such a "
@@ -164,7 +176,7 @@ def main():
     print("findings in the default report / found at any confidence:")
     for vault, per in counts.items():
         print(f"  {vault} ({part_of(labels, vault)}): " + ", ".join(f"{k} {a}/{b}" for k, (a, b) in per.items()))
-    for part in ("tune", "held", "held2", "held3", "held4", "held5"):
+    for part in ("tune", "held", "held2", "held3", "held4", "held5", "held6"):
         if args.part not in ("all", part):
             continue
         for kind in KINDS:
