@@ -68,16 +68,15 @@ pub fn parse_bytes_with_text<'b>(path: &str, bytes: &'b [u8], options: &ParseOpt
 }
 
 pub fn parse_note(path: &str, text: &str, options: &ParseOptions) -> Note {
-    // Parse the markdown `markdown_of` leaves and move every range past what it skipped, so
-    // spans still index into `text`.
-    let (markdown, shift, leading_blank) = markdown_of(text);
+    let mut events = MarkdownEvents::of(text);
+    let shift = events.markdown_start;
     let mut walker = Walker::new(text, shift, options.link_style);
-    if let Some(block) = leading_blank {
+    if let Some(block) = events.leading_blank.take() {
         walker.frontmatter_span = Some(Span::new(shift - block.end, shift));
         walker.frontmatter = Some(block.frontmatter);
     }
-    for (event, range) in MarkdownEvents::of(markdown) {
-        walker.on_event(event, range.start + shift..range.end + shift);
+    for (event, range) in events {
+        walker.on_event(event, range);
     }
     walker.flush_text_run();
     walker.into_note(path, options)
@@ -88,7 +87,7 @@ pub fn parse_note(path: &str, text: &str, options: &ParseOptions) -> Note {
 /// making its closing `---` underline a heading), and past a frontmatter whose first line is
 /// blank, which it reads as a rule though Obsidian (and its Excalidraw plugin, which writes
 /// every drawing so) reads a frontmatter. Every pass over a note's markdown starts here.
-pub(crate) fn markdown_of(text: &str) -> (&str, usize, Option<BlankLineFrontmatter>) {
+fn markdown_of(text: &str) -> (&str, usize, Option<BlankLineFrontmatter>) {
     let mut markdown = text.strip_prefix(BOM).unwrap_or(text);
     let mut shift = text.len() - markdown.len();
     let leading_blank = frontmatter_opening_with_blank_line(markdown);
@@ -111,43 +110,61 @@ fn body_options() -> Options {
         | Options::ENABLE_TASKLISTS
 }
 
-/// The events of `markdown` (what [`markdown_of`] leaves), ranges into it: a frontmatter only
-/// where Obsidian reads one, at the very start, then the body. pulldown-cmark also takes a
-/// `---` … `---` stretch in the middle of a note for a metadata block (a list between two
-/// rules, say), which hid its text and links and was reported as broken frontmatter; the body
-/// is therefore parsed without metadata blocks. Every pass over a note's markdown reads these.
+/// The events of a note's text, ranges into the text: past what [`markdown_of`] skips, a
+/// frontmatter only where Obsidian reads one, at the very start, then the body. pulldown-cmark
+/// also takes a `---` … `---` stretch in the middle of a note for a metadata block (a list
+/// between two rules, say), which hid its text and links and was reported as broken
+/// frontmatter; the body is therefore parsed without metadata blocks. Every pass over a note's
+/// markdown (the parser's, the relinker's) reads these, so both see the same links.
 pub(crate) struct MarkdownEvents<'a> {
     frontmatter: std::vec::IntoIter<(Event<'a>, Range<usize>)>,
     body: pulldown_cmark::OffsetIter<'a>,
-    /// Where the body starts in the markdown.
-    pub body_start: usize,
+    /// Where pulldown-cmark's markdown starts in the text (past a BOM and a frontmatter
+    /// opening with a blank line).
+    pub markdown_start: usize,
+    /// A frontmatter opening with a blank line, read before pulldown-cmark.
+    pub leading_blank: Option<BlankLineFrontmatter>,
+    /// Where the body starts in the text.
+    body_start: usize,
 }
 
 impl<'a> MarkdownEvents<'a> {
-    pub(crate) fn of(markdown: &'a str) -> MarkdownEvents<'a> {
+    pub(crate) fn of(text: &'a str) -> MarkdownEvents<'a> {
+        let (markdown, markdown_start, leading_blank) = markdown_of(text);
+        let shift = |range: Range<usize>| range.start + markdown_start..range.end + markdown_start;
         let mut frontmatter = Vec::new();
         if markdown.starts_with("---") {
             let options = body_options() | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS;
             let mut events = Parser::new_ext(markdown, options).into_offset_iter();
-            if let Some(first @ (Event::Start(Tag::MetadataBlock(_)), _)) = events.next() {
-                frontmatter.push(first);
+            if let Some((first @ Event::Start(Tag::MetadataBlock(_)), range)) = events.next() {
+                frontmatter.push((first, shift(range)));
                 for (event, range) in events.by_ref() {
                     let end = matches!(event, Event::End(TagEnd::MetadataBlock(_)));
-                    frontmatter.push((event, range));
+                    frontmatter.push((event, shift(range)));
                     if end {
                         break;
                     }
                 }
             }
         }
-        let body_start = frontmatter.last().map_or(0, |(_, range)| range.end);
-        let body = Parser::new_ext(&markdown[body_start..], body_options()).into_offset_iter();
-        MarkdownEvents { frontmatter: frontmatter.into_iter(), body, body_start }
+        let body_start = frontmatter.last().map_or(markdown_start, |(_, range)| range.end);
+        let body = Parser::new_ext(&text[body_start..], body_options()).into_offset_iter();
+        MarkdownEvents { frontmatter: frontmatter.into_iter(), body, markdown_start, leading_blank, body_start }
     }
 
-    /// The body's reference definitions; their spans start at [`MarkdownEvents::body_start`].
-    pub(crate) fn reference_definitions(&self) -> &pulldown_cmark::RefDefs<'_> {
-        self.body.reference_definitions()
+    /// Where the body's reference definition `id` is written in the text.
+    pub(crate) fn definition_span(&self, id: &str) -> Option<Range<usize>> {
+        self.body.reference_definitions().get(id).map(|def| self.in_text(&def.span))
+    }
+
+    /// Where each of the body's reference definitions is written in the text.
+    pub(crate) fn definition_spans(&self) -> impl Iterator<Item = Range<usize>> + '_ {
+        self.body.reference_definitions().iter().map(|(_, def)| self.in_text(&def.span))
+    }
+
+    /// A body span (pulldown-cmark's, relative to the body) in the text.
+    fn in_text(&self, span: &Range<usize>) -> Range<usize> {
+        span.start + self.body_start..span.end + self.body_start
     }
 }
 

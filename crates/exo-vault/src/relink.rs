@@ -342,18 +342,14 @@ enum FoundSyntax {
 
 impl LinkSyntax {
     fn scan(text: &str) -> LinkSyntax {
-        // The same markdown the parser reads, so both see the same links.
-        let (markdown, shift, _) = crate::parse::markdown_of(text);
+        // The same events the parser reads, so both see the same links.
         let mut by_start = HashMap::new();
         let mut markdown_destinations = Vec::new();
         let mut definitions: HashMap<String, Range<usize>> = HashMap::new();
         let mut opened: Vec<(usize, LinkType, String)> = Vec::new();
         let mut label_end: Vec<usize> = Vec::new();
-        let mut events = crate::parse::MarkdownEvents::of(markdown);
-        // Reference definitions are the body's: their spans start where it does.
-        let defs_shift = shift + events.body_start;
+        let mut events = crate::parse::MarkdownEvents::of(text);
         for (event, range) in events.by_ref() {
-            let range = range.start + shift..range.end + shift;
             if let Some(end) = label_end.last_mut()
                 && !matches!(event, Event::End(pulldown_cmark::TagEnd::Link | pulldown_cmark::TagEnd::Image))
             {
@@ -391,17 +387,14 @@ impl LinkSyntax {
                 _ => {}
             }
         }
-        let refdefs = events.reference_definitions();
         // Reference-style links point at their definition's destination.
         for (id, link) in definitions {
-            let Some(def) = refdefs.get(&id) else { continue };
-            let def_range = def.span.start + defs_shift..def.span.end + defs_shift;
+            let Some(def_range) = events.definition_span(&id) else { continue };
             if let Some(d) = definition_destination(text, def_range) {
                 by_start.insert(link.start, FoundSyntax::Markdown(d));
             }
         }
-        for (_, def) in refdefs.iter() {
-            let def_range = def.span.start + defs_shift..def.span.end + defs_shift;
+        for def_range in events.definition_spans() {
             markdown_destinations.extend(definition_destination(text, def_range));
         }
         LinkSyntax { by_start, markdown_destinations }
