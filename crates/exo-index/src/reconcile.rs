@@ -199,11 +199,13 @@ fn noop_on_watch_word(
         return Ok(None);
     }
     let Some(snapshot) = index.walk_snapshot() else { return Ok(None) };
-    if !index.vault().listing_holds(&snapshot) || catalog.note_count()? == 0 {
+    let notes = catalog.note_count()?;
+    if notes == 0 || !index.vault().listing_holds(&snapshot) {
         return Ok(None);
     }
-    // The watch vouches for the notes, not for attachments the index has yet to record (one
-    // added before it started); the walk's record lists them.
+    // The watch vouches for the notes, not for attachments; the walk's record lists them, but
+    // it is kept before the run that walked writes (`keep_walk`), so a run that failed after
+    // it left a catalog without them.
     let listed: BTreeSet<&str> = snapshot.attachments().iter().map(String::as_str).collect();
     let recorded = catalog.attachments()?;
     if recorded.len() != listed.len() || !recorded.iter().all(|path| listed.contains(path.as_str())) {
@@ -215,7 +217,7 @@ fn noop_on_watch_word(
         ..ReconcileReport::default()
     };
     record_revision(catalog, &report)?;
-    report.notes = catalog.note_count()?;
+    report.notes = notes;
     report.elapsed_ms = started.elapsed().as_millis() as u64;
     Ok(Some(report))
 }

@@ -9,6 +9,10 @@
 //! names the index it checked against; the client trusts the answer only when it still names
 //! the index in the catalog now. Anything else (no watcher, a stale socket, a slow or odd
 //! answer, another token) and the caller walks the files as it always did.
+//!
+//! The same kind of word from this process itself: [`InLine`], a walk that has just found the
+//! files in line with an index (an `exo index` with nothing to do), which stands for the
+//! check after it for a moment.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
