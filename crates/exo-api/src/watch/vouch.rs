@@ -224,8 +224,8 @@ mod linux {
         /// line with the index. The word is given only if nothing changed meanwhile, the index
         /// included: another writer may commit an index made from an older walk (or by other
         /// rules) while the look runs, and that one was never compared with the files.
-        /// True when only that commit withheld the word: worth another look soon, since no
-        /// question will ask for one (they stop at the missing word).
+        /// True when only another writer's finished commit withheld the word: worth another
+        /// look soon, since no question will ask for one (they stop at the missing word).
         pub(crate) fn finish(&self, exo: &Exo, in_line: bool) -> bool {
             if !in_line {
                 // No word: nothing to read of the index or the rules.
@@ -247,6 +247,9 @@ mod linux {
             let mut state = self.shared.lock();
             let Some((rules_begun, token_begun)) = state.begun.take() else { return false };
             let same_index = token_begun == token;
+            // A writer still at work (paths pending: no token) is looked at again by the
+            // rescan after it, not every second while it runs.
+            let committed = token.is_some();
             let watched = !state.dirty && state.broken_reason.is_none() && !unwatched && state.unhiding.is_empty();
             state.word = match (token, rules) {
                 (Some(token), Some(rules)) if watched && same_index && rules_begun.as_ref() == Some(&rules) => {
@@ -254,7 +257,7 @@ mod linux {
                 }
                 _ => None,
             };
-            watched && !same_index
+            watched && !same_index && committed
         }
 
         /// The loop's own events can no longer be trusted (a watch limit, a failed watch,
