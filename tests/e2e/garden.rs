@@ -200,6 +200,49 @@ fn an_empty_note_is_never_the_target_of_a_mention() {
     assert!(found(&report).contains(mention), "{report:#}");
 }
 
+/// Callout titles, the app's own menu words and a name inside a longer one are weighed below
+/// the same name in running prose, and the evidence says where each mention stands.
+#[test]
+fn mentions_in_callout_titles_menus_and_longer_names_weigh_less_than_in_prose() {
+    let v = small_vault_without_vectors();
+    v.write(
+        "Core Plugins.md",
+        "# Core Plugins\n\nThe plugins that ship with the app, each one turned on in settings.\n",
+    );
+    v.write("Database.md", "# Database\n\nAn organised store of records that a program queries and updates.\n");
+    v.write("Prose.md", "# Prose\n\nThe app ships Core Plugins you can turn off, and more text follows here.\n");
+    v.write("Callout.md", "# Callout\n\n> [!tip] Core Plugins come first\n> Turn the ones you need on, then go on.\n");
+    v.write("Steps.md", "# Steps\n\n1. Open settings.\n2. Under **Core Plugins**, enable the one you need.\n");
+    v.write("Menu.md", "# Menu\n\nGo to Settings > Core Plugins and enable the one you need today.\n");
+    v.write("Course.md", "# Course\n\nShe took Database Systems last term, and more text follows here.\n");
+    v.write("Store.md", "# Store\n\nThe app keeps it in a Database that it queries, and more text follows.\n");
+    v.exo_ok(["index"]);
+    let report = garden_json(&v, &["--only", "unlinked-mention", "--min-confidence", "0"]);
+    let finding = |note: &str| {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"] == note)
+            .unwrap_or_else(|| panic!("no mention in {note}: {report:#}"))
+            .clone()
+    };
+    let (prose, callout) = (finding("Prose.md"), finding("Callout.md"));
+    assert_eq!(prose["evidence"]["place"], "prose", "{prose:#}");
+    assert_eq!(callout["evidence"]["place"], "callout title", "{callout:#}");
+    for note in ["Steps.md", "Menu.md"] {
+        let interface = finding(note);
+        assert_eq!(interface["evidence"]["place"], "interface label", "{interface:#}");
+        let lower = interface["confidence"].as_f64() < callout["confidence"].as_f64();
+        assert!(lower, "the app's words weigh less than a callout's title: {interface:#}");
+    }
+    assert!(callout["confidence"].as_f64() < prose["confidence"].as_f64(), "{callout:#} {prose:#}");
+    let (course, store) = (finding("Course.md"), finding("Store.md"));
+    let reasons = course["evidence"]["confidence_reasons"].to_string();
+    assert!(reasons.contains("part of a longer name"), "{course:#}");
+    assert!(course["confidence"].as_f64() < store["confidence"].as_f64(), "{course:#} {store:#}");
+}
+
 #[test]
 fn garden_reads_a_name_wrapped_across_a_line_break() {
     let v = small_vault_without_vectors();

@@ -375,6 +375,13 @@ enum Place {
     Prose,
     /// The whole of a bold or italic run: a UI label or a list item's lead word.
     Label,
+    /// A callout's title (`> [!warning] Live preview`): set like a heading, though writers
+    /// often put a sentence there.
+    Callout,
+    /// The words of an app's interface: a step of a menu path (`File > Preferences > Keyboard
+    /// Shortcuts`, `Settings → Core plugins`) or a bold label in a numbered step (`2. Under
+    /// **Core plugins**, enable…`). What the reader clicks, not a concept to read about.
+    Interface,
     Heading,
     /// A caption: a line that is one emphasis run under an image (`*Example report*`), which
     /// names the picture, not the thing.
@@ -391,6 +398,8 @@ impl Place {
         match self {
             Place::Prose => "prose",
             Place::Label => "label",
+            Place::Callout => "callout title",
+            Place::Interface => "interface label",
             Place::Heading => "heading",
             Place::Caption => "image caption",
             Place::Table => "table",
@@ -405,7 +414,10 @@ impl Place {
         match self {
             Place::Prose => 0.0,
             Place::Label => -0.5,
-            Place::Heading | Place::Caption => -1.5,
+            Place::Callout => -1.0,
+            Place::Interface => -1.5,
+            // Headings were judged worth a link 4 times in 26 on the labelled vaults.
+            Place::Heading | Place::Caption => -2.0,
             Place::Table => -2.0,
             Place::Section => -3.0,
         }
@@ -523,6 +535,8 @@ struct Mention {
     spot: Spot,
     /// Written with a capital where a sentence does not start.
     capital_mid_sentence: bool,
+    /// The words are part of a longer name written there (`in_longer_name`).
+    in_longer_name: bool,
 }
 
 fn in_note(vault: &Vault, graph: &Graph, names: &Names, id: usize, bytes: &[u8]) -> Vec<Candidate> {
@@ -585,7 +599,46 @@ fn mention_at(source: &str, name: usize, at: usize, to: usize, spot: Spot) -> Me
         count: 0,
         spot,
         capital_mid_sentence: capital_mid_sentence(source, at),
+        in_longer_name: in_longer_name(source, at, to),
     }
+}
+
+/// Whether the mention at `at..to` is part of a longer name written there, so that it names
+/// something else: a one-word name with a capitalised word joined to it ("Database Systems",
+/// "Secure Sockets Layer", a course and a protocol, not the database or the socket), or words
+/// right after a link or a bold run, which say what kind of thing that named thing is ("the
+/// [[Command palette]] core plugin", "the **Publish** core plugin").
+fn in_longer_name(source: &str, at: usize, to: usize) -> bool {
+    let spaced = |s: &str| s.trim_end_matches([' ', '\u{a0}']).len();
+    let before = &source[..at];
+    let before_word = &before[..spaced(before)];
+    // A link, or a bold run that closes there (not one that opens on the mention).
+    let closes_a_name = before_word.ends_with("]]")
+        || (before_word.ends_with("**") && before_word.matches("**").count().is_multiple_of(2));
+    if before_word.len() < before.len() && closes_a_name {
+        return true;
+    }
+    let text = &source[at..to];
+    if text.contains(char::is_whitespace) || !text.starts_with(char::is_uppercase) {
+        return false;
+    }
+    let capitalised_word = |word: &str| {
+        let word = word.trim_end_matches(|c: char| !c.is_alphanumeric());
+        word.chars().count() >= 2 && word.starts_with(char::is_uppercase)
+    };
+    let next = source[to..].strip_prefix(' ').and_then(|rest| rest.split(char::is_whitespace).next());
+    if next.is_some_and(capitalised_word) {
+        return true;
+    }
+    // The word before counts only when it is capitalised mid-sentence: at a sentence's start
+    // every word has a capital ("Database Systems is…" says nothing of "Systems").
+    let Some(previous) = before.strip_suffix(' ') else { return false };
+    let previous_at =
+        previous.rfind(char::is_whitespace).map_or(0, |i| i + previous[i..].chars().next().map_or(1, char::len_utf8));
+    let previous_word = &previous[previous_at..];
+    previous_word.ends_with(char::is_alphanumeric)
+        && capitalised_word(previous_word)
+        && capital_mid_sentence(source, previous_at)
 }
 
 /// The key of the stored vector of the chunk holding the mention's line.
@@ -622,6 +675,9 @@ fn place(prose: &Prose, at: usize, to: usize) -> Place {
     let line_from = source[..at].rfind('\n').map_or(0, |i| i + 1);
     let line_to = source[at..].find('\n').map_or(source.len(), |i| at + i);
     let line = source[line_from..line_to].trim();
+    if is_callout_title(line) {
+        return Place::Callout;
+    }
     if line.starts_with('|') || (line.ends_with('|') && line.contains(" | ")) {
         return Place::Table;
     }
@@ -634,10 +690,41 @@ fn place(prose: &Prose, at: usize, to: usize) -> Place {
     // follows it runs to the end of the line the name ends on, not the one it starts on.
     let after_to = source[to..].find('\n').map_or(source.len(), |i| to + i);
     let (before, after) = (&source[line_from..at], &source[to..after_to]);
+    if is_menu_step(before, after) {
+        return Place::Interface;
+    }
     if ["**", "__"].iter().any(|m| before.ends_with(m) && after.starts_with(m)) {
-        return Place::Label;
+        let rest = format!("{}{}", &before[..before.len() - 2], &after[2..]);
+        return if is_numbered_step(&rest) { Place::Interface } else { Place::Label };
     }
     Place::Prose
+}
+
+/// Whether the rest of a line around a bold label is a numbered step that goes on past the
+/// label (`2. Under ` … `, enable the plugin.`), not a numbered list of names (`1. `).
+fn is_numbered_step(rest: &str) -> bool {
+    let rest = rest.trim_start();
+    let digits = rest.chars().take_while(char::is_ascii_digit).count();
+    let Some(step) = rest[digits..].strip_prefix(['.', ')']) else { return false };
+    digits > 0 && step.chars().filter(|c| c.is_alphanumeric()).count() >= 3
+}
+
+/// Whether a (trimmed) line opens a callout: `> [!type]` then its title, quotes nested or not.
+fn is_callout_title(line: &str) -> bool {
+    line.starts_with('>') && line.trim_start_matches(['>', ' ', '\t']).starts_with("[!")
+}
+
+/// Whether the words between `before` and `after` on their line are a step of a menu path:
+/// a `>` or `→` joins them to the step before or after (emphasis around the path aside). A
+/// `>` at the start of the line is a quote, not a step.
+fn is_menu_step(before: &str, after: &str) -> bool {
+    let before = before.trim_end_matches(['*', '_', ' ', '\u{a0}']);
+    let after = after.trim_start_matches(['*', '_', ' ', '\u{a0}']);
+    let joined_before = ['>', '→'].iter().any(|arrow| {
+        before.strip_suffix(*arrow).is_some_and(|rest| !rest.trim_start_matches(['>', ' ']).trim().is_empty())
+    });
+    let joined_after = after.starts_with(['>', '→']) && !after.starts_with(">=");
+    joined_before || joined_after
 }
 
 /// Whether the mention at `at`, on the line `line_from..line_to`, is in a caption: one
@@ -762,6 +849,7 @@ pub(crate) fn weigh(candidates: Candidates, graph: &Graph, vectors: Option<&Vect
                 alias: facts.alias,
                 proper: facts.capitalised && c.mention.capital_mid_sentence,
                 lowercased: facts.words == 1 && facts.capitalised && !c.mention.text.chars().any(char::is_uppercase),
+                in_longer_name: c.mention.in_longer_name,
                 target_stub: graph.note(c.target).word_count < candidates.stub_words,
                 target_ancestor: crate::hierarchy::is_ancestor(&graph.note(c.target).path, &graph.note(c.id).path),
                 spot: c.mention.spot,
@@ -831,6 +919,8 @@ struct Signals {
     /// A one-word name written in lower case where the title has a capital: the word, not
     /// the name ("sharing" for the note "Sharing").
     lowercased: bool,
+    /// Part of a longer name written there (`in_longer_name`): another thing's name.
+    in_longer_name: bool,
     /// The named note is a stub: little for a reader to follow the link to.
     target_stub: bool,
     /// The named note is above this one in the hierarchy (`hierarchy::is_ancestor`): the
@@ -865,6 +955,9 @@ impl Signals {
         }
         if self.lowercased {
             add(-1.0, "a one-word name written as an ordinary word".into());
+        }
+        if self.in_longer_name {
+            add(-1.2, "part of a longer name written there".into());
         }
         // Common is what many notes write without linking: a name most notes link where
         // they use it is the vault's vocabulary of concepts, not a word.
@@ -1030,8 +1123,54 @@ mod tests {
             "each capitalised occurrence in its place; italics are prose"
         );
         assert_eq!(places(text, "search here"), [Place::Prose]);
-        let order = [Place::Prose, Place::Label, Place::Heading, Place::Table, Place::Section];
+        let order = [
+            Place::Prose,
+            Place::Label,
+            Place::Callout,
+            Place::Interface,
+            Place::Heading,
+            Place::Table,
+            Place::Section,
+        ];
         assert!(order.windows(2).all(|w| w[0] < w[1]), "the report prefers the earlier places");
+    }
+
+    #[test]
+    fn callout_titles_and_interface_words_are_not_prose() {
+        let text = "> [!warning] Live preview warning\n> Live preview is on.\n\n\
+                    1. **Go to File > Preferences > Keyboard Shortcuts**\n\
+                    2. Under **Core plugins**, enable it.\n\
+                    3. **Core plugins**\n\n\
+                    Open Settings → Core plugins now. Core plugins > 5 is no path at all.\n\n\
+                    > Core plugins quoted.\n";
+        assert_eq!(places(text, "Live preview"), [Place::Callout, Place::Prose], "the title line only");
+        assert_eq!(places(text, "Preferences"), [Place::Interface], "a step between two others");
+        assert_eq!(places(text, "Keyboard Shortcuts"), [Place::Interface], "the last step, bold around the path");
+        assert_eq!(
+            places(text, "Core plugins"),
+            [Place::Interface, Place::Label, Place::Interface, Place::Interface, Place::Prose],
+            "a bold label in a step that goes on; a numbered list of names is a label; after an arrow; \
+             a quote's `>` is no step"
+        );
+    }
+
+    #[test]
+    fn a_name_inside_a_longer_name_is_another_thing() {
+        let at = |text: &str, needle: &str| {
+            let at = text.find(needle).unwrap();
+            in_longer_name(text, at, at + needle.len())
+        };
+        assert!(at("but did not take Database Systems.", "Database"), "a capitalised word after");
+        assert!(at("SSL: Secure Sockets Layer", "Sockets"), "inside an expansion");
+        assert!(at("the Sync Database here", "Database"), "a capitalised word before, mid-sentence");
+        assert!(at("the [[Command palette]] core plugin", "core plugin"), "the kind of a linked thing");
+        assert!(at("the **Publish** core plugin", "core plugin"), "the kind of a bold name");
+        assert!(!at("Under **Core plugins**, enable", "Core plugins"), "a bold run that opens on the name");
+        assert!(!at("Use the Database. It works", "Database"), "the next sentence");
+        assert!(!at("In Database I trust", "Database"), "a one-letter word");
+        assert!(!at("Database Systems is a course", "Systems"), "a sentence's first word is no capital");
+        assert!(!at("the core plugin list", "core plugin"), "ordinary words around");
+        assert!(!at("the Obsidian Web Clipper", "Web Clipper"), "a longer name only counts for one word");
     }
 
     #[test]
@@ -1083,6 +1222,7 @@ mod tests {
             alias: false,
             proper: false,
             lowercased: false,
+            in_longer_name: false,
             target_stub: false,
             target_ancestor: false,
             spot: Spot { place: Place::Prose, line_linked: false },
@@ -1098,6 +1238,7 @@ mod tests {
         let more = |s: Signals| s.confidence().0 > base;
         let less = |s: Signals| s.confidence().0 < base;
         assert!(more(Signals { words: 2, ..signals() }));
+        assert!(less(Signals { in_longer_name: true, ..signals() }));
         assert!(more(Signals { alias: true, ..signals() }));
         assert!(more(Signals { proper: true, ..signals() }));
         assert!(more(Signals { linked_share: 0.5, ..signals() }));
