@@ -40,14 +40,22 @@ pub fn detect(
             if ta.drawing || tb.drawing {
                 return None;
             }
-            let mut standing = Standing::of(&neighbours, a, b, cosine);
             let (na, nb) = (graph.note(a), graph.note(b));
+            let shared = shared_trigrams(&ta.trigrams, &tb.trigrams);
+            // A README is the page a forge shows visitors of the repository or the folder,
+            // not a note on a topic: it is alike with whatever it introduces, and none of
+            // the pairs with one on the labelled vaults (5) was worth acting on. A copy of
+            // one is still a near-duplicate.
+            if (is_readme(&na.path) || is_readme(&nb.path)) && shared < settings.duplicate_min_shared {
+                return None;
+            }
+            let mut standing = Standing::of(&neighbours, a, b, cosine);
             standing.parent_child = parent_and_child(&na.path, &nb.path);
             standing.series = same_series(&na.path, &nb.path);
             standing.mentioned = ta.mentions(&nb.title) || tb.mentions(&na.title);
             standing.referenced = ta.refers_to(&nb.path) || tb.refers_to(&na.path);
             standing.stub = na.word_count.min(nb.word_count) < settings.stub_words;
-            Some(Measured { pair: (a, b), cosine, shared: shared_trigrams(&ta.trigrams, &tb.trigrams), standing })
+            Some(Measured { pair: (a, b), cosine, shared, standing })
         })
         .collect();
     mark_echoes(&mut measured, settings.duplicate_min_shared, |id| {
@@ -55,6 +63,13 @@ pub fn detect(
         (note.word_count, note.path.as_str())
     });
     Ok(measured.iter().filter_map(|m| finding(graph, settings, m.pair, m.cosine, m.shared, &m.standing)).collect())
+}
+
+/// Whether the note is a README (`README.md`, `docs/readme.markdown`): a repository's or a
+/// folder's front page.
+fn is_readme(path: &str) -> bool {
+    let file = path.rsplit('/').next().unwrap_or(path);
+    file.split('.').next().is_some_and(|stem| stem.eq_ignore_ascii_case("readme"))
 }
 
 /// A candidate pair with what was measured of it.
@@ -586,6 +601,12 @@ mod tests {
     }
 
     /// The blocked SGEMM agrees with plain dot products across block boundaries.
+    #[test]
+    fn readmes_are_front_pages() {
+        assert!(is_readme("README.md") && is_readme("docs/readme.markdown") && is_readme("a/ReadMe.md"));
+        assert!(!is_readme("readme-tips.md") && !is_readme("notes/read me.md") && !is_readme("readmes/a.md"));
+    }
+
     #[test]
     fn blocked_product_matches_dot_products() {
         let count = BLOCK * 2 + 37;
