@@ -162,3 +162,32 @@ fn an_enforced_check_refuses_exo_new_and_frontmatter_flags_keep_their_order() {
     let text = std::fs::read_to_string(v.root.join("inbox/x.md")).unwrap();
     assert_eq!(text, "---\ntitle: X\nstatus: draft\na: 1\n---\n");
 }
+
+/// A link in a property (`parent: "[[Kernel Modules]]"`, as Obsidian writes them) is a link:
+/// the parent has the child as a backlink and is no orphan, the garden does not ask the child
+/// to link what its properties already link, and `exo mv` rewrites it with the body's links.
+#[test]
+fn a_link_in_a_property_is_a_link_that_moves_with_its_note() {
+    let v = TestVault::git_repo();
+    v.write("exo.toml", "[embed]\nprovider = \"none\"\n");
+    v.write("Kernel Modules.md", "# Kernel Modules\n\nCode the kernel loads and unloads while it runs.\n");
+    v.write(
+        "Child.md",
+        "---\nparent:\n  - \"[[Kernel Modules]]\"\n---\n# Child\n\nLoading kernel modules at boot needs care, and more text.\n",
+    );
+    v.commit_all("start");
+    v.exo_ok(["index"]);
+    let backlinks: serde_json::Value =
+        serde_json::from_str(&v.exo_ok(["backlinks", "Kernel Modules.md", "--json"])).unwrap();
+    let from: Vec<&str> =
+        backlinks["backlinks"].as_array().unwrap().iter().map(|b| b["path"].as_str().unwrap_or("")).collect();
+    assert_eq!(from, ["Child.md"], "{backlinks}");
+    let garden = v.exo(["garden", "--json", "--only", "unlinked-mention,orphan", "--min-confidence", "0"]);
+    let garden: serde_json::Value = serde_json::from_str(&stdout(&garden)).unwrap();
+    assert_eq!(garden["findings"].as_array().unwrap().len(), 0, "{garden:#}");
+
+    let out = v.exo_ok(["mv", "Kernel Modules.md", "os/Modules.md"]);
+    assert!(out.starts_with("moved Kernel Modules.md -> os/Modules.md, 1 link(s) rewritten"), "{out}");
+    let child = std::fs::read_to_string(v.root.join("Child.md")).unwrap();
+    assert!(child.starts_with("---\nparent:\n  - \"[[Modules]]\"\n---\n"), "{child}");
+}

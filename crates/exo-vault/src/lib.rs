@@ -41,7 +41,8 @@ pub use relink::{TextEdit, apply_edits, rebase_own_links, retarget_links};
 /// 3: frontmatter after a BOM, bounded YAML, nested link labels capped.
 /// 4: a frontmatter whose first line is blank; an Excalidraw drawing titled by its file name.
 /// 5: a `---` … `---` stretch after the start is body (rules and text), not a frontmatter.
-pub const PARSER_VERSION: u32 = 5;
+/// 6: wikilinks in frontmatter values are links (`LinkKind::Property`).
+pub const PARSER_VERSION: u32 = 6;
 pub use resolve::{LinkResolver, Resolution};
 pub use root::discover_root;
 pub use scan::{ScanReport, ScannedFile, Skipped, Walk, scan, scan_with};

@@ -113,6 +113,9 @@ pub enum LinkKind {
     Embed,
     /// `[text](path.md)`.
     Markdown,
+    /// `[[target]]` in a frontmatter value (`parent: "[[Topic]]"`): a link Obsidian's
+    /// properties show, follow, and count in the graph and the backlinks.
+    Property,
 }
 
 impl LinkKind {
@@ -121,6 +124,7 @@ impl LinkKind {
             LinkKind::Wiki => "wiki",
             LinkKind::Embed => "embed",
             LinkKind::Markdown => "markdown",
+            LinkKind::Property => "property",
         }
     }
 
@@ -129,6 +133,7 @@ impl LinkKind {
             "wiki" => Some(LinkKind::Wiki),
             "embed" => Some(LinkKind::Embed),
             "markdown" => Some(LinkKind::Markdown),
+            "property" => Some(LinkKind::Property),
             _ => None,
         }
     }

@@ -423,6 +423,52 @@ impl<'a> Walker<'a> {
         self.links.extend(link);
     }
 
+    /// The wikilinks written in the frontmatter's values (`parent: "[[Topic]]"`, a list of
+    /// them under `related:`), as Obsidian reads its properties: only when the frontmatter is
+    /// a mapping (else there are no properties), only what a value holds (not a comment, not a
+    /// key), targets as in the body, the link style's order of label and target.
+    fn property_links(&self, value: Option<&serde_json::Value>) -> Vec<Link> {
+        let (Some(span), Some(serde_json::Value::Object(map))) = (self.frontmatter_span, value) else {
+            return Vec::new();
+        };
+        let mut in_values = std::collections::HashSet::new();
+        let mut strings: Vec<&serde_json::Value> = map.values().collect();
+        while let Some(value) = strings.pop() {
+            match value {
+                serde_json::Value::String(text) => {
+                    in_values.extend(wikilinks_in(text).into_iter().map(|(from, to)| &text[from..to]));
+                }
+                serde_json::Value::Array(items) => strings.extend(items),
+                serde_json::Value::Object(fields) => strings.extend(fields.values()),
+                _ => {}
+            }
+        }
+        let Some(yaml) = self.source.get(span.start..span.end) else { return Vec::new() };
+        let mut found = Vec::new();
+        for (from, to) in wikilinks_in(yaml) {
+            if !in_values.contains(&yaml[from..to]) {
+                continue;
+            }
+            let inner = &yaml[from + 2..to - 2];
+            let (dest, label) = inner.split_once('|').map_or((inner, None), |(d, l)| (d, Some(l)));
+            let start = span.start + from;
+            let open = OpenLink {
+                is_image: false,
+                link_type: LinkType::WikiLink { has_pothole: label.is_some() },
+                dest: dest.to_string(),
+                start,
+                text: label.unwrap_or("").to_string(),
+            };
+            let link_span = Span::new(start, span.start + to);
+            let mut link = self.wiki_link(&open, label.is_some(), link_span, self.lines.line_of(start));
+            link.kind = LinkKind::Property;
+            if !link.target.is_empty() {
+                found.push(link);
+            }
+        }
+        found
+    }
+
     fn wiki_link(&self, open: &OpenLink, has_pothole: bool, span: Span, line: u32) -> Link {
         let label = has_pothole.then(|| open.text.trim().to_string());
         let (written_target, display) = match (self.link_style, label) {
@@ -447,10 +493,10 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn into_note(self, path: &str, options: &ParseOptions) -> Note {
+    fn into_note(mut self, path: &str, options: &ParseOptions) -> Note {
         let mut warnings = Vec::new();
-        let mut plain_text = self.plain;
-        let frontmatter = match (self.frontmatter, self.frontmatter_span) {
+        let mut plain_text = std::mem::take(&mut self.plain);
+        let frontmatter = match (self.frontmatter.take(), self.frontmatter_span) {
             (Some(read), _) => read,
             (None, Some(_)) => parse_frontmatter(&self.yaml, &mut warnings),
             (None, None) => {
@@ -466,6 +512,9 @@ impl<'a> Walker<'a> {
         if frontmatter.invalid {
             plain_text = format!("{}\n{}", self.yaml, plain_text);
         }
+        // The properties' links come first: they are first in the text.
+        let mut links = self.property_links(frontmatter.value.as_ref());
+        links.extend(self.links);
         let mut tags: Vec<NoteTag> = frontmatter
             .tags
             .iter()
@@ -492,7 +541,7 @@ impl<'a> Walker<'a> {
             updated: frontmatter.updated,
             headings: self.headings,
             blocks: self.blocks,
-            links: self.links,
+            links,
             chunks,
             word_count: self.word_count,
             plain_text,
@@ -584,6 +633,24 @@ fn choose_title(path: &str, frontmatter_title: Option<&str>, headings: &[Heading
         return (h1.text.clone(), TitleSource::Heading);
     }
     (note_stem(path).to_string(), TitleSource::FileName)
+}
+
+/// The byte ranges of the `[[…]]` in `text`, brackets included: something inside, on one
+/// line, and no bracket (`[[a [b]]` is no link).
+fn wikilinks_in(text: &str) -> Vec<(usize, usize)> {
+    let mut found = Vec::new();
+    let mut at = 0;
+    while let Some(first_open) = text[at..].find("[[").map(|i| at + i) {
+        let Some(close) = text[first_open + 2..].find("]]").map(|i| first_open + 2 + i) else { break };
+        // The innermost opening before the close: `[[[[x]]` links x.
+        let open = first_open + text[first_open..close].rfind("[[").unwrap_or(0);
+        let inner = &text[open + 2..close];
+        if !inner.trim().is_empty() && !inner.contains(['[', ']', '\n']) {
+            found.push((open, close + 2));
+        }
+        at = close + 2;
+    }
+    found
 }
 
 /// `note#heading` -> (note, heading); `note#^block` -> (note, block); `#heading` -> self.

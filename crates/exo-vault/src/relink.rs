@@ -131,7 +131,7 @@ pub fn rebase_own_links(
         let replacement = new_markdown_path(written, new_dir, &file, destination.angle);
         push_edit(&mut edits, destination.path.clone(), written, Some(replacement));
     }
-    for link in links.iter().filter(|l| matches!(l.kind, LinkKind::Wiki | LinkKind::Embed)) {
+    for link in links.iter().filter(|l| matches!(l.kind, LinkKind::Wiki | LinkKind::Embed | LinkKind::Property)) {
         let relative = link.target.starts_with("./") || link.target.starts_with("../");
         if !relative {
             continue;
@@ -403,6 +403,13 @@ impl LinkSyntax {
     /// Where `link`'s target is written: one place, but for a wikilink whose two sides name
     /// it alike (see [`wiki_target_ranges`]).
     fn targets_of(&self, text: &str, link: &Link) -> Vec<FoundTarget> {
+        // A frontmatter value is no markdown: the parser found its `[[…]]` in the text itself.
+        if link.kind == LinkKind::Property {
+            return wiki_target_ranges(text, link)
+                .into_iter()
+                .map(|range| FoundTarget { form: Form::Wiki, range, angle: false })
+                .collect();
+        }
         match self.by_start.get(&link.span.start) {
             Some(FoundSyntax::Wiki) => wiki_target_ranges(text, link)
                 .into_iter()

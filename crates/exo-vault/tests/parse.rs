@@ -333,3 +333,41 @@ fn a_stretch_between_two_rules_mid_note_is_body_not_frontmatter() {
     assert_eq!(both.links.iter().map(|l| l.target.as_str()).collect::<Vec<_>>(), ["Later"]);
     assert_eq!(tag_names(&both), vec!["tagged"]);
 }
+
+/// Obsidian reads `[[…]]` in a property's value as a link (the graph, the backlinks, the
+/// note's outgoing links): the same targets, fragments and labels as in the body, on the
+/// lines they are on, before the body's links. A YAML comment and a bracket soup are none.
+#[test]
+fn wikilinks_in_frontmatter_values_are_property_links() {
+    let text = "---\nparent:\n  - \"[[C++ Coroutines|Coroutines]]\"\nrelated: \"[[./A#Sec]] and [[B#^blk]]\"\n\
+                # see [[Commented]]\nempty: \"[[ ]]\"\nsoup: \"[[a [b]] [[[[X]]\"\ntitle: Real\n---\n\nBody [[A]].\n";
+    let note = parse(text);
+    assert_eq!(
+        targets(&note),
+        [
+            (LinkKind::Property, "C++ Coroutines", None, None, Some("Coroutines")),
+            (LinkKind::Property, "./A", Some("Sec"), None, None),
+            (LinkKind::Property, "B", None, Some("blk"), None),
+            (LinkKind::Property, "X", None, None, None),
+            (LinkKind::Wiki, "A", None, None, None),
+        ]
+    );
+    let lines: Vec<u32> = note.links.iter().map(|l| l.line).collect();
+    assert_eq!(lines, [3, 4, 4, 7, 11]);
+    let spans: Vec<&str> = note.links.iter().map(|l| &text[l.span.start..l.span.end]).collect();
+    assert_eq!(spans, ["[[C++ Coroutines|Coroutines]]", "[[./A#Sec]]", "[[B#^blk]]", "[[X]]", "[[A]]"]);
+    assert_eq!(note.title, "Real", "the frontmatter is read as before");
+
+    // Dendron writes the label first, in properties as in the body; a note without a
+    // frontmatter has no property links, and a `---` stretch mid-note is body.
+    let options = ParseOptions { link_style: LinkStyle::Dendron, ..ParseOptions::default() };
+    let dendron = parse_note("a.md", "---\nsee: \"[[The Label|dendron.topic.cli]]\"\n---\n", &options);
+    assert_eq!(targets(&dendron), [(LinkKind::Property, "dendron.topic.cli", None, None, Some("The Label"))]);
+    let mid = parse("Intro\n\n---\nparent: [[P]]\n---\n");
+    assert_eq!(targets(&mid), [(LinkKind::Wiki, "P", None, None, None)]);
+    // Without properties there are no property links: a frontmatter that is one string, or
+    // YAML that does not load (its text is read as the note's, not as links).
+    assert!(parse("---\njust text with \"[[A]]\"\n---\nBody\n").links.is_empty());
+    let invalid = parse("---\nparent: \"[[A]]\"\nbad: [unclosed\n---\nBody\n");
+    assert!(invalid.links.is_empty() && !invalid.warnings.is_empty(), "{:?}", invalid.links);
+}

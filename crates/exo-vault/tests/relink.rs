@@ -408,3 +408,16 @@ fn a_link_between_two_rules_mid_note_is_rewritten() {
         "Tags:\n- [[tag]]\n---\n- see [[new]], [m](../archive/new.md), [r][d]\n---\n[d]: ../archive/new.md\n"
     );
 }
+
+/// A property link (`parent: "[[old]]"`) names the note like a wikilink in the body and moves
+/// with it; a comment in the frontmatter is left as written.
+#[test]
+fn a_link_in_a_frontmatter_value_is_rewritten() {
+    let v = vault();
+    let text = "---\nparent: \"[[old|Old]]\"\nrelated:\n  - \"[[Old Alias]]\"\n  - \"[[../folder/old#Top]]\"\n# was [[old]]\n---\nBody [[old]]\n";
+    let rewritten = retarget(&v, "a/n.md", text, "folder/old.md", "archive/new.md");
+    assert_eq!(
+        rewritten,
+        "---\nparent: \"[[new|Old]]\"\nrelated:\n  - \"[[Old Alias]]\"\n  - \"[[../archive/new#Top]]\"\n# was [[old]]\n---\nBody [[new]]\n"
+    );
+}
