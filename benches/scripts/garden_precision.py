@@ -79,6 +79,20 @@ commit named in labels.tsv (without .obsidian/; images and PDFs not copied; no e
     exo --vault /tmp/gv/joeyshi12 index
     python3 benches/scripts/garden_precision.py --root /tmp/gv --part held6
 
+The seventh to ninth held-back vaults (parts held7, held8, held9) are three personal vaults,
+the Markdown files of each repository at the commit named in labels.tsv (no .obsidian/, no
+site generator; lesleylai is the content/ folder of LesleyLai/digital-garden), copied the same
+way as held6 into /tmp/gv/balmeidas (BAlmeidaS/zettelkasten), /tmp/gv/mustafah15
+(mustafah15/zettelkasten) and /tmp/gv/lesleylai:
+
+    git clone https://github.com/LesleyLai/digital-garden /tmp/lesleylai-src
+    git -C /tmp/lesleylai-src checkout 6581960271f74bd75e29b66217fe0e23999577d2
+    cd /tmp/lesleylai-src/content && git ls-files '*.md' | \
+        while IFS= read -r f; do mkdir -p "/tmp/gv/lesleylai/$(dirname "$f")"; cp "$f" "/tmp/gv/lesleylai/$f"; done
+    cd /tmp/gv/lesleylai && git init -q && git add -A && git commit -qm import
+    exo --vault /tmp/gv/lesleylai index
+    python3 benches/scripts/garden_precision.py --root /tmp/gv --part held9
+
 With --reports DIR it reads DIR/VAULT.json (a saved `garden --json --max 100000` report)
 instead of running exo, which is how the numbers of an older binary are scored.
 """
@@ -125,7 +139,7 @@ def main():
     p.add_argument("--root", default="/tmp/gv", help="directory holding the indexed vault copies")
     p.add_argument("--labels", default=str(here / "benches" / "garden" / "labels.tsv"))
     p.add_argument("--reports", help="read saved reports DIR/VAULT.json instead of running exo")
-    p.add_argument("--part", choices=["tune", "held", "held2", "held3", "held4", "held5", "held6", "all"], default="all")
+    p.add_argument("--part", choices=["tune", "held", "held2", "held3", "held4", "held5", "held6", "held7", "held8", "held9", "all"], default="all")
     p.add_argument("--calibration", action="store_true",
                    help="fit label ~ sigmoid(a * logit(confidence) + b) per kind on the judged findings of "
                         "the chosen part (a = 1, b = 0: the confidence already says how often such a "
@@ -176,7 +190,7 @@ def main():
     print("findings in the default report / found at any confidence:")
     for vault, per in counts.items():
         print(f"  {vault} ({part_of(labels, vault)}): " + ", ".join(f"{k} {a}/{b}" for k, (a, b) in per.items()))
-    for part in ("tune", "held", "held2", "held3", "held4", "held5", "held6"):
+    for part in ("tune", "held", "held2", "held3", "held4", "held5", "held6", "held7", "held8", "held9"):
         if args.part not in ("all", part):
             continue
         for kind in KINDS:
