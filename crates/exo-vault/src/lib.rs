@@ -42,7 +42,8 @@ pub use relink::{TextEdit, apply_edits, rebase_own_links, retarget_links};
 /// 4: a frontmatter whose first line is blank; an Excalidraw drawing titled by its file name.
 /// 5: a `---` … `---` stretch after the start is body (rules and text), not a frontmatter.
 /// 6: wikilinks in frontmatter values are links (`LinkKind::Property`).
-pub const PARSER_VERSION: u32 = 6;
+/// 7: math (`$…$`, `$$…$$`) is text to search, not prose and not links.
+pub const PARSER_VERSION: u32 = 7;
 pub use resolve::{LinkResolver, Resolution};
 pub use root::discover_root;
 pub use scan::{ScanReport, ScannedFile, Skipped, Walk, scan, scan_with};

@@ -108,6 +108,7 @@ fn body_options() -> Options {
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_MATH
 }
 
 /// The events of a note's text, ranges into the text: past what [`markdown_of`] skips, a
@@ -256,7 +257,9 @@ impl<'a> Walker<'a> {
             Event::Start(tag) => self.on_start(tag, range),
             Event::End(tag) => self.on_end(tag, range),
             Event::Text(text) => self.on_text(&text, range),
-            Event::Code(code) => {
+            // Math is searchable text, as code is, but neither prose nor links (Obsidian
+            // renders `$…$` and `$$…$$` with MathJax).
+            Event::Code(code) | Event::InlineMath(code) | Event::DisplayMath(code) => {
                 self.push_inline_text(&code);
                 self.plain.push_str(&code);
             }
@@ -268,8 +271,6 @@ impl<'a> Walker<'a> {
             Event::FootnoteReference(_)
             | Event::Html(_)
             | Event::InlineHtml(_)
-            | Event::InlineMath(_)
-            | Event::DisplayMath(_)
             | Event::Rule
             | Event::TaskListMarker(_) => {}
         }

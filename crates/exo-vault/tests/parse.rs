@@ -371,3 +371,16 @@ fn wikilinks_in_frontmatter_values_are_property_links() {
     let invalid = parse("---\nparent: \"[[A]]\"\nbad: [unclosed\n---\nBody\n");
     assert!(invalid.links.is_empty() && !invalid.warnings.is_empty(), "{:?}", invalid.links);
 }
+
+/// Math is what Obsidian renders with MathJax: searchable text, but no prose for the garden
+/// to find names in and no links. Dollar amounts stay prose.
+#[test]
+fn math_is_searchable_text_but_not_prose_or_links() {
+    let text = "Cost $5 and $10 here, the $\\text{sum of squares}$ and\n\n$$\n[[Not A Link]] \\text{mean squared error}\n$$\n\nend [[Real]].\n";
+    let note = parse(text);
+    assert_eq!(targets(&note), [(LinkKind::Wiki, "Real", None, None, None)]);
+    assert!(note.plain_text.contains("sum of squares") && note.plain_text.contains("mean squared error"));
+    let prose: Vec<&str> = note.prose.iter().map(|s| &text[s.start..s.end]).collect();
+    assert!(prose.iter().any(|p| p.contains("$5 and $10")), "{prose:?}");
+    assert!(!prose.iter().any(|p| p.contains("squares") || p.contains("squared")), "{prose:?}");
+}
