@@ -243,6 +243,27 @@ fn mentions_in_callout_titles_menus_and_longer_names_weigh_less_than_in_prose() 
     assert!(course["confidence"].as_f64() < store["confidence"].as_f64(), "{course:#} {store:#}");
 }
 
+/// Some vaults give a note its tag as an alias (`aliases: ["#tools/obsidian"]`): the tag
+/// written in other notes is a tag, not a mention to link; the note's name still is.
+#[test]
+fn a_tag_given_as_an_alias_is_never_a_mention() {
+    let v = small_vault_without_vectors();
+    v.write(
+        "Obsidian.md",
+        "---\naliases:\n  - \"#tools/obsidian\"\n  - Obsidian app\n---\n# Obsidian\n\nA note-taking app over a folder of markdown files.\n",
+    );
+    v.write(
+        "Tagged.md",
+        "# Tagged\n\nResizing images needs a plugin, and more text follows.\n\ntags: #tools/obsidian\n",
+    );
+    v.write("Named.md", "# Named\n\nThe Obsidian app resizes images with a plugin, and more text.\n");
+    v.exo_ok(["index"]);
+    let report = garden_json(&v, &["--only", "unlinked-mention", "--min-confidence", "0"]);
+    let found = found(&report);
+    assert!(!found.contains("unlinked-mention Tagged.md Obsidian.md"), "{report:#}");
+    assert!(found.contains("unlinked-mention Named.md Obsidian.md"), "{report:#}");
+}
+
 #[test]
 fn garden_reads_a_name_wrapped_across_a_line_break() {
     let v = small_vault_without_vectors();
