@@ -18,21 +18,47 @@ pub(crate) fn parent_and_child(a: &str, b: &str) -> bool {
 }
 
 /// The two notes are entries of one series: their paths are the same once every run of
-/// digits and every single letter standing alone is set aside (`reading-series.2022.03.01`
-/// and `reading-series.2022.10.11`, `Monsters J` and `Monsters Y`, `0-4-x` and `0-5-x`).
-/// Entries share a template, so they look alike whatever they say.
+/// digits, every month's name and every single letter standing alone is set aside
+/// (`reading-series.2022.03.01` and `reading-series.2022.10.11`, `summary-of-reading-january-
+/// march-2020` and `summary-of-reading-october-december-2020`, `Monsters J` and `Monsters Y`,
+/// `0-4-x` and `0-5-x`). Entries share a template, so they look alike whatever they say.
 pub(crate) fn same_series(a: &str, b: &str) -> bool {
     a != b && series_pattern(a) == series_pattern(b)
 }
 
-/// The path with each run of digits written `#` and each lone letter (no letter or digit on
-/// either side) written `@`.
+/// Months by name, as dated series write them.
+const MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+/// The path with each run of digits written `#`, each month's name (a whole word, any case)
+/// `%` and each lone letter (no letter or digit on either side) `@`.
 fn series_pattern(path: &str) -> String {
     let chars: Vec<char> = path.chars().collect();
     let mut out = String::with_capacity(path.len());
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
+        if c.is_alphabetic() && (i == 0 || !chars[i - 1].is_alphanumeric()) {
+            let end = (i..chars.len()).find(|&j| !chars[j].is_alphanumeric()).unwrap_or(chars.len());
+            let word: String = chars[i..end].iter().collect::<String>().to_lowercase();
+            if MONTHS.contains(&word.as_str()) {
+                out.push('%');
+                i = end;
+                continue;
+            }
+        }
         if c.is_ascii_digit() {
             while i < chars.len() && chars[i].is_ascii_digit() {
                 i += 1;
@@ -81,6 +107,12 @@ mod tests {
         ));
         assert!(same_series("Monsters (Alt)/Monsters J.md", "Monsters (Alt)/Monsters Y.md"));
         assert!(same_series("changelog.past-versions.0-4-x.md", "changelog.past-versions.0-5-x.md"));
+        assert!(same_series(
+            "Writings/summary-of-reading-january-march-2020.md",
+            "Writings/summary-of-reading-October-December-2024.md"
+        ));
+        assert!(!same_series("Notes/Marching band.md", "Notes/Aprilia bikes.md"), "a month only as a whole word");
+        assert!(!same_series("Journal/March.md", "Journal/Marching.md"));
         assert!(!same_series("Spells/Sunbeam.md", "Spells/Sunburst.md"));
         assert!(!same_series("dendron.topic.pod-v2.md", "dendron.topic.pod.md"));
         assert!(!same_series("tags.stage.forest.md", "tags.stage.tree.md"));
