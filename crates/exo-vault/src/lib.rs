@@ -18,6 +18,7 @@ pub mod note;
 mod parse;
 pub mod path;
 pub mod policy;
+mod property;
 pub mod relink;
 pub mod resolve;
 mod root;

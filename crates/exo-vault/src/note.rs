@@ -25,7 +25,7 @@ pub struct Note {
     pub word_count: usize,
     /// The note's readable text without markup or frontmatter, for full-text search.
     pub plain_text: String,
-    /// Byte ranges of running prose: text outside frontmatter, code, HTML and link labels,
+    /// Byte ranges of running prose: text outside frontmatter, code, math, HTML and link labels,
     /// where a mention of another note's name is a mention and not markup.
     pub prose: Vec<Span>,
     pub warnings: Vec<Warning>,

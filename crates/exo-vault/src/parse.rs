@@ -257,12 +257,15 @@ impl<'a> Walker<'a> {
             Event::Start(tag) => self.on_start(tag, range),
             Event::End(tag) => self.on_end(tag, range),
             Event::Text(text) => self.on_text(&text, range),
-            // Math is searchable text, as code is, but neither prose nor links (Obsidian
-            // renders `$…$` and `$$…$$` with MathJax).
-            Event::Code(code) | Event::InlineMath(code) | Event::DisplayMath(code) => {
+            Event::Code(code) => {
                 self.push_inline_text(&code);
                 self.plain.push_str(&code);
             }
+            // Math is searchable text and counts as words, but is neither prose nor links
+            // (Obsidian renders `$…$` and `$$…$$` with MathJax); a heading or a link label
+            // keeps it as written.
+            Event::InlineMath(math) => self.on_math(&math, "$"),
+            Event::DisplayMath(math) => self.on_math(&math, "$$"),
             Event::SoftBreak => {
                 self.plain.push('\n');
                 self.continue_run_over(range);
@@ -274,6 +277,12 @@ impl<'a> Walker<'a> {
             | Event::Rule
             | Event::TaskListMarker(_) => {}
         }
+    }
+
+    fn on_math(&mut self, math: &str, fence: &str) {
+        self.push_inline_text(&format!("{fence}{math}{fence}"));
+        self.plain.push_str(math);
+        self.word_count += count_words(math);
     }
 
     fn on_start(&mut self, tag: Tag<'_>, range: Range<usize>) {
@@ -426,46 +435,45 @@ impl<'a> Walker<'a> {
 
     /// The wikilinks written in the frontmatter's values (`parent: "[[Topic]]"`, a list of
     /// them under `related:`), as Obsidian reads its properties: only when the frontmatter is
-    /// a mapping (else there are no properties), only what a value holds (not a comment, not a
-    /// key), targets as in the body, the link style's order of label and target.
+    /// a mapping (else there are no properties), only where a value holds one (a comment holds
+    /// none; of a text written both in a value and elsewhere, as many as the values hold),
+    /// targets as in the body, the link style's order of label and target.
     fn property_links(&self, value: Option<&serde_json::Value>) -> Vec<Link> {
         let (Some(span), Some(serde_json::Value::Object(map))) = (self.frontmatter_span, value) else {
             return Vec::new();
         };
-        let mut in_values = std::collections::HashSet::new();
-        let mut strings: Vec<&serde_json::Value> = map.values().collect();
-        while let Some(value) = strings.pop() {
+        // How many times each link's inside stands in a value.
+        let mut in_values: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        let mut values: Vec<&serde_json::Value> = map.values().collect();
+        while let Some(value) = values.pop() {
             match value {
                 serde_json::Value::String(text) => {
-                    in_values.extend(wikilinks_in(text).into_iter().map(|(from, to)| &text[from..to]));
+                    for (from, to) in wikilinks_in(text) {
+                        *in_values.entry(&text[from + 2..to - 2]).or_default() += 1;
+                    }
                 }
-                serde_json::Value::Array(items) => strings.extend(items),
-                serde_json::Value::Object(fields) => strings.extend(fields.values()),
+                serde_json::Value::Array(items) => values.extend(items),
+                serde_json::Value::Object(fields) => values.extend(fields.values()),
                 _ => {}
             }
         }
         let Some(yaml) = self.source.get(span.start..span.end) else { return Vec::new() };
         let mut found = Vec::new();
-        for (from, to) in wikilinks_in(yaml) {
-            if !in_values.contains(&yaml[from..to]) {
-                continue;
-            }
-            let inner = &yaml[from + 2..to - 2];
-            let (dest, label) = inner.split_once('|').map_or((inner, None), |(d, l)| (d, Some(l)));
-            let start = span.start + from;
+        for raw in crate::property::raw_links(yaml) {
+            let Some(left) = in_values.get_mut(raw.inner.as_str()).filter(|left| **left > 0) else { continue };
+            *left -= 1;
+            let (dest, label) = raw.inner.split_once('|').map_or((raw.inner.as_str(), None), |(d, l)| (d, Some(l)));
+            let link_span = Span::new(span.start + raw.range.start, span.start + raw.range.end);
             let open = OpenLink {
                 is_image: false,
                 link_type: LinkType::WikiLink { has_pothole: label.is_some() },
                 dest: dest.to_string(),
-                start,
+                start: link_span.start,
                 text: label.unwrap_or("").to_string(),
             };
-            let link_span = Span::new(start, span.start + to);
-            let mut link = self.wiki_link(&open, label.is_some(), link_span, self.lines.line_of(start));
+            let mut link = self.wiki_link(&open, label.is_some(), link_span, self.lines.line_of(link_span.start));
             link.kind = LinkKind::Property;
-            if !link.target.is_empty() {
-                found.push(link);
-            }
+            found.push(link);
         }
         found
     }
@@ -638,7 +646,7 @@ fn choose_title(path: &str, frontmatter_title: Option<&str>, headings: &[Heading
 
 /// The byte ranges of the `[[…]]` in `text`, brackets included: something inside, on one
 /// line, and no bracket (`[[a [b]]` is no link).
-fn wikilinks_in(text: &str) -> Vec<(usize, usize)> {
+pub(crate) fn wikilinks_in(text: &str) -> Vec<(usize, usize)> {
     let mut found = Vec::new();
     let mut at = 0;
     while let Some(first_open) = text[at..].find("[[").map(|i| at + i) {

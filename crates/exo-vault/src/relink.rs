@@ -84,6 +84,11 @@ pub fn retarget_links(
     let syntax = LinkSyntax::scan(text);
     let mut edits: Vec<TextEdit> = Vec::new();
     for link in links.iter().filter(|l| !l.is_self_link() && resolves_to_old(l)) {
+        if link.kind == LinkKind::Property {
+            edits
+                .extend(property_edit(text, link, |written| new_wiki_target(written, from, new_path, resolves_to_new)));
+            continue;
+        }
         for found in syntax.targets_of(text, link) {
             let written = &text[found.range.clone()];
             let replacement = match found.form {
@@ -137,12 +142,39 @@ pub fn rebase_own_links(
             continue;
         }
         let Some(file) = rebased_file(&link.target) else { continue };
+        if link.kind == LinkKind::Property {
+            edits.extend(property_edit(text, link, |_| Some(relative_wiki_target(new_dir, &file))));
+            continue;
+        }
         for found in syntax.targets_of(text, link).into_iter().filter(|f| f.form == Form::Wiki) {
             let written = &text[found.range.clone()];
             push_edit(&mut edits, found.range, written, Some(relative_wiki_target(new_dir, &file)));
         }
     }
     edits
+}
+
+/// The edit of a link in a frontmatter value: its inside read as its YAML scalar writes it
+/// (`'[[Don''t]]'` is `Don't`), the target side(s) replaced as in the body (`replace` gives
+/// the new target for the written one, None to keep it), written back as the scalar needs.
+/// None when nothing changes, or when the scalar cannot hold the new text (a plain scalar
+/// cannot hold `: `): the YAML is never broken, the link is left as it is.
+fn property_edit(text: &str, link: &Link, replace: impl Fn(&str) -> Option<String>) -> Option<TextEdit> {
+    let inner_span = link.span.start + 2..link.span.end.checked_sub(2)?;
+    let inner_written = text.get(inner_span.clone())?;
+    let scalar = crate::property::scalar_at(text, link.span.start);
+    let inner = crate::property::decode(scalar, inner_written)?;
+    let read = format!("[[{inner}]]");
+    let at_start = Link { span: Span::new(0, read.len()), ..link.clone() };
+    let mut rewritten = read.clone();
+    for range in wiki_target_ranges(&read, &at_start).into_iter().rev() {
+        let written = &read[range.clone()];
+        let new = replace(written).unwrap_or_else(|| written.to_string());
+        rewritten.replace_range(range, &new);
+    }
+    let new_inner = rewritten.get(2..rewritten.len() - 2)?;
+    let encoded = crate::property::encode(scalar, new_inner)?;
+    (encoded != inner_written).then(|| TextEdit { span: Span::new(inner_span.start, inner_span.end), text: encoded })
 }
 
 /// A wikilink target naming vault path `file` relative to folder `dir`, visibly relative: a
@@ -403,13 +435,6 @@ impl LinkSyntax {
     /// Where `link`'s target is written: one place, but for a wikilink whose two sides name
     /// it alike (see [`wiki_target_ranges`]).
     fn targets_of(&self, text: &str, link: &Link) -> Vec<FoundTarget> {
-        // A frontmatter value is no markdown: the parser found its `[[…]]` in the text itself.
-        if link.kind == LinkKind::Property {
-            return wiki_target_ranges(text, link)
-                .into_iter()
-                .map(|range| FoundTarget { form: Form::Wiki, range, angle: false })
-                .collect();
-        }
         match self.by_start.get(&link.span.start) {
             Some(FoundSyntax::Wiki) => wiki_target_ranges(text, link)
                 .into_iter()

@@ -383,4 +383,7 @@ fn math_is_searchable_text_but_not_prose_or_links() {
     let prose: Vec<&str> = note.prose.iter().map(|s| &text[s.start..s.end]).collect();
     assert!(prose.iter().any(|p| p.contains("$5 and $10")), "{prose:?}");
     assert!(!prose.iter().any(|p| p.contains("squares") || p.contains("squared")), "{prose:?}");
+    assert!(note.word_count >= 14, "math counts as words: {}", note.word_count);
+    let heading = parse("# $\\LaTeX$ tips\n");
+    assert_eq!(heading.title, "$\\LaTeX$ tips", "a heading keeps its math as written");
 }

@@ -410,14 +410,20 @@ fn a_link_between_two_rules_mid_note_is_rewritten() {
 }
 
 /// A property link (`parent: "[[old]]"`) names the note like a wikilink in the body and moves
-/// with it; a comment in the frontmatter is left as written.
+/// with it, written back as its YAML scalar needs (a quote doubled in a single-quoted value, an
+/// escape read and written in a double-quoted one); a comment is left as written, even when it
+/// says what a value says.
 #[test]
 fn a_link_in_a_frontmatter_value_is_rewritten() {
     let v = vault();
-    let text = "---\nparent: \"[[old|Old]]\"\nrelated:\n  - \"[[Old Alias]]\"\n  - \"[[../folder/old#Top]]\"\n# was [[old]]\n---\nBody [[old]]\n";
-    let rewritten = retarget(&v, "a/n.md", text, "folder/old.md", "archive/new.md");
+    let text = "---\nparent: \"[[old|Old]]\"\nsingle: '[[old]]' # was [[old]]\nescaped: \"[[\\u006fld]]\"\n\
+                related:\n  - \"[[Old Alias]]\"\n  - \"[[../folder/old#Top]]\"\n# was [[old]]\n---\nBody [[old]]\n";
+    let rewritten = retarget(&v, "a/n.md", text, "folder/old.md", "archive/it's.md");
     assert_eq!(
         rewritten,
-        "---\nparent: \"[[new|Old]]\"\nrelated:\n  - \"[[Old Alias]]\"\n  - \"[[../archive/new#Top]]\"\n# was [[old]]\n---\nBody [[new]]\n"
+        "---\nparent: \"[[it's|Old]]\"\nsingle: '[[it''s]]' # was [[old]]\nescaped: \"[[it's]]\"\n\
+         related:\n  - \"[[Old Alias]]\"\n  - \"[[../archive/it's#Top]]\"\n# was [[old]]\n---\nBody [[it's]]\n"
     );
+    let reparsed = parse("a/n.md", &rewritten);
+    assert_eq!(reparsed.iter().filter(|l| l.kind == LinkKind::Property).count(), 5, "{reparsed:?}");
 }

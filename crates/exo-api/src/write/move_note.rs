@@ -120,6 +120,7 @@ impl Exo {
             &|target| plan.finds_new(path, target),
         );
         let edited = exo_vault::apply_edits(&text, &edits);
+        keeps_frontmatter(path, &note, &edited, &self.vault().parse_options())?;
         Ok((edited != text).then(|| Rewrite { path: path.to_string(), text: edited, links: edits.len() }))
     }
 
@@ -143,7 +144,9 @@ impl Exo {
         // A link both touch keeps the rebase (apply_edits drops the later overlapping edit).
         let own: Vec<TextEdit> = own.into_iter().filter(|e| !edits.iter().any(|r| overlaps(r, e))).collect();
         edits.extend(own);
-        Ok((exo_vault::apply_edits(&text, &edits), edits.len()))
+        let edited = exo_vault::apply_edits(&text, &edits);
+        keeps_frontmatter(plan.from, &note, &edited, &self.vault().parse_options())?;
+        Ok((edited, edits.len()))
     }
 }
 
@@ -157,6 +160,25 @@ fn destination(root: &std::path::Path, to: &str, from: &str) -> String {
         return format!("{folder}/{name}");
     }
     to.to_string()
+}
+
+/// Refuses a rewrite that would leave `path`'s frontmatter unreadable where it was readable:
+/// its properties (title, tags, aliases, their links) would be lost with it. The relinker
+/// writes a link in a value as its scalar needs, so this guards what it cannot foresee.
+fn keeps_frontmatter(
+    path: &str,
+    before: &exo_vault::Note,
+    edited: &str,
+    options: &exo_vault::ParseOptions,
+) -> Result<()> {
+    let unreadable =
+        |note: &exo_vault::Note| note.warnings.iter().any(|w| w.kind == exo_vault::WarningKind::InvalidFrontmatter);
+    if !unreadable(before) && unreadable(&exo_vault::parse_note(path, edited, options)) {
+        return Err(ApiError::Invalid(format!(
+            "moving would leave the frontmatter of {path} unreadable (a link in it cannot take the new name); rename the link there by hand, then move"
+        )));
+    }
+    Ok(())
 }
 
 fn overlaps(a: &TextEdit, b: &TextEdit) -> bool {
