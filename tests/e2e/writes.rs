@@ -186,8 +186,16 @@ fn a_link_in_a_property_is_a_link_that_moves_with_its_note() {
     let garden: serde_json::Value = serde_json::from_str(&stdout(&garden)).unwrap();
     assert_eq!(garden["findings"].as_array().unwrap().len(), 0, "{garden:#}");
 
+    // Linked in the properties and again in the body, a note is one neighbour, not two.
+    v.write("Both.md", "---\nup: \"[[Kernel Modules]]\"\n---\n# Both\n\nSee [[Kernel Modules]].\n");
+    v.commit_all("both");
+    v.exo_ok(["index"]);
+    let graph: serde_json::Value = serde_json::from_str(&v.exo_ok(["graph", "--json"])).unwrap();
+    let node = graph["nodes"].as_array().unwrap().iter().find(|n| n["path"] == "Kernel Modules.md").unwrap().clone();
+    assert_eq!(node["in_degree"], 2, "{graph:#}");
+
     let out = v.exo_ok(["mv", "Kernel Modules.md", "os/Modules.md"]);
-    assert!(out.starts_with("moved Kernel Modules.md -> os/Modules.md, 1 link(s) rewritten"), "{out}");
+    assert!(out.starts_with("moved Kernel Modules.md -> os/Modules.md, 3 link(s) rewritten in 2 note(s)"), "{out}");
     let child = std::fs::read_to_string(v.root.join("Child.md")).unwrap();
     assert!(child.starts_with("---\nparent:\n  - \"[[Modules]]\"\n---\n"), "{child}");
 }

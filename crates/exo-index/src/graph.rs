@@ -377,10 +377,13 @@ impl Graph {
         self.notes[la.src].path.cmp(&self.notes[lb.src].path).then(la.written.span.start.cmp(&lb.written.span.start))
     }
 
-    /// Nodes with degrees and note-to-note edges (merged per source, target and kind).
+    /// Nodes with degrees and note-to-note edges (merged per source, target and kind). A
+    /// degree counts the notes linked, however many kinds of link join them (a parent linked
+    /// in the properties and again in the body is one neighbour).
     pub fn export(&self) -> GraphExport {
         // Keyed by the kind's name so edges sort as they print.
         let mut edges: BTreeMap<(String, String, &'static str), (LinkKind, usize)> = BTreeMap::new();
+        let mut joined: std::collections::HashSet<(usize, usize)> = std::collections::HashSet::new();
         let mut in_degree = vec![0; self.notes.len()];
         let mut out_degree = vec![0; self.notes.len()];
         for link in self.links.iter().filter(|l| !l.is_self_link()) {
@@ -388,7 +391,7 @@ impl Graph {
             let kind = link.written.kind;
             let key = (self.notes[link.src].path.clone(), self.notes[dst].path.clone(), kind.as_str());
             let (_, count) = edges.entry(key).or_insert((kind, 0));
-            if *count == 0 {
+            if joined.insert((link.src, dst)) {
                 out_degree[link.src] += 1;
                 in_degree[dst] += 1;
             }

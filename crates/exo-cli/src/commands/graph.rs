@@ -149,7 +149,7 @@ const PAGE_TEMPLATE: &str = include_str!("../../assets/graph.html");
 /// Where the page template takes its data (inside `<script type="application/json">`).
 const DATA_SLOT: &str = "/*EXO_GRAPH_DATA*/";
 /// Link kinds, in the order the page's `kinds` table lists them.
-const LINK_KINDS: [&str; 3] = ["wiki", "markdown", "embed"];
+const LINK_KINDS: [&str; 4] = ["wiki", "markdown", "embed", "property"];
 
 /// What the page reads. Arrays, not objects, per node and link: a 10k-note page with 150k
 /// links is under 4 MB. The layout is documented at the top of `assets/graph.html`.
@@ -158,7 +158,7 @@ struct PageData<'a> {
     vault: String,
     /// Notes the index is behind the files by, when it is (the page says so).
     stale: Option<usize>,
-    kinds: [&'static str; 3],
+    kinds: [&'static str; 4],
     nodes: Vec<PageNode<'a>>,
     /// `[source, target, kind, count]`, indexes into `nodes` and `kinds`.
     links: Vec<(usize, usize, usize, usize)>,
