@@ -227,20 +227,30 @@ fn mentions_in_callout_titles_menus_and_longer_names_weigh_less_than_in_prose() 
             .unwrap_or_else(|| panic!("no mention in {note}: {report:#}"))
             .clone()
     };
-    let (prose, callout) = (finding("Prose.md"), finding("Callout.md"));
-    assert_eq!(prose["evidence"]["place"], "prose", "{prose:#}");
-    assert_eq!(callout["evidence"]["place"], "callout title", "{callout:#}");
+    // Each place says what it takes from the confidence, and says it in the evidence.
+    let place_reason = |note: &str| {
+        let f = finding(note);
+        let reasons: Vec<String> = f["evidence"]["confidence_reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| r.as_str().filter(|r| r.contains(" only in ")).map(String::from))
+            .collect();
+        (f["evidence"]["place"].as_str().unwrap_or("").to_string(), reasons)
+    };
+    assert_eq!(place_reason("Prose.md"), ("prose".to_string(), vec![]));
+    assert_eq!(
+        place_reason("Callout.md"),
+        ("callout title".to_string(), vec!["-1.0 only in a callout title".to_string()])
+    );
     for note in ["Steps.md", "Menu.md"] {
-        let interface = finding(note);
-        assert_eq!(interface["evidence"]["place"], "interface label", "{interface:#}");
-        let lower = interface["confidence"].as_f64() < callout["confidence"].as_f64();
-        assert!(lower, "the app's words weigh less than a callout's title: {interface:#}");
+        let expected = ("interface label".to_string(), vec!["-1.5 only in an interface label".to_string()]);
+        assert_eq!(place_reason(note), expected, "{note}");
     }
-    assert!(callout["confidence"].as_f64() < prose["confidence"].as_f64(), "{callout:#} {prose:#}");
     let (course, store) = (finding("Course.md"), finding("Store.md"));
     let reasons = course["evidence"]["confidence_reasons"].to_string();
-    assert!(reasons.contains("part of a longer name"), "{course:#}");
-    assert!(course["confidence"].as_f64() < store["confidence"].as_f64(), "{course:#} {store:#}");
+    assert!(reasons.contains("-1.2 part of a longer name"), "{course:#}");
+    assert!(!store["evidence"]["confidence_reasons"].to_string().contains("longer name"), "{store:#}");
 }
 
 /// Some vaults give a note its tag as an alias (`aliases: ["#tools/obsidian"]`): the tag

@@ -114,8 +114,9 @@ impl Names {
             let names = std::iter::once((&note.title, false)).chain(note.aliases.iter().map(|a| (a, true)));
             for (name, alias) in names {
                 let name = name.trim();
-                // A tag given as an alias (`aliases: ["#tools/obsidian"]`) matches only the
-                // tag itself where it is written, and a tag is no place for a link.
+                // A name starting with `#` (a tag given as an alias, `aliases:
+                // ["#tools/obsidian"]`) matches only that tag where it is written, and a tag is
+                // no place for a link.
                 if name.chars().count() < min_chars.max(1) || name.starts_with('#') {
                     continue;
                 }
@@ -418,7 +419,8 @@ impl Place {
             Place::Label => -0.5,
             Place::Callout => -1.0,
             Place::Interface => -1.5,
-            // Headings were judged worth a link 4 times in 26 on the labelled vaults.
+            // Headings were judged worth a link 4 times in 26 on the labelled vaults; a
+            // caption and a table cell are no better places.
             Place::Heading | Place::Caption => -2.0,
             Place::Table => -2.0,
             Place::Section => -3.0,
@@ -576,8 +578,9 @@ fn in_note(vault: &Vault, graph: &Graph, names: &Names, id: usize, bytes: &[u8])
                 mentions.entry(target).or_insert_with(|| (0, mention_at(source, name, at, to, spot)));
             *count += 1;
             // Report the first mention in the best spot: a link belongs in running prose
-            // more than in a heading or a table cell, or on a line that already links there.
-            if spot.weight() > mention.spot.weight() {
+            // more than in a heading or a table cell, on a line that already links there, or
+            // inside another thing's longer name.
+            if spot_weight(spot, in_longer_name(source, at, to)) > mention.weight() {
                 *mention = mention_at(source, name, at, to, spot);
             }
         }
@@ -590,6 +593,21 @@ fn in_note(vault: &Vault, graph: &Graph, names: &Names, id: usize, bytes: &[u8])
             Candidate { id, target, mention, chunk_key }
         })
         .collect()
+}
+
+/// What a mention's spot takes from the confidence, in log-odds: its place, a line that
+/// already links the thing, another thing's longer name around it.
+fn spot_weight(spot: Spot, in_longer_name: bool) -> f32 {
+    spot.weight() + if in_longer_name { LONGER_NAME_WEIGHT } else { 0.0 }
+}
+
+/// What a mention inside another thing's longer name takes from the confidence, in log-odds.
+const LONGER_NAME_WEIGHT: f32 = -1.2;
+
+impl Mention {
+    fn weight(&self) -> f32 {
+        spot_weight(self.spot, self.in_longer_name)
+    }
 }
 
 fn mention_at(source: &str, name: usize, at: usize, to: usize, spot: Spot) -> Mention {
@@ -615,9 +633,13 @@ fn in_longer_name(source: &str, at: usize, to: usize) -> bool {
     let spaced = |s: &str| s.trim_end_matches([' ', '\u{a0}']).len();
     let before = &source[..at];
     let before_word = &before[..spaced(before)];
-    // A link, or a bold run that closes there (not one that opens on the mention).
+    // A link, or a bold run that closes there on a name (not one that opens on the mention,
+    // not a lead-in such as `**Note:**`), its `**` counted on this line only.
+    let line_before = &before_word[before_word.rfind('\n').map_or(0, |i| i + 1)..];
     let closes_a_name = before_word.ends_with("]]")
-        || (before_word.ends_with("**") && before_word.matches("**").count().is_multiple_of(2));
+        || line_before.strip_suffix("**").is_some_and(|bold| {
+            line_before.matches("**").count().is_multiple_of(2) && bold.ends_with(char::is_alphanumeric)
+        });
     if before_word.len() < before.len() && closes_a_name {
         return true;
     }
@@ -625,9 +647,10 @@ fn in_longer_name(source: &str, at: usize, to: usize) -> bool {
     if !text.chars().any(char::is_uppercase) {
         return false;
     }
+    // A word of letters and digits only: "I've" or "I'd" is no name.
     let capitalised_word = |word: &str| {
         let word = word.trim_end_matches(|c: char| !c.is_alphanumeric());
-        word.chars().count() >= 2 && word.starts_with(char::is_uppercase)
+        word.chars().count() >= 2 && word.starts_with(char::is_uppercase) && word.chars().all(char::is_alphanumeric)
     };
     let next = source[to..].strip_prefix(' ').and_then(|rest| rest.split(char::is_whitespace).next());
     if next.is_some_and(capitalised_word) {
@@ -698,19 +721,19 @@ fn place(prose: &Prose, at: usize, to: usize) -> Place {
         return Place::Interface;
     }
     if ["**", "__"].iter().any(|m| before.ends_with(m) && after.starts_with(m)) {
-        let rest = format!("{}{}", &before[..before.len() - 2], &after[2..]);
-        return if is_numbered_step(&rest) { Place::Interface } else { Place::Label };
+        return if is_numbered_step(&before[..before.len() - 2]) { Place::Interface } else { Place::Label };
     }
     Place::Prose
 }
 
-/// Whether the rest of a line around a bold label is a numbered step that goes on past the
-/// label (`2. Under ` … `, enable the plugin.`), not a numbered list of names (`1. `).
-fn is_numbered_step(rest: &str) -> bool {
-    let rest = rest.trim_start();
-    let digits = rest.chars().take_while(char::is_ascii_digit).count();
-    let Some(step) = rest[digits..].strip_prefix(['.', ')']) else { return false };
-    digits > 0 && step.chars().filter(|c| c.is_alphanumeric()).count() >= 3
+/// Whether the line before a bold label is a numbered step that leads to it (`2. Under `,
+/// `1. While in the `): the label is what the step has the reader click. A numbered list of
+/// names (`1. **Docker**: a container runtime`) is no such step.
+fn is_numbered_step(before_label: &str) -> bool {
+    let line = before_label.trim_start();
+    let digits = line.chars().take_while(char::is_ascii_digit).count();
+    let Some(lead) = line[digits..].strip_prefix(['.', ')']) else { return false };
+    digits > 0 && lead.chars().any(char::is_alphanumeric)
 }
 
 /// Whether a (trimmed) line opens a callout: `> [!type]` then its title, quotes nested or not.
@@ -722,12 +745,24 @@ fn is_callout_title(line: &str) -> bool {
 /// a `>` or `→` joins them to the step before or after (emphasis around the path aside). A
 /// `>` at the start of the line is a quote, not a step.
 fn is_menu_step(before: &str, after: &str) -> bool {
-    let before = before.trim_end_matches(['*', '_', ' ', '\u{a0}']);
-    let after = after.trim_start_matches(['*', '_', ' ', '\u{a0}']);
-    let joined_before = ['>', '→'].iter().any(|arrow| {
-        before.strip_suffix(*arrow).is_some_and(|rest| !rest.trim_start_matches(['>', ' ']).trim().is_empty())
+    let before = before.trim_end_matches(['*', '_']);
+    let after = after.trim_start_matches(['*', '_']);
+    // `Settings > ` or `Settings → `: a step before, spaced as menu paths are written; not an
+    // arrow (`->`, `=>`), not the end of an HTML tag (`<br> `), not a quote's `>`.
+    let joined_before = ["> ", "→ "].iter().any(|arrow| {
+        before.strip_suffix(arrow).is_some_and(|rest| {
+            let rest = rest.trim_end_matches(['*', '_']);
+            rest.ends_with(char::is_whitespace)
+                && rest.trim_end().trim_end_matches(['*', '_']).ends_with(char::is_alphanumeric)
+                && rest.rfind('<').is_none_or(|open| rest.rfind('>').is_some_and(|close| close > open))
+        })
     });
-    let joined_after = after.starts_with(['>', '→']) && !after.starts_with(">=");
+    // ` > Keyboard Shortcuts` after: a step that starts with a letter (`> 5` compares).
+    let joined_after = [" > ", " → "].iter().any(|arrow| {
+        after
+            .strip_prefix(arrow)
+            .is_some_and(|rest| rest.trim_start_matches(['*', '_']).starts_with(char::is_alphabetic))
+    });
     joined_before || joined_after
 }
 
@@ -871,6 +906,7 @@ pub(crate) fn weigh(candidates: Candidates, graph: &Graph, vectors: Option<&Vect
 /// Sets each mention's place among the mentions of the same note across the vault, by
 /// confidence (ties by the mentioning note): the report's first two for a note stand as they
 /// are, and later ones weigh less. `targets` holds each mention's (named note, mentioning note).
+/// Linking the first two lifts the next ones on the next run: the vault's habit has changed.
 fn rank_among_mentions(signals: &mut [Signals], targets: &[(usize, usize)]) {
     let mut by_target: HashMap<usize, Vec<usize>> = HashMap::new();
     for (i, &(target, _)) in targets.iter().enumerate() {
@@ -992,7 +1028,7 @@ impl Signals {
             add(-1.0, "a one-word name written as an ordinary word".into());
         }
         if self.in_longer_name {
-            add(-1.2, "part of a longer name written there".into());
+            add(LONGER_NAME_WEIGHT, "part of a longer name written there".into());
         }
         // Common is what many notes write without linking: a name most notes link where
         // they use it is the vault's vocabulary of concepts, not a word.
@@ -1010,7 +1046,9 @@ impl Signals {
         if self.target_ancestor {
             add(-5.0, "the named note is above this one in the hierarchy, which already leads there".into());
         }
-        add(self.spot.place.weight(), format!("only in a {}", self.spot.place.name()));
+        let name = self.spot.place.name();
+        let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+        add(self.spot.place.weight(), format!("only in {article} {name}"));
         if self.spot.line_linked {
             add(LINE_LINKED_WEIGHT, "its line already links a page about it".into());
         }
@@ -1021,7 +1059,7 @@ impl Signals {
             add(
                 REPEATED_WEIGHT,
                 format!(
-                    "mention {} of this note left unlinked in the vault: a name left unlinked in many notes is more often a word",
+                    "ranked {} by confidence among this note's unlinked mentions in the vault: a name left unlinked in many notes is more often a word",
                     self.place_among_mentions
                 ),
             );
@@ -1173,10 +1211,12 @@ mod tests {
             Place::Callout,
             Place::Interface,
             Place::Heading,
+            Place::Caption,
             Place::Table,
             Place::Section,
         ];
-        assert!(order.windows(2).all(|w| w[0] < w[1]), "the report prefers the earlier places");
+        assert!(order.windows(2).all(|w| w[0].weight() >= w[1].weight()), "the report prefers the earlier places");
+        assert!(Place::Prose.weight() > Place::Label.weight() && Place::Callout.weight() > Place::Interface.weight());
     }
 
     #[test]
@@ -1184,17 +1224,17 @@ mod tests {
         let text = "> [!warning] Live preview warning\n> Live preview is on.\n\n\
                     1. **Go to File > Preferences > Keyboard Shortcuts**\n\
                     2. Under **Core plugins**, enable it.\n\
-                    3. **Core plugins**\n\n\
+                    3. **Core plugins**: the ones that ship\n\n\
                     Open Settings → Core plugins now. Core plugins > 5 is no path at all.\n\n\
-                    > Core plugins quoted.\n";
+                    > Core plugins quoted.\n\nA <br> Core plugins, and x -> Core plugins.\n";
         assert_eq!(places(text, "Live preview"), [Place::Callout, Place::Prose], "the title line only");
         assert_eq!(places(text, "Preferences"), [Place::Interface], "a step between two others");
         assert_eq!(places(text, "Keyboard Shortcuts"), [Place::Interface], "the last step, bold around the path");
         assert_eq!(
             places(text, "Core plugins"),
-            [Place::Interface, Place::Label, Place::Interface, Place::Interface, Place::Prose],
-            "a bold label in a step that goes on; a numbered list of names is a label; after an arrow; \
-             a quote's `>` is no step"
+            [Place::Interface, Place::Label, Place::Interface, Place::Prose, Place::Prose, Place::Prose, Place::Prose],
+            "a bold label a step leads to; a numbered list of names is a label; after an arrow; a comparison, \
+             a quote's `>`, an HTML tag's end and an arrow `->` are no steps"
         );
     }
 
@@ -1218,6 +1258,9 @@ mod tests {
         assert!(at("handled by a **Generalised linear Model** that", "linear Model"), "inside a bold name");
         assert!(!at("the neural networks of Graph theory", "neural networks"), "written as words, not a name");
         assert!(!at("the Tree View, Backlinks Panel and", "Backlinks Panel"), "a list of names");
+        assert!(!at("after Database I've switched", "Database"), "a contraction is no name");
+        assert!(!at("**Note:** Docker runs it", "Docker"), "a bold lead-in is no name");
+        assert!(at("x**2 here\nthe **Publish** core plugin", "core plugin"), "bold counted on its own line");
     }
 
     #[test]
@@ -1345,7 +1388,7 @@ mod tests {
         let after: Vec<f32> = all.iter().map(|s| s.confidence().0).collect();
         assert_eq!((after[1], after[2], after[4]), (before[1], before[2], before[4]), "the first two stand");
         assert!(after[0] < before[0] && after[3] < before[3], "{before:?} {after:?}");
-        assert!(all[0].confidence().1.iter().any(|r| r.contains("mention 3 of this note")));
+        assert!(all[0].confidence().1.iter().any(|r| r.contains("ranked 3 by confidence")));
     }
 
     fn name(text: &str) -> Name {
