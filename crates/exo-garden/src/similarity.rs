@@ -600,13 +600,13 @@ mod tests {
         assert!(far.iter().all(|m| m.standing.echo.is_none()));
     }
 
-    /// The blocked SGEMM agrees with plain dot products across block boundaries.
     #[test]
     fn readmes_are_front_pages() {
         assert!(is_readme("README.md") && is_readme("docs/readme.markdown") && is_readme("a/ReadMe.md"));
         assert!(!is_readme("readme-tips.md") && !is_readme("notes/read me.md") && !is_readme("readmes/a.md"));
     }
 
+    /// The blocked SGEMM agrees with plain dot products across block boundaries.
     #[test]
     fn blocked_product_matches_dot_products() {
         let count = BLOCK * 2 + 37;

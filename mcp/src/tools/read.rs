@@ -54,7 +54,7 @@ impl ExoServer {
 
     #[tool(
         description = "The links written in one note (by path, title or alias), in order, each with its line, kind \
-        (wiki, embed, markdown), target as written, and the note or attachment it resolves to (`resolved: false` \
+        (wiki, embed, markdown, property: a link in the frontmatter), target as written, and the note or attachment it resolves to (`resolved: false` \
         means no note answers to it).",
         annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
