@@ -274,6 +274,30 @@ fn a_tag_given_as_an_alias_is_never_a_mention() {
     assert!(found.contains("unlinked-mention Named.md Obsidian.md"), "{report:#}");
 }
 
+/// A note whose title is a template's heading ("Definition") still has its file's name: saying
+/// it names itself, and a copy filed under the same name as the named note is a copy to merge,
+/// not a note missing a link. Another note's mention of the name stands.
+#[test]
+fn a_note_never_mentions_its_own_file_name_or_its_namesake() {
+    let v = small_vault_without_vectors();
+    v.write(
+        "Mechanics/Potential energy.md",
+        "---\naliases: [stored work]\n---\n# Potential energy\n\nEnergy a body holds by its position in a field.\n",
+    );
+    v.write("Mechanics/Energy stored.md", "# Stored energy\n\nEnergy kept for later, in a spring or a battery.\n");
+    // Its own file name, under a template's heading: the note names itself.
+    v.write("Energy/Stored energy.md", "# Definition\n\nStored energy is what a body keeps for later use.\n");
+    // Filed under the named note's file name: a copy to merge.
+    v.write("Copy/Potential energy.md", "# Summary\n\nHere stored work sits in the Earth's gravity field.\n");
+    v.write("Other.md", "# Other\n\nA raised weight holds stored work and stored energy, and more text follows.\n");
+    v.exo_ok(["index"]);
+    let report = garden_json(&v, &["--only", "unlinked-mention", "--min-confidence", "0"]);
+    let found = found(&report);
+    assert!(found.contains("unlinked-mention Other.md Mechanics/Potential energy.md"), "{report:#}");
+    assert!(found.contains("unlinked-mention Other.md Mechanics/Energy stored.md"), "{report:#}");
+    assert!(!found.iter().any(|f| f.contains(" Energy/") || f.contains(" Copy/")), "{report:#}");
+}
+
 #[test]
 fn garden_reads_a_name_wrapped_across_a_line_break() {
     let v = small_vault_without_vectors();

@@ -569,6 +569,15 @@ fn in_note(vault: &Vault, graph: &Graph, names: &Names, id: usize, bytes: &[u8])
                 continue;
             }
             let (at, to) = (offset + start, offset + end);
+            // A note's own file name is the note itself ("Gravitational potential energy is…"
+            // in `Gravitational Potential energy.md`, whose title is a template's "Definition"),
+            // and a note filed under the same name as the named one is its copy: a merge,
+            // which the similarity checks report, not a missing link.
+            let own_name = exo_vault::path::note_stem(path);
+            let target_name = exo_vault::path::note_stem(&graph.note(target).path);
+            if same_name(&source[at..to], own_name) || same_name(target_name, own_name) {
+                continue;
+            }
             if in_token(source, at) {
                 continue;
             }
@@ -608,6 +617,12 @@ impl Mention {
     fn weight(&self) -> f32 {
         spot_weight(self.spot, self.in_longer_name)
     }
+}
+
+/// The two names are the same words, whatever their case and spacing.
+fn same_name(a: &str, b: &str) -> bool {
+    let words = |s: &str| s.split_whitespace().map(str::to_lowercase).collect::<Vec<_>>();
+    words(a) == words(b)
 }
 
 fn mention_at(source: &str, name: usize, at: usize, to: usize, spot: Spot) -> Mention {
