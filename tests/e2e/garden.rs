@@ -181,8 +181,6 @@ fn garden_takes_a_title_most_notes_use_for_a_word_and_reports_a_specific_name() 
     assert!(report["below_confidence"]["unlinked-mention"].as_u64().unwrap() >= 30, "{report:#}");
 }
 
-/// A title wrapped across a soft line break is still a mention, and reading where it stands
-/// must not slice the note at the wrong line's end (the garden once panicked on it).
 /// An empty note (a tag page some vaults link from a "Tags:" line, a placeholder) has nothing
 /// to read: its name in prose is no missing link, at any confidence. Once it has text, it is.
 #[test]
@@ -298,6 +296,8 @@ fn a_note_never_mentions_its_own_file_name_or_its_namesake() {
     assert!(!found.iter().any(|f| f.contains(" Energy/") || f.contains(" Copy/")), "{report:#}");
 }
 
+/// A title wrapped across a soft line break is still a mention, and reading where it stands
+/// must not slice the note at the wrong line's end (the garden once panicked on it).
 #[test]
 fn garden_reads_a_name_wrapped_across_a_line_break() {
     let v = small_vault_without_vectors();

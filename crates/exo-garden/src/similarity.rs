@@ -68,8 +68,8 @@ pub fn detect(
 /// Whether the note is a README (`README.md`, `docs/readme.markdown`): a repository's or a
 /// folder's front page.
 fn is_readme(path: &str) -> bool {
-    let file = path.rsplit('/').next().unwrap_or(path);
-    file.split('.').next().is_some_and(|stem| stem.eq_ignore_ascii_case("readme"))
+    // `README.en.md`, a translated one, is a README too.
+    exo_vault::path::note_stem(path).split('.').next().is_some_and(|stem| stem.eq_ignore_ascii_case("readme"))
 }
 
 /// A candidate pair with what was measured of it.
