@@ -442,13 +442,17 @@ impl<'a> Walker<'a> {
         let (Some(span), Some(serde_json::Value::Object(map))) = (self.frontmatter_span, value) else {
             return Vec::new();
         };
+        // Most frontmatters hold no link: every note is parsed, so look no further.
+        let Some(yaml) = self.source.get(span.start..span.end).filter(|yaml| yaml.contains("[[")) else {
+            return Vec::new();
+        };
         // How many times each link's inside stands in a value.
         let mut in_values: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
         let mut values: Vec<&serde_json::Value> = map.values().collect();
         while let Some(value) = values.pop() {
             match value {
                 serde_json::Value::String(text) => {
-                    for (from, to) in wikilinks_in(text) {
+                    for (from, to) in crate::property::wikilinks_in(text) {
                         *in_values.entry(&text[from + 2..to - 2]).or_default() += 1;
                     }
                 }
@@ -457,7 +461,6 @@ impl<'a> Walker<'a> {
                 _ => {}
             }
         }
-        let Some(yaml) = self.source.get(span.start..span.end) else { return Vec::new() };
         let mut found = Vec::new();
         for raw in crate::property::raw_links(yaml) {
             let Some(left) = in_values.get_mut(raw.inner.as_str()).filter(|left| **left > 0) else { continue };
@@ -642,24 +645,6 @@ fn choose_title(path: &str, frontmatter_title: Option<&str>, headings: &[Heading
         return (h1.text.clone(), TitleSource::Heading);
     }
     (note_stem(path).to_string(), TitleSource::FileName)
-}
-
-/// The byte ranges of the `[[…]]` in `text`, brackets included: something inside, on one
-/// line, and no bracket (`[[a [b]]` is no link).
-pub(crate) fn wikilinks_in(text: &str) -> Vec<(usize, usize)> {
-    let mut found = Vec::new();
-    let mut at = 0;
-    while let Some(first_open) = text[at..].find("[[").map(|i| at + i) {
-        let Some(close) = text[first_open + 2..].find("]]").map(|i| first_open + 2 + i) else { break };
-        // The innermost opening before the close: `[[[[x]]` links x.
-        let open = first_open + text[first_open..close].rfind("[[").unwrap_or(0);
-        let inner = &text[open + 2..close];
-        if !inner.trim().is_empty() && !inner.contains(['[', ']', '\n']) {
-            found.push((open, close + 2));
-        }
-        at = close + 2;
-    }
-    found
 }
 
 /// `note#heading` -> (note, heading); `note#^block` -> (note, block); `#heading` -> self.

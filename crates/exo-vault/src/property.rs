@@ -39,7 +39,7 @@ pub(crate) fn raw_links(yaml: &str) -> Vec<RawLink> {
     for line in yaml.split_inclusive('\n') {
         let scalars = scalar_at_each_byte(line);
         let live = &line[..scalars.len()];
-        for (from, to) in crate::parse::wikilinks_in(live) {
+        for (from, to) in wikilinks_in(live) {
             let scalar = scalars[from];
             if scalars[to - 1] != scalar {
                 continue;
@@ -51,6 +51,24 @@ pub(crate) fn raw_links(yaml: &str) -> Vec<RawLink> {
             found.push(RawLink { range: line_start + from..line_start + to, scalar, inner });
         }
         line_start += line.len();
+    }
+    found
+}
+
+/// The byte ranges of the `[[…]]` in `text`, brackets included: something inside, on one
+/// line, and no bracket (`[[a [b]]` is no link).
+pub(crate) fn wikilinks_in(text: &str) -> Vec<(usize, usize)> {
+    let mut found = Vec::new();
+    let mut at = 0;
+    while let Some(first_open) = text[at..].find("[[").map(|i| at + i) {
+        let Some(close) = text[first_open + 2..].find("]]").map(|i| first_open + 2 + i) else { break };
+        // The innermost opening before the close: `[[[[x]]` links x.
+        let open = first_open + text[first_open..close].rfind("[[").unwrap_or(0);
+        let inner = &text[open + 2..close];
+        if !inner.trim().is_empty() && !inner.contains(['[', ']', '\n']) {
+            found.push((open, close + 2));
+        }
+        at = close + 2;
     }
     found
 }
@@ -136,7 +154,10 @@ pub(crate) fn decode(scalar: Scalar, raw: &str) -> Option<String> {
                 let escaped = chars.next()?;
                 let hex = |digits: usize, chars: &mut std::str::Chars| -> Option<char> {
                     let code: String = chars.by_ref().take(digits).collect();
-                    (code.len() == digits).then(|| u32::from_str_radix(&code, 16).ok().and_then(char::from_u32))?
+                    if code.len() != digits {
+                        return None;
+                    }
+                    u32::from_str_radix(&code, 16).ok().and_then(char::from_u32)
                 };
                 out.push(match escaped {
                     '\\' | '"' | '/' | ' ' => escaped,
