@@ -98,6 +98,37 @@ fn markdown_of(text: &str) -> (&str, usize, Option<BlankLineFrontmatter>) {
     (markdown, shift, leading_blank)
 }
 
+/// The events of a metadata block at the start of `markdown` (empty when there is none).
+fn metadata_events(markdown: &str) -> Vec<(Event<'_>, Range<usize>)> {
+    let options = body_options() | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS;
+    let mut events = Parser::new_ext(markdown, options).into_offset_iter();
+    let mut block = Vec::new();
+    if let Some((first @ Event::Start(Tag::MetadataBlock(_)), range)) = events.next() {
+        block.push((first, range));
+        for (event, range) in events {
+            let end = matches!(event, Event::End(TagEnd::MetadataBlock(_)));
+            block.push((event, range));
+            if end {
+                break;
+            }
+        }
+    }
+    block
+}
+
+/// Where the line after the first line that could close a metadata block opened on the first
+/// line ends (`---` or `...`, trailing blanks aside): all of `markdown` when none could.
+fn possible_metadata_end(markdown: &str) -> usize {
+    let mut at = 0;
+    for (n, line) in markdown.split_inclusive('\n').enumerate() {
+        at += line.len();
+        if n > 0 && matches!(line.trim_end(), "---" | "...") {
+            return at;
+        }
+    }
+    markdown.len()
+}
+
 /// U+FEFF, which some editors (Notepad, older Windows tools) write at the start of a file.
 const BOM: &str = "\u{feff}";
 
@@ -135,17 +166,17 @@ impl<'a> MarkdownEvents<'a> {
         let shift = |range: Range<usize>| range.start + markdown_start..range.end + markdown_start;
         let mut frontmatter = Vec::new();
         if markdown.starts_with("---") {
-            let options = body_options() | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS;
-            let mut events = Parser::new_ext(markdown, options).into_offset_iter();
-            if let Some((first @ Event::Start(Tag::MetadataBlock(_)), range)) = events.next() {
-                frontmatter.push((first, shift(range)));
-                for (event, range) in events.by_ref() {
-                    let end = matches!(event, Event::End(TagEnd::MetadataBlock(_)));
-                    frontmatter.push((event, shift(range)));
-                    if end {
-                        break;
-                    }
-                }
+            // pulldown-cmark's first pass reads all it is given: give it the block up to the
+            // first line that could close it, not the whole note, which the body's pass reads.
+            // When that prefix holds no block (pulldown-cmark closes on a stricter line than
+            // this guess), the whole note is read as before.
+            let closing = possible_metadata_end(markdown);
+            frontmatter = metadata_events(&markdown[..closing]);
+            if frontmatter.is_empty() && closing < markdown.len() {
+                frontmatter = metadata_events(markdown);
+            }
+            for (_, range) in &mut frontmatter {
+                *range = shift(range.clone());
             }
         }
         let body_start = frontmatter.last().map_or(markdown_start, |(_, range)| range.end);
@@ -782,6 +813,39 @@ mod word_count_tests {
         assert!(long.len() > 3 * 128);
         for cut in [127, 128, 129, 255, 256, 257, long.len()] {
             assert_eq!(count_words(&long[..cut]), long[..cut].split_whitespace().count(), "cut {cut}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod metadata_tests {
+    use super::{metadata_events, possible_metadata_end};
+
+    /// The block read from the prefix is the block read from the whole note, whatever line
+    /// closes it (or fails to), so the shortcut changes nothing but the time.
+    #[test]
+    fn the_metadata_block_of_the_prefix_is_the_whole_notes() {
+        let notes = [
+            "---\ntitle: A\n---\nbody\n---\nmore\n",
+            "---\ntitle: A\n...\nbody\n",
+            "---\ntitle: A\n---   \nb: 2\n---\nbody\n",
+            "---\r\ntitle: A\r\n---\r\nbody\r\n",
+            "---\ntitle: A\n",
+            "---\n\ntitle: A\n---\n",
+            "---\ntitle: A\n---",
+            "---\na: |\n  ---\n  x\n---\nbody\n",
+            "---\n---\n",
+            "--- \ntitle: A\n---\n",
+        ];
+        for note in notes {
+            let whole: Vec<_> = metadata_events(note).into_iter().map(|(e, r)| (format!("{e:?}"), r)).collect();
+            let closing = possible_metadata_end(note);
+            let mut prefix = metadata_events(&note[..closing]);
+            if prefix.is_empty() && closing < note.len() {
+                prefix = metadata_events(note);
+            }
+            let prefix: Vec<_> = prefix.into_iter().map(|(e, r)| (format!("{e:?}"), r)).collect();
+            assert_eq!(prefix, whole, "{note:?}");
         }
     }
 }
