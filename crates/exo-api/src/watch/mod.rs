@@ -464,6 +464,9 @@ impl<'a> Watch<'a> {
         // compared with the files. One walk serves both the log line and the word.
         let request =
             SyncRequest { wait_secs: self.options.lock_wait.as_secs(), check: false, ..SyncRequest::default() };
+        // A reconcile looks at everything: the next rescan can wait a full interval (set first,
+        // so a look the closing check asks for below is not overwritten).
+        self.next_rescan = Instant::now() + self.rescan_every;
         let result = self.exo().sync_trusting(&request, SyncProgress::default(), false).and_then(|mut answer| {
             self.vouch_begin();
             let status = self.exo().index.status_by_files();
@@ -472,8 +475,6 @@ impl<'a> Watch<'a> {
             Ok(answer)
         });
         self.reconciles += 1;
-        // A reconcile looked at everything: the next rescan can wait a full interval.
-        self.next_rescan = Instant::now() + self.rescan_every;
         self.last_failed = result.is_err();
         let event = match result {
             Ok(answer) => WatchEvent::Reconciled(reconciled(trigger, paths, &answer, started.elapsed())),
