@@ -28,6 +28,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use crate::kernel::Kernel;
+use crate::quant_step::Step;
 
 /// Output columns per packed block: one 512-bit register of int32 sums.
 pub const BLOCK: usize = 16;
@@ -150,11 +151,7 @@ impl Quantized {
         let outliers =
             self.outlier_inputs.chunks_exact_mut(OUTLIERS).zip(self.outlier_values.chunks_exact_mut(OUTLIERS));
         #[cfg(target_arch = "x86_64")]
-        let avx512 = matches!(kernel, Kernel::Amx | Kernel::Avx512Vnni)
-            && inputs > 0
-            && inputs.is_multiple_of(16)
-            && inputs <= 4096
-            && crate::kernel::has_avx512vnni();
+        let avx512 = quantises_in_avx512(kernel, inputs);
         #[cfg(not(target_arch = "x86_64"))]
         let _ = kernel;
         for ((src, dst), (which, values)) in sources.zip(self.data.chunks_exact_mut(stride.max(1))).zip(outliers) {
@@ -164,8 +161,14 @@ impl Quantized {
                 // is `inputs` long, a multiple of 16 up to 4,096, and so is `dst[..inputs]`;
                 // OUTLIERS ≤ 16.
                 let (scale, zero_point) = unsafe {
-                    let scratch = (&mut self.candidates, &mut self.magnitudes);
-                    crate::quantize_avx512::quantize_row(src, &mut dst[..inputs], which, values, scratch.0, scratch.1)
+                    crate::quantize_avx512::quantize_row(
+                        src,
+                        &mut dst[..inputs],
+                        which,
+                        values,
+                        &mut self.candidates,
+                        &mut self.magnitudes,
+                    )
                 };
                 self.scales.push(scale);
                 self.zero_points.push(zero_point);
@@ -237,36 +240,23 @@ fn take_outliers(row: &mut [f32], candidates: &mut Vec<u32>, which: &mut [u32], 
     }
 }
 
+/// Whether rows of `inputs` values are quantised by the AVX-512 quantiser under `kernel`: an
+/// int8 kernel on a CPU with AVX-512 VNNI, rows a multiple of 16 up to 4,096 values.
+#[cfg(target_arch = "x86_64")]
+fn quantises_in_avx512(kernel: Kernel, inputs: usize) -> bool {
+    matches!(kernel, Kernel::Amx | Kernel::Avx512Vnni)
+        && inputs > 0
+        && inputs.is_multiple_of(16)
+        && inputs <= 4096
+        && crate::kernel::has_avx512vnni()
+}
+
 /// `x` limited to [0, 255], a NaN to 0 (as `vmaxps`/`vminps` do in the AVX-512 quantiser):
 /// not `clamp`, which keeps a NaN, whose payload's low byte would become the level.
 #[inline(always)]
 fn level(x: f32) -> f32 {
     let x = if x > 0.0 { x } else { 0.0 };
     if x < 255.0 { x } else { 255.0 }
-}
-
-/// A row's quantisation step, shared by every quantiser so they agree to the bit.
-pub(crate) struct Step {
-    pub scale: f32,
-    /// 1 / scale, what the values are multiplied by.
-    pub inv: f32,
-    /// The level that stands for 0.0, a whole number in [0, 255].
-    pub zero_point: f32,
-}
-
-impl Step {
-    /// The step for values in [lo, hi] (lo ≤ 0 ≤ hi); None for a row of zeros, of
-    /// non-finite values or of a subnormal range, which quantises to zeros with a zero scale.
-    #[inline(always)]
-    pub(crate) fn of(lo: f32, hi: f32) -> Option<Step> {
-        let scale = (hi - lo) / 255.0;
-        let inv = 1.0 / scale;
-        // A subnormal range has no finite inverse: as good as zeros.
-        if !(scale.is_finite() && scale > 0.0 && inv.is_finite()) {
-            return None;
-        }
-        Some(Step { scale, inv, zero_point: (-lo * inv).round_ties_even().clamp(0.0, 255.0) })
-    }
 }
 
 /// `src` ≈ scale · (dst − zero_point). The range is widened to include 0 so the zero point
@@ -1237,6 +1227,8 @@ mod tests {
         rows.push(ties);
         let input: Vec<f32> = rows.concat();
         let (rows, stride) = (rows.len(), 448);
+        // The comparison below is between two quantisers only if this one takes the other.
+        assert!(quantises_in_avx512(Kernel::Avx512Vnni, inputs) && !quantises_in_avx512(Kernel::Int8Portable, inputs));
         let (mut portable, mut avx512) = (Quantized::default(), Quantized::default());
         portable.quantize(&input, rows, inputs, stride, Kernel::Int8Portable);
         avx512.quantize(&input, rows, inputs, stride, Kernel::Avx512Vnni);

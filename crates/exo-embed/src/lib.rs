@@ -15,6 +15,7 @@ mod http;
 mod int8;
 mod kernel;
 mod minilm;
+mod quant_step;
 #[cfg(target_arch = "x86_64")]
 mod quantize_avx512;
 mod tensors;

@@ -13,7 +13,7 @@
 
 use std::arch::x86_64::*;
 
-use crate::int8::Step;
+use crate::quant_step::Step;
 
 const LANES: usize = 16;
 /// The longest row, in chunks of 16: the widest layer input (1,536) and then some.
