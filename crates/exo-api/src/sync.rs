@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use exo_index::vectors::EmbedReport;
-use exo_index::{Progress, ReconcileOptions, ReconcileReport, Silent, Status};
+use exo_index::{Progress, ReconcileOptions, ReconcileReport, Silent, Status, Trust};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -75,19 +75,19 @@ impl Exo {
     /// Reconciles text and graph (searchable at once), then embeds the chunks that have no
     /// vector yet, resumably, then checks the files once more.
     pub fn sync(&self, request: &SyncRequest, progress: SyncProgress<'_>) -> Result<SyncAnswer> {
-        self.sync_trusting(request, progress, true)
+        self.sync_trusting(request, progress, Trust::Watcher)
     }
 
-    /// [`Exo::sync`]; `take_watch_word` false for the watch's own runs (it must never ask
+    /// [`Exo::sync`]; `Trust::Files` for the watch's own runs (it must never ask
     /// itself whether anything changed).
     pub(crate) fn sync_trusting(
         &self,
         request: &SyncRequest,
         progress: SyncProgress<'_>,
-        take_watch_word: bool,
+        trust: Trust,
     ) -> Result<SyncAnswer> {
         let wait = Duration::from_secs(request.wait_secs);
-        let options = ReconcileOptions { rebuild: request.rebuild, verify: request.verify, wait, take_watch_word };
+        let options = ReconcileOptions { rebuild: request.rebuild, verify: request.verify, wait, trust };
         let report = self.index.reconcile(&options, progress.notes)?;
         let vectors = match request.no_vectors {
             true => EmbedReport::default(),

@@ -19,7 +19,7 @@ pub mod vouch;
 
 pub use error::{IndexError, Remedy, Result, StorageProblem};
 pub use reconcile::{ReconcileOptions, ReconcileReport, Renamed};
-pub use status::{CheckedBy, Health, NoteWarning, Repair, Status, SyncState};
+pub use status::{CheckedBy, Health, NoteWarning, Repair, Status, SyncState, Trust};
 pub use store::Index;
 pub use store::health::parse_fingerprint;
 pub use store::layout::{INDEX_DIR, Layout};

@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use crate::diff::{self, Diff, is_racy, now_ns};
 use crate::error::{IndexError, Result, io_err};
-use crate::status::CheckedBy;
+use crate::status::{CheckedBy, Trust};
 use crate::store::Index;
 use crate::store::catalog::{Catalog, FileState, Tx, meta_keys};
 use crate::store::entries::Entries;
@@ -41,15 +41,16 @@ pub struct ReconcileOptions {
     pub verify: bool,
     /// How long to wait for another writer to finish.
     pub wait: Duration,
-    /// A run may take a running `exo watch`'s word that nothing changed instead of walking
-    /// (see [`crate::vouch`]). Never under `verify`, and never the watch's own runs: it
-    /// would be asking itself, and it reconciles only after changes anyway.
-    pub take_watch_word: bool,
+    /// Whose word that nothing changed a run may take instead of walking: a running `exo
+    /// watch`'s (see [`crate::vouch`]), or only the files'. Never a watch's under `verify`,
+    /// and never for the watch's own runs: it would be asking itself, and it reconciles only
+    /// after changes anyway.
+    pub trust: Trust,
 }
 
 impl Default for ReconcileOptions {
     fn default() -> Self {
-        ReconcileOptions { rebuild: false, verify: false, wait: Duration::from_secs(30), take_watch_word: true }
+        ReconcileOptions { rebuild: false, verify: false, wait: Duration::from_secs(30), trust: Trust::Watcher }
     }
 }
 
@@ -195,7 +196,7 @@ fn noop_on_watch_word(
     catalog: &Catalog,
     started: Instant,
 ) -> Result<Option<ReconcileReport>> {
-    if options.verify || !options.take_watch_word || !crate::vouch::vouched(index, catalog) {
+    if options.verify || options.trust == Trust::Files || !crate::vouch::vouched(index, catalog) {
         return Ok(None);
     }
     let Some(snapshot) = index.walk_snapshot() else { return Ok(None) };

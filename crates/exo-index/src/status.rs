@@ -225,7 +225,7 @@ pub(crate) fn sync_state(index: &Index, trust: Trust) -> Result<(SyncState, usiz
 
 /// Whose word a freshness check may take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Trust {
+pub enum Trust {
     /// A running watch's, when it vouches for this very index; else the files'.
     Watcher,
     /// Only a walk of the files: what the watch itself runs, so it never vouches for itself.

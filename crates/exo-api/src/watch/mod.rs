@@ -467,13 +467,15 @@ impl<'a> Watch<'a> {
         // A reconcile looks at everything: the next rescan can wait a full interval (set first,
         // so a look the closing check asks for below is not overwritten).
         self.next_rescan = Instant::now() + self.rescan_every;
-        let result = self.exo().sync_trusting(&request, SyncProgress::default(), false).and_then(|mut answer| {
-            self.vouch_begin();
-            let status = self.exo().index.status_by_files();
-            self.vouch_finish(matches!(&status, Ok(status) if status.status == SyncState::Synced));
-            answer.status = Some(status?);
-            Ok(answer)
-        });
+        let result = self.exo().sync_trusting(&request, SyncProgress::default(), exo_index::Trust::Files).and_then(
+            |mut answer| {
+                self.vouch_begin();
+                let status = self.exo().index.status_by_files();
+                self.vouch_finish(matches!(&status, Ok(status) if status.status == SyncState::Synced));
+                answer.status = Some(status?);
+                Ok(answer)
+            },
+        );
         self.reconciles += 1;
         self.last_failed = result.is_err();
         let event = match result {
