@@ -30,7 +30,11 @@ pub fn detect(
     };
     let notes: Vec<(usize, &[f32])> =
         vectors.iter().filter_map(|(path, v)| graph.by_path(path).map(|id| (id, v.as_slice()))).collect();
-    let (pairs, neighbours) = similar_pairs(&notes, settings.similar_min, graph.notes().len());
+    // Pairs a little under the threshold are read too: they say which third notes are as
+    // near to both notes of a reported pair (`Family`).
+    let (mut pairs, neighbours) = similar_pairs(&notes, settings.similar_min - FAMILY_SLACK, graph.notes().len());
+    let family = Family::of(&pairs, graph.notes().len());
+    pairs.retain(|&(_, _, cosine)| cosine >= settings.similar_min);
     let mut texts = PerNote::new(vault, graph, NoteText::of);
     let mut measured: Vec<Measured> = pairs
         .into_iter()
@@ -55,6 +59,7 @@ pub fn detect(
             standing.mentioned = ta.mentions(&nb.title) || tb.mentions(&na.title);
             standing.referenced = ta.refers_to(&nb.path) || tb.refers_to(&na.path);
             standing.stub = na.word_count.min(nb.word_count) < settings.stub_words;
+            standing.family = family.around(a, b, cosine);
             Some(Measured { pair: (a, b), cosine, shared, standing })
         })
         .collect();
@@ -70,6 +75,71 @@ pub fn detect(
 fn is_readme(path: &str) -> bool {
     // `README.en.md`, a translated one, is a README too.
     exo_vault::path::note_stem(path).split('.').next().is_some_and(|stem| stem.eq_ignore_ascii_case("readme"))
+}
+
+/// Who is near each note, for telling a pair apart from a family of look-alikes: cards of
+/// one kind filled from one template (timbers, energy sources, proofs of one rule each) are
+/// as near to each other as to their siblings, and what a reader of one wants is the page
+/// that lists them all, not a link to one sibling. In the first twenty pairs of each labelled
+/// vault's report before this rule (17 vaults), pairs with two or more third notes as near to
+/// both (within FAMILY_SLACK) were worth a link 38% of the time (10 of 26), the others 77%
+/// (229 of 299).
+struct Family {
+    /// For each note id, its neighbours at or above the read threshold, by neighbour id.
+    near: Vec<Vec<(usize, f32)>>,
+}
+
+/// How much less near to both notes a third may be and still make the pair one of a family.
+const FAMILY_SLACK: f32 = 0.06;
+
+/// Third notes that make a pair one of a family: with one, two alternatives and the method
+/// they share are a trio worth linking; with two or more, a set of cards.
+const FAMILY_MIN: usize = 2;
+
+impl Family {
+    fn of(pairs: &[(usize, usize, f32)], notes: usize) -> Family {
+        let mut near = vec![Vec::new(); notes];
+        for &(a, b, cosine) in pairs {
+            if let Some(row) = near.get_mut(a) {
+                row.push((b, cosine));
+            }
+            if let Some(row) = near.get_mut(b) {
+                row.push((a, cosine));
+            }
+        }
+        for row in &mut near {
+            row.sort_by_key(|&(id, _)| id);
+        }
+        Family { near }
+    }
+
+    /// How many third notes are within FAMILY_SLACK of `cosine` to both `a` and `b`.
+    fn around(&self, a: usize, b: usize, cosine: f32) -> usize {
+        let close = |row: Option<&Vec<(usize, f32)>>| -> Vec<usize> {
+            row.map(|row| {
+                row.iter()
+                    .filter(|&&(id, c)| id != a && id != b && c >= cosine - FAMILY_SLACK)
+                    .map(|&(id, _)| id)
+                    .collect()
+            })
+            .unwrap_or_default()
+        };
+        let (of_a, of_b) = (close(self.near.get(a)), close(self.near.get(b)));
+        // Both lists are sorted by id: a merge counts the notes in both.
+        let (mut i, mut j, mut both) = (0, 0, 0);
+        while i < of_a.len() && j < of_b.len() {
+            match of_a[i].cmp(&of_b[j]) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    both += 1;
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        both
+    }
 }
 
 /// A candidate pair with what was measured of it.
@@ -318,6 +388,8 @@ struct Standing {
     /// The original this pair's copy was made of, when the pair repeats another's likeness
     /// (`mark_echoes`).
     echo: Option<String>,
+    /// How many third notes are about as near to both (`Family::around`).
+    family: usize,
 }
 
 impl Standing {
@@ -370,6 +442,15 @@ impl Standing {
         }
         if self.series {
             add(-3.0, "entries of one series (names differing only in numbers or a letter): alike by their template");
+        }
+        if self.family >= FAMILY_MIN {
+            add(
+                -1.0,
+                &format!(
+                    "one of a family of look-alikes: {} other notes are as near to both (a page listing them may serve better)",
+                    self.family
+                ),
+            );
         }
         if let Some(original) = &self.echo {
             add(-4.0, &format!("one is a near-copy of {original}, which is as near to the other (reported with it)"));
@@ -436,6 +517,7 @@ fn finding(
         "other": second.path,
         "ranks": [standing.ranks.0, standing.ranks.1],
         "lift": crate::finding::round3(standing.lift),
+        "family": standing.family,
         "confidence_reasons": if duplicate { Vec::new() } else { reasons },
     });
     Some(if duplicate {
@@ -571,6 +653,44 @@ mod tests {
         let (confidence, reasons) = Standing { ranks: (3, 3), lift: LIFT_CENTRE, ..Standing::default() }.confidence();
         assert!(confidence < cut - 0.1, "{confidence} {reasons:?}");
         assert!(reasons.last().is_some_and(|r| r.contains("scaled to how often")), "{reasons:?}");
+    }
+
+    /// Four timber cards (0–3) all alike, and a trio (4–6) where only one third note is as
+    /// near to both of a pair; 7 is near 4 and 5 but well below their own cosine.
+    #[test]
+    fn a_family_counts_the_third_notes_as_near_to_both() {
+        let pairs = [
+            (0, 1, 0.85),
+            (0, 2, 0.83),
+            (0, 3, 0.82),
+            (1, 2, 0.84),
+            (1, 3, 0.81),
+            (2, 3, 0.80),
+            (4, 5, 0.66),
+            (4, 6, 0.63),
+            (5, 6, 0.62),
+            (4, 7, 0.58),
+            (5, 7, 0.61),
+        ];
+        let family = Family::of(&pairs, 8);
+        assert_eq!(family.around(0, 1, 0.85), 2, "2 and 3 are within the slack of 0.85 to both");
+        assert_eq!(family.around(1, 0, 0.85), 2, "either order");
+        assert_eq!(family.around(2, 3, 0.80), 2);
+        assert_eq!(family.around(4, 5, 0.66), 1, "6 is, 7 is not near enough to 4");
+        assert_eq!(family.around(4, 6, 0.63), 1, "5; 7 is not near 6 at all");
+        assert_eq!(family.around(0, 4, 0.60), 0, "nobody is near both");
+        assert_eq!(family.around(0, 99, 0.60), 0, "an id without neighbours");
+    }
+
+    /// A pair of sibling cards weighs less than the same pair standing alone, and says why;
+    /// one third note (a trio of alternatives) takes nothing away.
+    #[test]
+    fn a_family_of_look_alikes_weighs_less() {
+        let alone = standing().confidence().0;
+        let (in_family, reasons) = Standing { family: FAMILY_MIN, ..standing() }.confidence();
+        assert!(in_family < alone - 0.1, "{in_family} vs {alone}");
+        assert!(reasons.iter().any(|r| r.contains("family of look-alikes: 2 other notes")), "{reasons:?}");
+        assert_eq!(Standing { family: FAMILY_MIN - 1, ..standing() }.confidence().0, alone);
     }
 
     fn measured(a: usize, b: usize, cosine: f32, shared: f32) -> Measured {
