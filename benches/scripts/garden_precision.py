@@ -98,7 +98,11 @@ labels.tsv, their Markdown files copied the same way into /tmp/gv/binnyva and /t
 held12 and held13 the content/ folder of Soushi888/alternef-digital-garden and the Notes/
 folder of rajeevphysics/Obsidian-MathMatter, into /tmp/gv/soushi888 and /tmp/gv/rajeevphysics;
 held14 and held15 the guide-to-earendor/ folder of Augustin007/anremithrl-s-guide-to-earendor
-and BurntNail/6th-Form (without .trash/), into /tmp/gv/augustin007 and /tmp/gv/burntnail.
+and BurntNail/6th-Form (without .trash/), into /tmp/gv/augustin007 and /tmp/gv/burntnail;
+held16 to held19 the docs/ folder of Zwemvest/kingmaker (without templates/ and README.md),
+sameerr03/notes (without .trash/), Kattenelvis/Obsidian-Vault-master and Fusion1013/AvasarVault
+(without Templates/), into /tmp/gv/zwemvest, sameerr03, kattenelvis and fusion1013. List the
+Markdown files with `git ls-files -z '*.md'`: a plain `git ls-files` quotes non-ASCII names.
 
 With --reports DIR it reads DIR/VAULT.json (a saved `garden --json --max 100000` report)
 instead of running exo, which is how the numbers of an older binary are scored.
@@ -146,7 +150,7 @@ def main():
     p.add_argument("--root", default="/tmp/gv", help="directory holding the indexed vault copies")
     p.add_argument("--labels", default=str(here / "benches" / "garden" / "labels.tsv"))
     p.add_argument("--reports", help="read saved reports DIR/VAULT.json instead of running exo")
-    p.add_argument("--part", choices=["tune", "held", "held2", "held3", "held4", "held5", "held6", "held7", "held8", "held9", "held10", "held11", "held12", "held13", "held14", "held15", "all"], default="all")
+    p.add_argument("--part", choices=["tune", "held", "held2", "held3", "held4", "held5", "held6", "held7", "held8", "held9", "held10", "held11", "held12", "held13", "held14", "held15", "held16", "held17", "held18", "held19", "all"], default="all")
     p.add_argument("--calibration", action="store_true",
                    help="fit label ~ sigmoid(a * logit(confidence) + b) per kind on the judged findings of "
                         "the chosen part (a = 1, b = 0: the confidence already says how often such a "
@@ -197,7 +201,7 @@ def main():
     print("findings in the default report / found at any confidence:")
     for vault, per in counts.items():
         print(f"  {vault} ({part_of(labels, vault)}): " + ", ".join(f"{k} {a}/{b}" for k, (a, b) in per.items()))
-    for part in ("tune", "held", "held2", "held3", "held4", "held5", "held6", "held7", "held8", "held9", "held10", "held11", "held12", "held13", "held14", "held15"):
+    for part in ("tune", "held", "held2", "held3", "held4", "held5", "held6", "held7", "held8", "held9", "held10", "held11", "held12", "held13", "held14", "held15", "held16", "held17", "held18", "held19"):
         if args.part not in ("all", part):
             continue
         for kind in KINDS:
