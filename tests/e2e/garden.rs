@@ -484,3 +484,71 @@ fn an_excalidraw_drawing_is_titled_by_its_file_and_neither_mentions_nor_pairs() 
     let message = orphan.unwrap()["message"].as_str().unwrap();
     assert!(message.starts_with("Leitner boxes.excalidraw "), "titled by its file, not \"Text Elements\": {message}");
 }
+
+/// Cards filled from one template: each opens with the template's "# Overview", which exo
+/// takes for its title. Every card says "Overview", but that names no card, so no pair of
+/// cards is one note naming the other; and four cards as alike as these are a family, each
+/// pair weighing less for the two siblings as near to both. A note that says another's file
+/// name does name it.
+#[test]
+fn template_cards_are_a_family_and_a_shared_first_heading_names_none_of_them() {
+    let v = example_vault();
+    // Alike in kind, not copies: each card's sentences are its own (a near-duplicate shares
+    // half its word trigrams).
+    let cards = [
+        (
+            "Beech",
+            "Beech is a pale hardwood with a fine even grain. Furniture makers steam it to bend chair backs, and toy makers like that it does not splinter.",
+        ),
+        (
+            "Teak",
+            "Teak is an oily tropical hardwood that shrugs off rain and rot, so shipwrights lay it on boat decks and garden benches last for decades.",
+        ),
+        (
+            "Pine",
+            "Pine is a cheap, light softwood full of knots. Builders frame houses with it, and flat-pack furniture is often pine board under a veneer.",
+        ),
+        (
+            "Spruce",
+            "Spruce is a springy, pale softwood. House framing uses it by the tonne, and luthiers choose quarter-sawn spruce for guitar and violin tops.",
+        ),
+    ];
+    for (wood, text) in cards {
+        v.write(
+            &format!("Woods/{wood}.md"),
+            &format!("# Overview\n\n{text}\n\n# Properties\n\nA timber for the workshop.\n"),
+        );
+    }
+    v.write(
+        "Woods/Steam bending.md",
+        "# Overview\n\nSteam bending softens a pale hardwood such as Beech for an hour in a steam box; \
+         furniture makers then clamp the wood over a form to bend chair backs that do not splinter.\n",
+    );
+    v.exo_ok(["index"]);
+    let report = garden_json(&v, &["--only", "similar-unlinked", "--min-confidence", "0"]);
+    let pairs: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            f["path"].as_str().unwrap().starts_with("Woods/") && f["related"][0].as_str().unwrap().starts_with("Woods/")
+        })
+        .collect();
+    let is_card = |p: &Value| !p.as_str().unwrap().contains("Steam bending");
+    let cards: Vec<&&Value> = pairs.iter().filter(|f| is_card(&f["path"]) && is_card(&f["related"][0])).collect();
+    assert!(cards.len() >= 3, "the cards pair up: {report:#}");
+    for f in &cards {
+        let reasons = f["evidence"]["confidence_reasons"].to_string();
+        assert!(!reasons.contains("names the other"), "\"Overview\" names no card: {f:#}");
+    }
+    assert!(
+        cards.iter().any(|f| f["evidence"]["confidence_reasons"].to_string().contains("family of look-alikes")),
+        "{report:#}"
+    );
+    let named = pairs.iter().find(|f| {
+        let ends = [f["path"].as_str().unwrap(), f["related"][0].as_str().unwrap()];
+        ends.contains(&"Woods/Beech.md") && ends.contains(&"Woods/Steam bending.md")
+    });
+    let named = named.unwrap_or_else(|| panic!("steam bending and the card it speaks of pair up: {report:#}"));
+    assert!(named["evidence"]["confidence_reasons"].to_string().contains("names the other"), "{named:#}");
+}
