@@ -487,9 +487,9 @@ fn an_excalidraw_drawing_is_titled_by_its_file_and_neither_mentions_nor_pairs() 
 
 /// Cards filled from one template: each opens with the template's "# Overview", which exo
 /// takes for its title. Every card says "Overview", but that names no card, so no pair of
-/// cards is one note naming the other; and four cards as alike as these are a family, each
-/// pair weighing less for the two siblings as near to both. A note that says another's file
-/// name does name it.
+/// cards is one note naming the other; and four cards as alike as these are a family: a pair
+/// with both other cards as near to it weighs less (the nearest pairs, which only one sibling
+/// comes within reach of, do not). A note that says another's file name does name it.
 #[test]
 fn template_cards_are_a_family_and_a_shared_first_heading_names_none_of_them() {
     let v = example_vault();
