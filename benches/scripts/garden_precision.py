@@ -105,8 +105,8 @@ sameerr03/notes (without .trash/), Kattenelvis/Obsidian-Vault-master and Fusion1
 held22 the SecondBrain/ folder of Aaron-Bopp/Obsidian-notes (without 00 Meta/Templates),
 ThomasTorres2024/Obsidian-Notes (without README.md) and jaredraycoleman/Southaven (without
 Templates/ and DM Notes/Claude Notes/), into aaron-bopp, thomastorres2024 and
-jaredraycoleman. List the
-Markdown files with `git ls-files -z '*.md'`: a plain `git ls-files` quotes non-ASCII names.
+jaredraycoleman. List the Markdown files with `git ls-files -z '*.md'`: a plain `git ls-files`
+quotes non-ASCII names.
 
 With --reports DIR it reads DIR/VAULT.json (a saved `garden --json --max 100000` report)
 instead of running exo, which is how the numbers of an older binary are scored.
@@ -115,6 +115,8 @@ import argparse, collections, json, math, subprocess
 from pathlib import Path
 
 KINDS = ["unlinked-mention", "similar-unlinked"]
+# The labelled parts in the order they were labelled (labels.tsv's header says what each is).
+PARTS = ["tune", "held"] + [f"held{n}" for n in range(2, 23)]
 
 
 def load_labels(path):
@@ -154,7 +156,7 @@ def main():
     p.add_argument("--root", default="/tmp/gv", help="directory holding the indexed vault copies")
     p.add_argument("--labels", default=str(here / "benches" / "garden" / "labels.tsv"))
     p.add_argument("--reports", help="read saved reports DIR/VAULT.json instead of running exo")
-    p.add_argument("--part", choices=["tune", "held", "held2", "held3", "held4", "held5", "held6", "held7", "held8", "held9", "held10", "held11", "held12", "held13", "held14", "held15", "held16", "held17", "held18", "held19", "held20", "held21", "held22", "all"], default="all")
+    p.add_argument("--part", choices=PARTS + ["all"], default="all")
     p.add_argument("--calibration", action="store_true",
                    help="fit label ~ sigmoid(a * logit(confidence) + b) per kind on the judged findings of "
                         "the chosen part (a = 1, b = 0: the confidence already says how often such a "
@@ -205,7 +207,7 @@ def main():
     print("findings in the default report / found at any confidence:")
     for vault, per in counts.items():
         print(f"  {vault} ({part_of(labels, vault)}): " + ", ".join(f"{k} {a}/{b}" for k, (a, b) in per.items()))
-    for part in ("tune", "held", "held2", "held3", "held4", "held5", "held6", "held7", "held8", "held9", "held10", "held11", "held12", "held13", "held14", "held15", "held16", "held17", "held18", "held19", "held20", "held21", "held22"):
+    for part in PARTS:
         if args.part not in ("all", part):
             continue
         for kind in KINDS:
