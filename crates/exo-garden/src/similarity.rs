@@ -33,7 +33,7 @@ pub fn detect(
     // Pairs a little under the threshold are read too: they say which third notes are as
     // near to both notes of a reported pair (`Family`).
     let (mut pairs, neighbours) = similar_pairs(&notes, settings.similar_min - FAMILY_SLACK, graph.notes().len());
-    let family = Family::of(&pairs, graph.notes().len());
+    let mut family = Family::of(&pairs, graph.notes().len());
     pairs.retain(|&(_, _, cosine)| cosine >= settings.similar_min);
     pairs.shrink_to_fit();
     let names = PairNames::new(
@@ -60,7 +60,7 @@ pub fn detect(
             let mut standing = Standing::of(&neighbours, a, b, cosine);
             standing.parent_child = parent_and_child(&na.path, &nb.path);
             standing.series = same_series(&na.path, &nb.path);
-            standing.mentioned = names.of(b).any(|name| ta.mentions(name)) || names.of(a).any(|name| tb.mentions(name));
+            standing.mentioned = names.said_in(b, ta) || names.said_in(a, tb);
             standing.referenced = ta.refers_to(&nb.path) || tb.refers_to(&na.path);
             standing.stub = na.word_count.min(nb.word_count) < settings.stub_words;
             standing.family = family.around(a, b, cosine);
@@ -80,13 +80,14 @@ pub fn detect(
 /// one) is the title exo gives each of them, and every card says it: it named no note, and
 /// made every pair of cards look like one note naming the other.
 struct PairNames {
-    /// For each note id, the names it alone goes by.
+    /// For each note id, the names it alone goes by, keyed (`name_key`) between single
+    /// spaces as `said_in` looks for them: made once, not once per pair.
     names: Vec<Vec<String>>,
 }
 
 impl PairNames {
     /// From each note's title, path and aliases, in note-id order. Names are compared as
-    /// `NoteText::mentions` reads them (words, any case, any punctuation between), and an
+    /// `said_in` reads them (words, any case, any punctuation between), and an
     /// alias is a name its note goes by: `Steam-bending.md` shares its name with a note titled
     /// "Steam bending" or aliased "steam bending", and neither names the other.
     fn new<'a>(notes: impl Iterator<Item = (&'a str, &'a str, &'a [String])>) -> PairNames {
@@ -103,6 +104,8 @@ impl PairNames {
             }
             let mut names: Vec<(String, &str)> = spoken.iter().map(|name| (name_key(name), name.trim())).collect();
             names.dedup_by(|second, first| second.0 == first.0);
+            // Under three letters a name says nothing.
+            names.retain(|(key, _)| key.chars().count() >= 3);
             candidates.push(names);
         }
         let names = candidates
@@ -111,7 +114,7 @@ impl PairNames {
                 names
                     .into_iter()
                     .filter(|(key, _)| owners.get(key) == Some(&1))
-                    .map(|(_, name)| name.to_string())
+                    .map(|(key, _)| format!(" {key} "))
                     .collect()
             })
             .collect();
@@ -121,9 +124,14 @@ impl PairNames {
     fn of(&self, id: usize) -> impl Iterator<Item = &str> {
         self.names.get(id).into_iter().flatten().map(String::as_str)
     }
+
+    /// Whether the text says one of the note's names, as whole words.
+    fn said_in(&self, id: usize, text: &NoteText) -> bool {
+        self.of(id).any(|spaced| text.words.contains(spaced))
+    }
 }
 
-/// A name as `NoteText::mentions` looks for it: its words, lowercase, one space between.
+/// A name as `PairNames::said_in` looks for it: its words, lowercase, one space between.
 fn name_key(name: &str) -> String {
     let mut key = String::new();
     for word in name.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
@@ -150,9 +158,13 @@ fn is_readme(path: &str) -> bool {
 /// both (within FAMILY_SLACK) were worth a link 38% of the time (10 of 26), the others 77%
 /// (229 of 299).
 struct Family {
-    /// For each note id, its neighbours at or above the read threshold, by neighbour id
-    /// (32-bit: the rows hold every pair read, twice).
+    /// For each note id, its neighbours at or above the read threshold, nearest first
+    /// (32-bit ids: the rows hold every pair read, twice).
     near: Vec<Vec<(u32, f32)>>,
+    /// `stamps[id] == round` marks a note near the first of the pair being counted: one
+    /// pass over each row's near end, no set built per pair.
+    stamps: Vec<u32>,
+    round: u32,
 }
 
 /// How much less near to both notes a third may be and still make the pair one of a family.
@@ -176,41 +188,38 @@ impl Family {
                 row.push((a32, cosine));
             }
         }
-        // Already in id order when `pairs` is sorted by (a, b); sorting keeps `around` right
-        // whatever order they come in.
         for row in &mut near {
-            row.sort_by_key(|&(id, _)| id);
+            row.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
         }
-        Family { near }
+        Family { near, stamps: vec![0; notes], round: 0 }
+    }
+
+    /// The neighbours of `note` at least `bar` near: the head of its row. A dense vault's
+    /// rows run to hundreds of notes; a pair's bar keeps only its few nearest.
+    fn nearest(&self, note: usize, bar: f32) -> &[(u32, f32)] {
+        let row = self.near.get(note).map_or(&[][..], Vec::as_slice);
+        &row[..row.partition_point(|&(_, c)| c >= bar)]
     }
 
     /// How many third notes are near both `a` and `b`: at least `cosine - FAMILY_SLACK`.
-    fn around(&self, a: usize, b: usize, cosine: f32) -> usize {
-        let close = |note: usize| {
-            self.near.get(note).map_or(&[][..], Vec::as_slice).iter().filter(move |&&(id, c)| {
-                let id = id as usize;
-                id != a && id != b && c >= cosine - FAMILY_SLACK
-            })
-        };
-        // Both rows are sorted by id: a merge counts the notes in both.
-        let (mut of_a, mut of_b) = (close(a).peekable(), close(b).peekable());
-        let mut both = 0;
-        while let (Some(&&(x, _)), Some(&&(y, _))) = (of_a.peek(), of_b.peek()) {
-            match x.cmp(&y) {
-                std::cmp::Ordering::Less => {
-                    of_a.next();
-                }
-                std::cmp::Ordering::Greater => {
-                    of_b.next();
-                }
-                std::cmp::Ordering::Equal => {
-                    both += 1;
-                    of_a.next();
-                    of_b.next();
-                }
+    fn around(&mut self, a: usize, b: usize, cosine: f32) -> usize {
+        let bar = cosine - FAMILY_SLACK;
+        self.round = self.round.wrapping_add(1);
+        if self.round == 0 {
+            // Wrapped: old stamps could equal the new round.
+            self.stamps.fill(0);
+            self.round = 1;
+        }
+        let (near_a, near_b) = (self.nearest(a, bar).len(), self.nearest(b, bar).len());
+        let Family { near, stamps, round, .. } = self;
+        let row = |note: usize, len: usize| near.get(note).map_or(&[][..], |row| &row[..len]);
+        let third = |id: u32| id as usize != a && id as usize != b;
+        for &(id, _) in row(a, near_a).iter().filter(|&&(id, _)| third(id)) {
+            if let Some(stamp) = stamps.get_mut(id as usize) {
+                *stamp = *round;
             }
         }
-        both
+        row(b, near_b).iter().filter(|&&(id, _)| third(id) && stamps.get(id as usize) == Some(round)).count()
     }
 }
 
@@ -285,12 +294,6 @@ impl NoteText {
             targets: link_targets(&prose.text),
             drawing: prose.note.is_drawing(),
         }
-    }
-
-    /// The prose says the name, as whole words (see `name_key`).
-    fn mentions(&self, name: &str) -> bool {
-        let key = name_key(name);
-        key.chars().count() >= 3 && self.words.contains(&format!(" {key} "))
     }
 
     /// Some link or URL in the text names the other note's file: the notes are connected in
@@ -679,9 +682,18 @@ mod tests {
     #[test]
     fn titles_said_in_the_text_and_files_already_pointed_at() {
         let note = text("this bag resembles a bag of holding", "");
-        assert!(note.mentions("Bag of Holding"));
-        assert!(!note.mentions("Holding Pattern"));
-        assert!(!note.mentions("a"), "too short to mean anything");
+        let none: &[String] = &[];
+        let names = PairNames::new(
+            [
+                ("Bag of Holding", "Bag of Holding.md", none),
+                ("Holding Pattern", "Holding Pattern.md", none),
+                ("A", "a.md", none),
+            ]
+            .into_iter(),
+        );
+        assert!(names.said_in(0, &note));
+        assert!(!names.said_in(1, &note));
+        assert!(!names.said_in(2, &note), "too short to mean anything");
 
         let dendron = text(
             "",
@@ -740,7 +752,7 @@ mod tests {
             (4, 7, 0.58),
             (5, 7, 0.61),
         ];
-        let family = Family::of(&pairs, 8);
+        let mut family = Family::of(&pairs, 8);
         assert_eq!(family.around(0, 1, 0.85), 2, "2 and 3 are within the slack of 0.85 to both");
         assert_eq!(family.around(1, 0, 0.85), 2, "either order");
         assert_eq!(family.around(2, 3, 0.80), 2);
@@ -779,15 +791,17 @@ mod tests {
             ]
             .into_iter(),
         );
-        let of = |id| names.of(id).collect::<Vec<_>>();
-        assert_eq!(of(0), ["Korinari"], "a template's heading names no card; the file name does");
-        assert_eq!(of(1), ["Soldovin"]);
-        assert_eq!(of(2), ["Frostguard"], "title and file name alike: once");
-        assert_eq!(of(3), ["Reavers"]);
+        let of = |id| names.of(id).map(str::trim).collect::<Vec<_>>();
+        assert_eq!(of(0), ["korinari"], "a template's heading names no card; the file name does");
+        assert_eq!(of(1), ["soldovin"]);
+        assert_eq!(of(2), ["frostguard"], "title and file name alike: once");
+        assert_eq!(of(3), ["reavers"]);
         assert!(of(4).is_empty() && of(5).is_empty(), "two notes of one name: neither is named by it");
-        assert_eq!(of(6), ["Élan vital"], "one note, its name in two cases");
-        assert_eq!(of(7), ["Bending wood"], "Steam-bending is what another note is aliased");
-        assert_eq!(of(8), ["Kiln drying"]);
+        assert_eq!(of(6), ["élan vital"], "one note, its name in two cases");
+        assert_eq!(of(7), ["bending wood"], "Steam-bending is what another note is aliased");
+        assert_eq!(of(8), ["kiln drying"]);
+        assert!(names.said_in(0, &text("they speak korinari here", "")), "said as words, any case");
+        assert!(!names.said_in(0, &text("the overview of korinarian", "")));
         assert!(of(99).is_empty(), "no such note");
     }
 
