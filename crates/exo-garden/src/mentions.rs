@@ -467,7 +467,7 @@ fn line_links_name(source: &str, at: usize, name: &Name) -> bool {
             1 => format!("{} {anchor}", path.rsplit(['/', '.']).next().unwrap_or(path)),
             _ => target.to_string(),
         };
-        let words: Vec<&str> = part.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+        let words: Vec<&str> = crate::prose::words_in(&part).collect();
         let present = name.words.iter().filter(|w| words.contains(&w.as_str())).count();
         2 * present >= name.words.len() && present > 0
     })

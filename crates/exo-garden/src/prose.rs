@@ -34,15 +34,20 @@ impl Prose {
         self.note.prose.iter().filter_map(|span| Some((span.start, self.text.get(span.start..span.end)?)))
     }
 
-    /// The words of the prose (runs of letters and digits), as written.
+    /// The words of the prose (`words_in`), as written.
     pub fn words(&self) -> impl Iterator<Item = &str> {
-        self.spans().flat_map(|(_, prose)| prose.split(|c: char| !c.is_alphanumeric())).filter(|w| !w.is_empty())
+        self.spans().flat_map(|(_, prose)| words_in(prose))
     }
 
     /// Everything after the frontmatter.
     pub fn body(&self) -> &str {
         self.text.get(self.note.frontmatter_span.map_or(0, |s| s.end)..).unwrap_or("")
     }
+}
+
+/// The words of a text: runs of letters and digits, as written.
+pub(crate) fn words_in(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty())
 }
 
 /// The insides of `[[…]]` and the targets of `](…)`, lowercase.

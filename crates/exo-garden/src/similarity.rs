@@ -13,8 +13,8 @@ use rayon::prelude::*;
 use serde_json::json;
 
 use crate::finding::{Finding, Kind, Severity};
-use crate::hierarchy::{parent_and_child, same_series};
-use crate::prose::{PerNote, Prose, hash_word, link_targets, push_lowercase};
+use crate::hierarchy::{parent_and_child, series_pattern};
+use crate::prose::{PerNote, Prose, hash_word, link_targets, push_lowercase, words_in};
 use crate::settings::GardenSettings;
 
 /// The findings, or why the check could not run.
@@ -39,6 +39,10 @@ pub fn detect(
     let names = PairNames::new(
         graph.notes().iter().map(|note| (note.title.as_str(), note.path.as_str(), note.aliases.as_slice())),
     );
+    // What the paths say, once per note rather than once per pair (a dense vault's notes are
+    // in hundreds of pairs each).
+    let series: Vec<String> = graph.notes().iter().map(|note| series_pattern(&note.path)).collect();
+    let readme: Vec<bool> = graph.notes().iter().map(|note| is_readme(&note.path)).collect();
     let mut texts = PerNote::new(vault, graph, NoteText::of);
     let mut measured: Vec<Measured> = pairs
         .into_iter()
@@ -54,12 +58,13 @@ pub fn detect(
             // not a note on a topic: it is alike with whatever it introduces, and none of
             // the pairs with one on the labelled vaults (5) was worth acting on. A copy of
             // one is still a near-duplicate.
-            if (is_readme(&na.path) || is_readme(&nb.path)) && shared < settings.duplicate_min_shared {
+            if (readme[a] || readme[b]) && shared < settings.duplicate_min_shared {
                 return None;
             }
             let mut standing = Standing::of(&neighbours, a, b, cosine);
             standing.parent_child = parent_and_child(&na.path, &nb.path);
-            standing.series = same_series(&na.path, &nb.path);
+            // A pair is two notes: their paths differ (`same_series`).
+            standing.series = series[a] == series[b];
             standing.mentioned = names.said_in(b, ta) || names.said_in(a, tb);
             standing.referenced = ta.refers_to(&nb.path) || tb.refers_to(&na.path);
             standing.stub = na.word_count.min(nb.word_count) < settings.stub_words;
@@ -91,31 +96,27 @@ impl PairNames {
     /// alias is a name its note goes by: `Steam-bending.md` shares its name with a note titled
     /// "Steam bending" or aliased "steam bending", and neither names the other.
     fn new<'a>(notes: impl Iterator<Item = (&'a str, &'a str, &'a [String])>) -> PairNames {
-        let mut candidates: Vec<Vec<(String, &str)>> = Vec::new();
+        let mut spoken: Vec<Vec<String>> = Vec::new();
         let mut owners: HashMap<String, usize> = HashMap::new();
         for (title, path, aliases) in notes {
-            let spoken = [title, exo_vault::path::note_stem(path)];
-            let mut keys: Vec<String> =
-                spoken.into_iter().chain(aliases.iter().map(String::as_str)).map(name_key).collect();
-            keys.sort();
-            keys.dedup();
-            for key in keys.into_iter().filter(|key| !key.is_empty()) {
-                *owners.entry(key).or_default() += 1;
+            let mut names: Vec<String> = [title, exo_vault::path::note_stem(path)].map(name_key).into();
+            names.dedup();
+            let mut every: Vec<&str> = names.iter().map(String::as_str).collect();
+            let alias_keys: Vec<String> = aliases.iter().map(|a| name_key(a)).collect();
+            every.extend(alias_keys.iter().map(String::as_str));
+            every.sort_unstable();
+            every.dedup();
+            for key in every.into_iter().filter(|key| !key.is_empty()) {
+                *owners.entry(key.to_string()).or_default() += 1;
             }
-            let mut names: Vec<(String, &str)> = spoken.iter().map(|name| (name_key(name), name.trim())).collect();
-            names.dedup_by(|second, first| second.0 == first.0);
             // Under three letters a name says nothing.
-            names.retain(|(key, _)| key.chars().count() >= 3);
-            candidates.push(names);
+            names.retain(|key| key.chars().count() >= 3);
+            spoken.push(names);
         }
-        let names = candidates
+        let names = spoken
             .into_iter()
             .map(|names| {
-                names
-                    .into_iter()
-                    .filter(|(key, _)| owners.get(key) == Some(&1))
-                    .map(|(key, _)| format!(" {key} "))
-                    .collect()
+                names.into_iter().filter(|key| owners.get(key) == Some(&1)).map(|key| format!(" {key} ")).collect()
             })
             .collect();
         PairNames { names }
@@ -134,7 +135,7 @@ impl PairNames {
 /// A name as `PairNames::said_in` looks for it: its words, lowercase, one space between.
 fn name_key(name: &str) -> String {
     let mut key = String::new();
-    for word in name.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+    for word in words_in(name) {
         if !key.is_empty() {
             key.push(' ');
         }
