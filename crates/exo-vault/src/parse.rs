@@ -116,6 +116,16 @@ fn metadata_events(markdown: &str) -> Vec<(Event<'_>, Range<usize>)> {
     block
 }
 
+/// The metadata block's events, for a note that opens with `---`. pulldown-cmark's first pass
+/// reads all it is given: it gets the block up to the first line that could close it, not the
+/// whole note, which the body's pass reads. When that prefix holds no block (pulldown-cmark
+/// closes on a stricter line than this guess), the whole note is read.
+fn frontmatter_events(markdown: &str) -> Vec<(Event<'_>, Range<usize>)> {
+    let closing = possible_metadata_end(markdown);
+    let events = metadata_events(&markdown[..closing]);
+    if events.is_empty() && closing < markdown.len() { metadata_events(markdown) } else { events }
+}
+
 /// Where the line after the first line that could close a metadata block opened on the first
 /// line ends (`---` or `...`, trailing blanks aside): all of `markdown` when none could.
 fn possible_metadata_end(markdown: &str) -> usize {
@@ -166,15 +176,7 @@ impl<'a> MarkdownEvents<'a> {
         let shift = |range: Range<usize>| range.start + markdown_start..range.end + markdown_start;
         let mut frontmatter = Vec::new();
         if markdown.starts_with("---") {
-            // pulldown-cmark's first pass reads all it is given: give it the block up to the
-            // first line that could close it, not the whole note, which the body's pass reads.
-            // When that prefix holds no block (pulldown-cmark closes on a stricter line than
-            // this guess), the whole note is read as before.
-            let closing = possible_metadata_end(markdown);
-            frontmatter = metadata_events(&markdown[..closing]);
-            if frontmatter.is_empty() && closing < markdown.len() {
-                frontmatter = metadata_events(markdown);
-            }
+            frontmatter = frontmatter_events(markdown);
             for (_, range) in &mut frontmatter {
                 *range = shift(range.clone());
             }
@@ -819,7 +821,7 @@ mod word_count_tests {
 
 #[cfg(test)]
 mod metadata_tests {
-    use super::{metadata_events, possible_metadata_end};
+    use super::{frontmatter_events, metadata_events};
 
     /// The block read from the prefix is the block read from the whole note, whatever line
     /// closes it (or fails to), so the shortcut changes nothing but the time.
@@ -836,15 +838,13 @@ mod metadata_tests {
             "---\na: |\n  ---\n  x\n---\nbody\n",
             "---\n---\n",
             "--- \ntitle: A\n---\n",
+            // A tab after the dashes: no closing line for pulldown-cmark, which closes on the
+            // next `---`: the prefix holds no block, and the whole note is read.
+            "---\ntitle: A\n---\t\nb: 1\n---\n",
         ];
         for note in notes {
             let whole: Vec<_> = metadata_events(note).into_iter().map(|(e, r)| (format!("{e:?}"), r)).collect();
-            let closing = possible_metadata_end(note);
-            let mut prefix = metadata_events(&note[..closing]);
-            if prefix.is_empty() && closing < note.len() {
-                prefix = metadata_events(note);
-            }
-            let prefix: Vec<_> = prefix.into_iter().map(|(e, r)| (format!("{e:?}"), r)).collect();
+            let prefix: Vec<_> = frontmatter_events(note).into_iter().map(|(e, r)| (format!("{e:?}"), r)).collect();
             assert_eq!(prefix, whole, "{note:?}");
         }
     }
