@@ -427,7 +427,8 @@ impl Place {
     }
 }
 
-/// Where a mention stands: its place, and whether its line already links a page about it.
+/// Where a mention stands: its place, whether its line already links a page about it, and
+/// whether its words are part of a longer name written there.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Spot {
     place: Place,
@@ -435,6 +436,8 @@ struct Spot {
     /// ([[docs|…workbench#lookup-view]])`): the writer already linked the thing, to another
     /// page or a section of one, and a second link beside it is noise.
     line_linked: bool,
+    /// The words are part of a longer name written there (`in_longer_name`): another thing's.
+    in_longer_name: bool,
 }
 
 /// What a line that already links the thing takes from the confidence, in log-odds.
@@ -443,7 +446,9 @@ const LINE_LINKED_WEIGHT: f32 = -5.0;
 impl Spot {
     /// What the spot takes from the confidence (0 for plain prose), in log-odds.
     fn weight(self) -> f32 {
-        self.place.weight() + if self.line_linked { LINE_LINKED_WEIGHT } else { 0.0 }
+        self.place.weight()
+            + if self.line_linked { LINE_LINKED_WEIGHT } else { 0.0 }
+            + if self.in_longer_name { LONGER_NAME_WEIGHT } else { 0.0 }
     }
 }
 
@@ -521,12 +526,18 @@ pub(crate) fn detect(vault: &Vault, graph: &Graph, settings: &GardenSettings) ->
 fn names_in_note(vault: &Vault, graph: &Graph, names: &Names, id: usize) -> (Vec<usize>, Option<Vec<u8>>) {
     let ReadNote::Read { bytes, .. } = vault.read(&graph.note(id).path) else { return (Vec::new(), None) };
     let found = names.filter.names_in(&String::from_utf8_lossy(&bytes));
-    let unlinked = |name: &usize| {
-        let other = names.names[*name].owner;
-        other != id && !graph.links_to(id, other)
-    };
-    let wanted = found.iter().any(unlinked);
+    let wanted = found.iter().any(|&name| may_mention(graph, names, id, name));
     (found, wanted.then_some(bytes))
+}
+
+/// Whether note `id` may mention `name` at all: the name is another note's, which `id` does
+/// not link, and that note is not filed under `id`'s own file name (a copy to merge, which the
+/// similarity checks report, not a missing link). Asked before a note is parsed, so a note
+/// whose only names are these is never read as Markdown.
+fn may_mention(graph: &Graph, names: &Names, id: usize, name: usize) -> bool {
+    let target = names.names[name].owner;
+    let stem = |note: usize| exo_vault::path::note_stem(&graph.note(note).path);
+    target != id && !graph.links_to(id, target) && !same_name(stem(target), stem(id))
 }
 
 struct Mention {
@@ -538,8 +549,6 @@ struct Mention {
     spot: Spot,
     /// Written with a capital where a sentence does not start.
     capital_mid_sentence: bool,
-    /// The words are part of a longer name written there (`in_longer_name`).
-    in_longer_name: bool,
 }
 
 fn in_note(vault: &Vault, graph: &Graph, names: &Names, id: usize, bytes: &[u8]) -> Vec<Candidate> {
@@ -565,32 +574,31 @@ fn in_note(vault: &Vault, graph: &Graph, names: &Names, id: usize, bytes: &[u8])
             };
             next += names.names[name].words.len();
             let target = names.names[name].owner;
-            if target == id || graph.links_to(id, target) {
+            if !may_mention(graph, names, id, name) {
                 continue;
             }
             let (at, to) = (offset + start, offset + end);
             // A note's own file name is the note itself ("Gravitational potential energy is…"
-            // in `Gravitational Potential energy.md`, whose title is a template's "Definition"),
-            // and a note filed under the same name as the named one is its copy: a merge,
-            // which the similarity checks report, not a missing link.
-            let target_name = exo_vault::path::note_stem(&graph.note(target).path);
-            if same_name(&source[at..to], own_name) || same_name(target_name, own_name) {
+            // in `Gravitational Potential energy.md`, whose title is a template's "Definition").
+            if same_name(&source[at..to], own_name) {
                 continue;
             }
             if in_token(source, at) {
                 continue;
             }
-            let spot =
-                Spot { place: place(&prose, at, to), line_linked: line_links_name(source, at, &names.names[name]) };
-            let longer = in_longer_name(source, at, to);
+            let spot = Spot {
+                place: place(&prose, at, to),
+                line_linked: line_links_name(source, at, &names.names[name]),
+                in_longer_name: in_longer_name(source, at, to),
+            };
             let (count, mention) =
-                mentions.entry(target).or_insert_with(|| (0, mention_at(source, name, at, to, spot, longer)));
+                mentions.entry(target).or_insert_with(|| (0, mention_at(source, name, at, to, spot)));
             *count += 1;
             // Report the first mention in the best spot: a link belongs in running prose
             // more than in a heading or a table cell, on a line that already links there, or
             // inside another thing's longer name.
-            if spot_weight(spot, longer) > mention.weight() {
-                *mention = mention_at(source, name, at, to, spot, longer);
+            if spot.weight() > mention.spot.weight() {
+                *mention = mention_at(source, name, at, to, spot);
             }
         }
     }
@@ -604,20 +612,8 @@ fn in_note(vault: &Vault, graph: &Graph, names: &Names, id: usize, bytes: &[u8])
         .collect()
 }
 
-/// What a mention's spot takes from the confidence, in log-odds: its place, a line that
-/// already links the thing, another thing's longer name around it.
-fn spot_weight(spot: Spot, in_longer_name: bool) -> f32 {
-    spot.weight() + if in_longer_name { LONGER_NAME_WEIGHT } else { 0.0 }
-}
-
 /// What a mention inside another thing's longer name takes from the confidence, in log-odds.
 const LONGER_NAME_WEIGHT: f32 = -1.2;
-
-impl Mention {
-    fn weight(&self) -> f32 {
-        spot_weight(self.spot, self.in_longer_name)
-    }
-}
 
 /// The two names are the same words, whatever their case and spacing (asked of every match,
 /// so it compares in place).
@@ -633,7 +629,7 @@ fn same_name(a: &str, b: &str) -> bool {
     }
 }
 
-fn mention_at(source: &str, name: usize, at: usize, to: usize, spot: Spot, in_longer_name: bool) -> Mention {
+fn mention_at(source: &str, name: usize, at: usize, to: usize, spot: Spot) -> Mention {
     Mention {
         name,
         line: source[..at].matches('\n').count() + 1,
@@ -642,7 +638,6 @@ fn mention_at(source: &str, name: usize, at: usize, to: usize, spot: Spot, in_lo
         count: 0,
         spot,
         capital_mid_sentence: capital_mid_sentence(source, at),
-        in_longer_name,
     }
 }
 
@@ -911,7 +906,6 @@ pub(crate) fn weigh(candidates: Candidates, graph: &Graph, vectors: Option<&Vect
                 alias: facts.alias,
                 proper: facts.capitalised && c.mention.capital_mid_sentence,
                 lowercased: facts.words == 1 && facts.capitalised && !c.mention.text.chars().any(char::is_uppercase),
-                in_longer_name: c.mention.in_longer_name,
                 target_stub: graph.note(c.target).word_count < candidates.stub_words,
                 target_ancestor: crate::hierarchy::is_ancestor(&graph.note(c.target).path, &graph.note(c.id).path),
                 spot: c.mention.spot,
@@ -1011,8 +1005,6 @@ struct Signals {
     /// A one-word name written in lower case where the title has a capital: the word, not
     /// the name ("sharing" for the note "Sharing").
     lowercased: bool,
-    /// Part of a longer name written there (`in_longer_name`): another thing's name.
-    in_longer_name: bool,
     /// The named note is a stub: little for a reader to follow the link to.
     target_stub: bool,
     /// The named note is above this one in the hierarchy (`hierarchy::is_ancestor`): the
@@ -1051,7 +1043,7 @@ impl Signals {
         if self.lowercased {
             add(-1.0, "a one-word name written as an ordinary word".into());
         }
-        if self.in_longer_name {
+        if self.spot.in_longer_name {
             add(LONGER_NAME_WEIGHT, "part of a longer name written there".into());
         }
         // Common is what many notes write without linking: a name most notes link where
@@ -1336,10 +1328,9 @@ mod tests {
             alias: false,
             proper: false,
             lowercased: false,
-            in_longer_name: false,
             target_stub: false,
             target_ancestor: false,
-            spot: Spot { place: Place::Prose, line_linked: false },
+            spot: Spot { place: Place::Prose, line_linked: false, in_longer_name: false },
             context: Some(0.9),
             copy: Some(0.5),
             place_among_mentions: 1,
@@ -1353,7 +1344,7 @@ mod tests {
         let more = |s: Signals| s.confidence().0 > base;
         let less = |s: Signals| s.confidence().0 < base;
         assert!(more(Signals { words: 2, ..signals() }));
-        assert!(less(Signals { in_longer_name: true, ..signals() }));
+        assert!(less(Signals { spot: Spot { in_longer_name: true, ..signals().spot }, ..signals() }));
         assert!(more(Signals { alias: true, ..signals() }));
         assert!(more(Signals { proper: true, ..signals() }));
         assert!(more(Signals { linked_share: 0.5, ..signals() }));
@@ -1365,10 +1356,13 @@ mod tests {
         assert!(linked.confidence().0 > used.confidence().0 + 0.3, "unless most of them link it");
         assert!(less(Signals { lowercased: true, ..signals() }));
         assert!(less(Signals { target_stub: true, ..signals() }));
-        assert!(less(Signals { spot: Spot { place: Place::Heading, line_linked: false }, ..signals() }));
+        assert!(less(Signals {
+            spot: Spot { place: Place::Heading, line_linked: false, in_longer_name: false },
+            ..signals()
+        }));
         assert!(less(Signals { context: Some(0.3), ..signals() }), "another sense of the word");
         assert!(less(Signals { copy: Some(0.95), ..signals() }), "a copy of the note itself");
-        let table = Spot { place: Place::Table, line_linked: false };
+        let table = Spot { place: Place::Table, line_linked: false, in_longer_name: false };
         let (confidence, reasons) = Signals { words: 3, spot: table, ..signals() }.confidence();
         let in_prose = Signals { words: 3, ..signals() }.confidence().0;
         assert!(confidence < in_prose, "a table cell weighs a name down: {confidence} vs {in_prose}");
@@ -1390,7 +1384,8 @@ mod tests {
         let (confidence, reasons) = ancestor.confidence();
         assert!(confidence < cut, "{confidence}");
         assert!(reasons.iter().any(|r| r.contains("hierarchy")), "{reasons:?}");
-        let linked_line = Signals { spot: Spot { place: Place::Prose, line_linked: true }, ..strong };
+        let linked_line =
+            Signals { spot: Spot { place: Place::Prose, line_linked: true, in_longer_name: false }, ..strong };
         let (confidence, reasons) = linked_line.confidence();
         assert!(confidence < cut, "{confidence}");
         assert!(reasons.iter().any(|r| r.contains("already links")), "{reasons:?}");
@@ -1466,7 +1461,7 @@ mod tests {
         let found: Vec<&Candidate> = candidates.found.iter().filter(|c| graph.note(c.id).path == "n.md").collect();
         assert_eq!(found.len(), 1, "one finding per target per note");
         assert_eq!((found[0].mention.line, found[0].mention.count), (6, 3));
-        assert_eq!(found[0].mention.spot, Spot { place: Place::Prose, line_linked: false });
+        assert_eq!(found[0].mention.spot, Spot { place: Place::Prose, line_linked: false, in_longer_name: false });
     }
 
     #[test]
