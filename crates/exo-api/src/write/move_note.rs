@@ -120,7 +120,7 @@ impl Exo {
             &|target| plan.finds_new(path, target),
         );
         let edited = exo_vault::apply_edits(&text, &edits);
-        keeps_frontmatter(path, &note, &edited, &self.vault().parse_options())?;
+        keeps_frontmatter(path, &note, &edits, &edited, &self.vault().parse_options())?;
         Ok((edited != text).then(|| Rewrite { path: path.to_string(), text: edited, links: edits.len() }))
     }
 
@@ -145,7 +145,7 @@ impl Exo {
         let own: Vec<TextEdit> = own.into_iter().filter(|e| !edits.iter().any(|r| overlaps(r, e))).collect();
         edits.extend(own);
         let edited = exo_vault::apply_edits(&text, &edits);
-        keeps_frontmatter(plan.from, &note, &edited, &self.vault().parse_options())?;
+        keeps_frontmatter(plan.from, &note, &edits, &edited, &self.vault().parse_options())?;
         Ok((edited, edits.len()))
     }
 }
@@ -164,13 +164,19 @@ fn destination(root: &std::path::Path, to: &str, from: &str) -> String {
 
 /// Refuses a rewrite that would leave `path`'s frontmatter unreadable where it was readable:
 /// its properties (title, tags, aliases, their links) would be lost with it. The relinker
-/// writes a link in a value as its scalar needs, so this guards what it cannot foresee.
+/// writes a link in a value as its scalar needs, so this guards what it cannot foresee. Only
+/// a rewrite with an edit inside the frontmatter is parsed again: no other can change it.
 fn keeps_frontmatter(
     path: &str,
     before: &exo_vault::Note,
+    edits: &[TextEdit],
     edited: &str,
     options: &exo_vault::ParseOptions,
 ) -> Result<()> {
+    let touched = before.frontmatter_span.as_ref().is_some_and(|block| edits.iter().any(|e| e.span.start < block.end));
+    if !touched {
+        return Ok(());
+    }
     let unreadable =
         |note: &exo_vault::Note| note.warnings.iter().any(|w| w.kind == exo_vault::WarningKind::InvalidFrontmatter);
     if !unreadable(before) && unreadable(&exo_vault::parse_note(path, edited, options)) {
